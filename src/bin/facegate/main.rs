@@ -1,0 +1,33 @@
+//! `facegate` — the command-line tool vendors and integrators script.
+//!
+//! Exit codes are a contract: 0 = positive answer (valid, same person, live),
+//! 1 = negative answer (invalid, different person, not live) with the reason printed,
+//! 2 = error (usage, unreadable input) with a message on stderr.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for a positive answer.
+pub const EXIT_YES: u8 = 0;
+/// Exit code for a negative answer.
+pub const EXIT_NO: u8 = 1;
+/// Exit code for an error (usage, unreadable input). clap uses 2 for usage errors too.
+pub const EXIT_ERROR: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "facegate", version, about = "Identity verification at the edge: face with liveness, ID card, one-time code")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    // Each subcommand lives in its own module with `Args` and `run(Args) -> ExitCode`.
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.cmd {}
+}

@@ -1,0 +1,27 @@
+//! # facegate
+//!
+//! Identity verification at the edge — parcel lockers, self-service kiosks — by one of
+//! three equal families of methods: **face with liveness**, **ID card**, **one-time code**.
+//!
+//! Why this crate exists: operators made a face scan the *only* way to collect a parcel,
+//! photographed every pickup, and were beaten by a printed photo. Regulation now requires
+//! that face recognition is never the only method, needs separate consent (a guardian's
+//! under 14), is minimal, local and not retained. facegate makes the compliant way the
+//! easy way:
+//!
+//! - [`verifier::Verifier`]: one trait, three families;
+//! - [`policy`]: a flow that always offers a non-biometric path, falls back to it, and
+//!   cannot be built face-only;
+//! - [`template`]: face embeddings that live in memory only, cannot be cloned, serialized
+//!   or printed, and are zeroized on drop;
+//! - [`audit`]: outcomes and reasons with masked identifiers and no biometric data;
+//! - [`liveness`]: layered checks against the printed photo and the replayed video.
+//!
+//! The face pipeline follows four verbs: [`detect`] → [`align`] → [`embed`] → match
+//! ([`template::Template::compare`]).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod verifier;
+
+pub use verifier::{Family, Outcome, Reason, ReasonKind, Verifier};
