@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod liveness;
 pub mod verifier;
 
 pub use verifier::{Family, Outcome, Reason, ReasonKind, Verifier};

@@ -1,0 +1,679 @@
+//! Random head-pose challenge–response over timestamped frames.
+//!
+//! Why: a pre-recorded video cannot follow a random order *in time*. A session draws its
+//! steps with `ring`'s secure RNG ([`Challenge::random`]); each step must be reached within
+//! a window after its prompt, the face must come back to frontal, and the track must be
+//! continuous — one face, no jumps, no gaps — so a video spliced or swapped in front of the
+//! camera breaks it. The pass names the frontal frames (first and last) for the identity
+//! check and for the face verifier, so the frame that is matched is a frame that passed.
+//!
+//! Two modes share one state machine ([`Session`]):
+//! - [`Mode::Interactive`] — the kiosk shows each prompt when the session asks for it
+//!   ([`Event::Prompt`]). Prompt timing is enforced: a pose reached sooner than a human
+//!   reaction after its prompt (the video was already turning) or a turn in another
+//!   direction fails the step.
+//! - [`Mode::Fixed`] — evaluation of a recorded sequence against a known order: the steps
+//!   must appear in that order; other movement in between is tolerated.
+//!
+//! Angles are measured relative to the person's own frontal baseline (the median pose of
+//! the first steady frames), which absorbs a camera above or below eye level and the
+//! per-person bias of the landmark pose estimate ([`super::pose`]).
+
+use serde::Serialize;
+use thiserror::Error;
+
+use super::pose::{self, HeadPose};
+use super::{FaceBox, Observation};
+
+/// Longest challenge accepted (a longer one only tires the person).
+pub const MAX_STEPS: usize = 8;
+
+/// One head-pose step, in the person's own directions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Turn to your own left.
+    Left,
+    /// Turn to your own right.
+    Right,
+    /// Look up.
+    Up,
+    /// Look down.
+    Down,
+}
+
+impl Step {
+    /// All steps, in draw order.
+    pub const ALL: [Step; 4] = [Step::Left, Step::Right, Step::Up, Step::Down];
+
+    /// Stable name as used on the command line.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Step::Left => "left",
+            Step::Right => "right",
+            Step::Up => "up",
+            Step::Down => "down",
+        }
+    }
+
+    /// What the kiosk tells the person.
+    pub const fn prompt(self) -> &'static str {
+        match self {
+            Step::Left => "Slowly turn your head to your left, then look back at the camera.",
+            Step::Right => "Slowly turn your head to your right, then look back at the camera.",
+            Step::Up => "Slowly look up, then look back at the camera.",
+            Step::Down => "Slowly look down, then look back at the camera.",
+        }
+    }
+
+    /// The image-based head pose (see [`super::pose`]) of this step at `angle` degrees.
+    /// A person's own left is nose towards image right unless the frame is mirrored.
+    pub fn target_pose(self, angle: f64, mirrored: bool) -> HeadPose {
+        let own = if mirrored { -1.0 } else { 1.0 };
+        match self {
+            Step::Left => HeadPose::new(own * angle, 0.0, 0.0),
+            Step::Right => HeadPose::new(-own * angle, 0.0, 0.0),
+            Step::Up => HeadPose::new(0.0, angle, 0.0),
+            Step::Down => HeadPose::new(0.0, -angle, 0.0),
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl std::str::FromStr for Step {
+    type Err = ChallengeError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Step::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s.trim())
+            .ok_or_else(|| ChallengeError::UnknownStep(s.trim().chars().take(16).collect()))
+    }
+}
+
+/// The ordered steps of one challenge and whether frames are mirrored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Challenge {
+    steps: Vec<Step>,
+    mirrored: bool,
+}
+
+impl Challenge {
+    /// Draws `len` steps uniformly and independently with the system's secure RNG.
+    /// The library default length is [`ChallengeConfig::default`]'s `length` (2).
+    pub fn random(len: usize, mirrored: bool) -> Result<Self, ChallengeError> {
+        check_len(len)?;
+        let rng = ring::rand::SystemRandom::new();
+        let mut bytes = [0u8; MAX_STEPS];
+        ring::rand::SecureRandom::fill(&rng, &mut bytes).map_err(|_| ChallengeError::Rng)?;
+        // 256 is a multiple of 4: `b % 4` is unbiased.
+        let steps = bytes
+            .iter()
+            .take(len)
+            .map(|b| Step::ALL[usize::from(b % 4)])
+            .collect();
+        Ok(Challenge { steps, mirrored })
+    }
+
+    /// A challenge with given steps — for evaluating recorded sequences, never for a live
+    /// session (a known order is what a replay needs).
+    pub fn fixed(steps: Vec<Step>, mirrored: bool) -> Result<Self, ChallengeError> {
+        check_len(steps.len())?;
+        Ok(Challenge { steps, mirrored })
+    }
+
+    /// Parses a comma list such as `left,right,up`.
+    pub fn parse(list: &str, mirrored: bool) -> Result<Self, ChallengeError> {
+        let steps = list
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(str::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        Challenge::fixed(steps, mirrored)
+    }
+
+    /// The steps in order.
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
+    /// Whether the camera delivers mirrored frames.
+    pub fn mirrored(&self) -> bool {
+        self.mirrored
+    }
+}
+
+fn check_len(len: usize) -> Result<(), ChallengeError> {
+    if len == 0 || len > MAX_STEPS {
+        return Err(ChallengeError::Length(len));
+    }
+    Ok(())
+}
+
+/// Faults of the caller, not of the person.
+#[derive(Debug, Error, PartialEq, Eq, Clone)]
+pub enum ChallengeError {
+    /// Challenge length outside `1..=MAX_STEPS`.
+    #[error("challenge length {0} is outside 1..={MAX_STEPS}")]
+    Length(usize),
+    /// A step name other than left, right, up, down.
+    #[error("unknown challenge step {0:?} (expected left, right, up or down)")]
+    UnknownStep(String),
+    /// The secure RNG failed.
+    #[error("the system random number generator failed")]
+    Rng,
+    /// A timestamp is not finite or does not increase.
+    #[error("frame {0} has a timestamp that is not finite or not after the previous frame")]
+    Time(usize),
+    /// A frame was pushed after the session had decided.
+    #[error("the session has already decided")]
+    Finished,
+    /// A configuration value is out of range.
+    #[error("invalid challenge configuration: {0}")]
+    Config(&'static str),
+}
+
+/// How frames are judged against the steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Live session with prompts; prompt timing and direction enforced.
+    Interactive,
+    /// Recorded sequence: steps in order, other movement in between tolerated.
+    Fixed,
+}
+
+/// Thresholds and windows. Angles in degrees relative to the frontal baseline, times in
+/// seconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChallengeConfig {
+    /// Default number of steps of a random challenge.
+    pub length: usize,
+    /// Angle at which a step counts as reached.
+    pub reach_deg: f64,
+    /// Yaw and pitch within this of the baseline count as frontal.
+    pub frontal_deg: f64,
+    /// A turn this far in another direction fails the step (interactive mode).
+    pub wrong_deg: f64,
+    /// The baseline itself may be this far from the camera axis (camera above/below).
+    pub baseline_max_deg: f64,
+    /// Consecutive steady frames that form the baseline.
+    pub baseline_frames: usize,
+    /// A step reached — or approached by `anticipate_deg` — sooner than this after its
+    /// prompt was anticipated (interactive). Human choice reaction takes ≥ 0.2 s.
+    pub min_reaction_s: f64,
+    /// Movement towards the target within `min_reaction_s` that counts as anticipation.
+    pub anticipate_deg: f64,
+    /// A step must be reached within this after its prompt (interactive).
+    pub step_window_s: f64,
+    /// A step must be reached within this after the previous one completed (fixed).
+    pub fixed_step_window_s: f64,
+    /// After reaching a step, the face must be frontal again within this.
+    pub return_window_s: f64,
+    /// A steady frontal face must appear within this of the first frame.
+    pub acquire_window_s: f64,
+    /// Longest time without a usable face before the track counts as lost.
+    pub max_gap_s: f64,
+    /// Largest movement of the face-box centre between consecutive detections, in box
+    /// widths.
+    pub max_jump: f64,
+    /// Largest ratio of box widths between consecutive detections.
+    pub max_scale_jump: f64,
+}
+
+impl Default for ChallengeConfig {
+    fn default() -> Self {
+        ChallengeConfig {
+            length: 2,
+            reach_deg: 15.0,
+            frontal_deg: 8.0,
+            wrong_deg: 12.0,
+            baseline_max_deg: 25.0,
+            baseline_frames: 3,
+            min_reaction_s: 0.2,
+            anticipate_deg: 6.0,
+            step_window_s: 4.0,
+            fixed_step_window_s: 8.0,
+            return_window_s: 3.0,
+            acquire_window_s: 5.0,
+            max_gap_s: 0.5,
+            max_jump: 0.5,
+            max_scale_jump: 1.4,
+        }
+    }
+}
+
+impl ChallengeConfig {
+    fn validate(&self) -> Result<(), ChallengeError> {
+        let pos = |v: f64| v.is_finite() && v > 0.0;
+        if !(pos(self.reach_deg)
+            && pos(self.frontal_deg)
+            && pos(self.wrong_deg)
+            && pos(self.baseline_max_deg)
+            && pos(self.anticipate_deg))
+        {
+            return Err(ChallengeError::Config("angles must be positive and finite"));
+        }
+        if self.frontal_deg >= self.reach_deg {
+            return Err(ChallengeError::Config(
+                "frontal_deg must be below reach_deg",
+            ));
+        }
+        if !(self.min_reaction_s.is_finite() && self.min_reaction_s >= 0.0)
+            || !(pos(self.step_window_s)
+                && pos(self.fixed_step_window_s)
+                && pos(self.return_window_s)
+                && pos(self.acquire_window_s)
+                && pos(self.max_gap_s))
+        {
+            return Err(ChallengeError::Config("times must be positive and finite"));
+        }
+        if !(pos(self.max_jump) && self.max_scale_jump.is_finite() && self.max_scale_jump > 1.0) {
+            return Err(ChallengeError::Config(
+                "max_jump must be positive, max_scale_jump above 1",
+            ));
+        }
+        if self.baseline_frames == 0 || self.baseline_frames > 64 {
+            return Err(ChallengeError::Config("baseline_frames must be in 1..=64"));
+        }
+        Ok(())
+    }
+}
+
+/// Why a challenge failed (the person's failure, not a fault).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Failure {
+    /// No face was seen in time.
+    NoFace,
+    /// A face was seen but never steady and frontal.
+    NotFrontal,
+    /// More than one face in a frame.
+    SecondFace,
+    /// The face disappeared for longer than the allowed gap.
+    FaceLost,
+    /// The face box jumped between consecutive frames.
+    Jump,
+    /// A step was not reached in its window.
+    Timeout,
+    /// A turn in another direction than prompted (interactive).
+    WrongDirection,
+    /// The pose was reached too soon after the prompt (interactive).
+    Anticipated,
+    /// The face did not come back to frontal after a step.
+    NoReturn,
+}
+
+/// A failed challenge: what, at which step (if in one) and at which frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ChallengeFailure {
+    /// What went wrong.
+    pub failure: Failure,
+    /// Index of the step being performed, if any.
+    pub step: Option<usize>,
+    /// Index of the frame that decided.
+    pub frame: usize,
+}
+
+/// A passed challenge and the frames that matter downstream.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChallengePass {
+    /// Frontal frame that formed the baseline (identity is compared against it).
+    pub first_frontal: usize,
+    /// Frontal frame after the last step: the frame the face verifier embeds.
+    pub last_frontal: usize,
+    /// Frame at which each step was reached.
+    pub reached: Vec<usize>,
+    /// The person's frontal baseline pose.
+    pub baseline: HeadPose,
+}
+
+/// Result of a finished challenge.
+pub type ChallengeOutcome = Result<ChallengePass, ChallengeFailure>;
+
+/// What the session wants after a frame.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    /// Keep sending frames.
+    Continue,
+    /// Show this prompt now (interactive mode): the step with its index.
+    Prompt {
+        /// Index of the step in the challenge.
+        index: usize,
+        /// The step.
+        step: Step,
+    },
+    /// Decided.
+    Done(ChallengeOutcome),
+}
+
+#[derive(Clone, Debug)]
+enum Phase {
+    Acquire {
+        window: Vec<(usize, HeadPose)>,
+        seen_face: bool,
+    },
+    Seek {
+        k: usize,
+        since: f64,
+        at_prompt: [f64; 4],
+    },
+    Return {
+        k: usize,
+        reached_at: f64,
+    },
+    Done,
+}
+
+/// The challenge state machine; push frames in time order.
+#[derive(Clone, Debug)]
+pub struct Session {
+    challenge: Challenge,
+    mode: Mode,
+    cfg: ChallengeConfig,
+    phase: Phase,
+    frame: usize,
+    t0: Option<f64>,
+    last_t: Option<f64>,
+    last_face: Option<(f64, FaceBox)>,
+    baseline: HeadPose,
+    first_frontal: usize,
+    reached: Vec<usize>,
+}
+
+impl Session {
+    /// A session over a challenge.
+    pub fn new(
+        challenge: Challenge,
+        mode: Mode,
+        cfg: ChallengeConfig,
+    ) -> Result<Self, ChallengeError> {
+        cfg.validate()?;
+        Ok(Session {
+            challenge,
+            mode,
+            cfg,
+            phase: Phase::Acquire {
+                window: Vec::new(),
+                seen_face: false,
+            },
+            frame: 0,
+            t0: None,
+            last_t: None,
+            last_face: None,
+            baseline: HeadPose::default(),
+            first_frontal: 0,
+            reached: Vec::new(),
+        })
+    }
+
+    /// The challenge being performed.
+    pub fn challenge(&self) -> &Challenge {
+        &self.challenge
+    }
+
+    /// Consumes the next frame (frame indices count pushes from 0).
+    pub fn push(&mut self, obs: &Observation) -> Result<Event, ChallengeError> {
+        if matches!(self.phase, Phase::Done) {
+            return Err(ChallengeError::Finished);
+        }
+        let idx = self.frame;
+        let t = obs.t;
+        if !t.is_finite() || self.last_t.is_some_and(|lt| t <= lt) {
+            return Err(ChallengeError::Time(idx));
+        }
+        self.frame += 1;
+        self.last_t = Some(t);
+        let t0 = *self.t0.get_or_insert(t);
+        let event = self.step(idx, t, t0, obs);
+        if matches!(event, Event::Done(_)) {
+            self.phase = Phase::Done;
+        }
+        Ok(event)
+    }
+
+    /// Ends the input: an undecided session fails (the sequence stopped before the last
+    /// step completed).
+    pub fn finish(&mut self) -> ChallengeOutcome {
+        let frame = self.frame.saturating_sub(1);
+        let failure = match &self.phase {
+            Phase::Done => Failure::Timeout,
+            Phase::Acquire {
+                seen_face: false, ..
+            } => Failure::NoFace,
+            Phase::Acquire { .. } => Failure::NotFrontal,
+            Phase::Seek { .. } => Failure::Timeout,
+            Phase::Return { .. } => Failure::NoReturn,
+        };
+        let step = match self.phase {
+            Phase::Seek { k, .. } | Phase::Return { k, .. } => Some(k),
+            _ => None,
+        };
+        self.phase = Phase::Done;
+        Err(ChallengeFailure {
+            failure,
+            step,
+            frame,
+        })
+    }
+
+    fn fail(&self, failure: Failure, frame: usize) -> Event {
+        let step = match self.phase {
+            Phase::Seek { k, .. } | Phase::Return { k, .. } => Some(k),
+            _ => None,
+        };
+        Event::Done(Err(ChallengeFailure {
+            failure,
+            step,
+            frame,
+        }))
+    }
+
+    fn step(&mut self, idx: usize, t: f64, t0: f64, obs: &Observation) -> Event {
+        // Continuity first: it holds in every phase.
+        if obs.faces.len() > 1 {
+            return self.fail(Failure::SecondFace, idx);
+        }
+        let face = obs.faces.first().filter(|f| f.is_valid());
+        let pose = face.and_then(|f| pose::estimate(&f.landmarks).ok());
+        let (face, pose) = match (face, pose) {
+            (Some(f), Some(p)) => (*f, p),
+            _ => {
+                let since = self.last_face.map_or(t0, |(lt, _)| lt);
+                if !matches!(self.phase, Phase::Acquire { .. }) && t - since > self.cfg.max_gap_s {
+                    return self.fail(Failure::FaceLost, idx);
+                }
+                return self.timeouts(idx, t, t0);
+            }
+        };
+        if let Some((lt, prev)) = self.last_face {
+            let jump = prev.bbox.centre().dist(face.bbox.centre()) / prev.bbox.w;
+            let ratio = (face.bbox.w / prev.bbox.w).max(prev.bbox.w / face.bbox.w);
+            if jump > self.cfg.max_jump || ratio > self.cfg.max_scale_jump {
+                return self.fail(Failure::Jump, idx);
+            }
+            if t - lt > self.cfg.max_gap_s && !matches!(self.phase, Phase::Acquire { .. }) {
+                return self.fail(Failure::FaceLost, idx);
+            }
+        }
+        self.last_face = Some((t, face));
+        if let Phase::Acquire { seen_face, .. } = &mut self.phase {
+            *seen_face = true;
+        }
+
+        let cfg = self.cfg;
+        match &mut self.phase {
+            Phase::Acquire { window, .. } => {
+                window.push((idx, pose));
+                if window.len() > cfg.baseline_frames {
+                    window.remove(0);
+                }
+                if window.len() == cfg.baseline_frames {
+                    let med = median_pose(window.iter().map(|(_, p)| *p));
+                    let steady = window.iter().all(|(_, p)| {
+                        (p.yaw - med.yaw).abs() <= cfg.frontal_deg / 2.0
+                            && (p.pitch - med.pitch).abs() <= cfg.frontal_deg / 2.0
+                    });
+                    if steady
+                        && med.yaw.abs() <= cfg.baseline_max_deg
+                        && med.pitch.abs() <= cfg.baseline_max_deg
+                    {
+                        self.baseline = med;
+                        self.first_frontal = idx;
+                        let at_prompt = self.components(pose);
+                        self.phase = Phase::Seek {
+                            k: 0,
+                            since: t,
+                            at_prompt,
+                        };
+                        return self.prompt(0);
+                    }
+                }
+                self.timeouts(idx, t, t0)
+            }
+            Phase::Seek {
+                k,
+                since,
+                at_prompt,
+            } => {
+                let (k, since, at_prompt) = (*k, *since, *at_prompt);
+                let Some(&target) = self.challenge.steps.get(k) else {
+                    return self.fail(Failure::Timeout, idx);
+                };
+                let comps = self.components(pose);
+                let dominant = dominant(&comps);
+                let reached = dominant == target.index() && comps[target.index()] >= cfg.reach_deg;
+                let early = self.mode == Mode::Interactive && t - since < cfg.min_reaction_s;
+                // Moving towards the target sooner than a human can react means the
+                // movement started before the prompt (a replay that happens to turn).
+                if early
+                    && (reached
+                        || comps[target.index()] - at_prompt[target.index()] >= cfg.anticipate_deg)
+                {
+                    return self.fail(Failure::Anticipated, idx);
+                }
+                if reached {
+                    self.reached.push(idx);
+                    self.phase = Phase::Return { k, reached_at: t };
+                    return Event::Continue;
+                }
+                if self.mode == Mode::Interactive
+                    && dominant != target.index()
+                    && comps[dominant] >= cfg.wrong_deg
+                {
+                    return self.fail(Failure::WrongDirection, idx);
+                }
+                self.timeouts(idx, t, t0)
+            }
+            Phase::Return { k, .. } => {
+                let k = *k;
+                let comps = self.components(pose);
+                let frontal = comps.iter().all(|c| *c <= cfg.frontal_deg);
+                if frontal {
+                    if k + 1 == self.challenge.steps.len() {
+                        return Event::Done(Ok(ChallengePass {
+                            first_frontal: self.first_frontal,
+                            last_frontal: idx,
+                            reached: self.reached.clone(),
+                            baseline: self.baseline,
+                        }));
+                    }
+                    self.phase = Phase::Seek {
+                        k: k + 1,
+                        since: t,
+                        at_prompt: comps,
+                    };
+                    return self.prompt(k + 1);
+                }
+                self.timeouts(idx, t, t0)
+            }
+            Phase::Done => Event::Done(Err(ChallengeFailure {
+                failure: Failure::Timeout,
+                step: None,
+                frame: idx,
+            })),
+        }
+    }
+
+    fn prompt(&self, index: usize) -> Event {
+        match self.challenge.steps.get(index) {
+            Some(&step) => Event::Prompt { index, step },
+            None => Event::Continue,
+        }
+    }
+
+    /// Window checks for the current phase.
+    fn timeouts(&self, idx: usize, t: f64, t0: f64) -> Event {
+        match &self.phase {
+            Phase::Acquire { seen_face, .. } if t - t0 > self.cfg.acquire_window_s => self.fail(
+                if *seen_face {
+                    Failure::NotFrontal
+                } else {
+                    Failure::NoFace
+                },
+                idx,
+            ),
+            Phase::Seek { since, .. } => {
+                let window = if self.mode == Mode::Interactive {
+                    self.cfg.step_window_s
+                } else {
+                    self.cfg.fixed_step_window_s
+                };
+                if t - since > window {
+                    self.fail(Failure::Timeout, idx)
+                } else {
+                    Event::Continue
+                }
+            }
+            Phase::Return { reached_at, .. } if t - reached_at > self.cfg.return_window_s => {
+                self.fail(Failure::NoReturn, idx)
+            }
+            _ => Event::Continue,
+        }
+    }
+
+    /// Pose components relative to the baseline, in the person's own directions:
+    /// `[left, right, up, down]`, each ≥ 0 only in its direction.
+    fn components(&self, p: HeadPose) -> [f64; 4] {
+        let own_left =
+            (p.yaw - self.baseline.yaw) * if self.challenge.mirrored { -1.0 } else { 1.0 };
+        let up = p.pitch - self.baseline.pitch;
+        [own_left, -own_left, up, -up]
+    }
+}
+
+fn dominant(c: &[f64; 4]) -> usize {
+    (0..4).max_by(|&a, &b| c[a].total_cmp(&c[b])).unwrap_or(0)
+}
+
+fn median_pose(poses: impl Iterator<Item = HeadPose>) -> HeadPose {
+    let ps: Vec<HeadPose> = poses.collect();
+    let med = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    HeadPose::new(
+        med(ps.iter().map(|p| p.yaw).collect()),
+        med(ps.iter().map(|p| p.pitch).collect()),
+        med(ps.iter().map(|p| p.roll).collect()),
+    )
+}
+
+/// Runs a recorded sequence through a session and returns the outcome.
+pub fn evaluate(
+    challenge: &Challenge,
+    mode: Mode,
+    cfg: &ChallengeConfig,
+    frames: &[Observation],
+) -> Result<ChallengeOutcome, ChallengeError> {
+    let mut s = Session::new(challenge.clone(), mode, *cfg)?;
+    for obs in frames {
+        if let Event::Done(outcome) = s.push(obs)? {
+            return Ok(outcome);
+        }
+    }
+    Ok(s.finish())
+}

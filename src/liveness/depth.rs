@@ -1,0 +1,291 @@
+//! Depth layer: a face region that is flat, or at an implausible distance, is not a head.
+//!
+//! Why: a kiosk with a depth camera sees a phone, a tablet or a print as a plane within
+//! a few millimetres, while a face has ≈ 2–3 cm of relief between nose tip and cheeks. A
+//! face far too close (a phone held to the lens) or too far is not a person using the
+//! kiosk either. Depth is aligned with the colour frame, in millimetres.
+//!
+//! The test takes the inner part of the face box (eyes to mouth; hair and background
+//! excluded), fits a plane `z = a·x + b·y + c` by least squares to the valid depth pixels
+//! and compares the RMS residual with [`DepthConfig::min_relief_mm`]. A tilted screen is
+//! still a plane, so the tilt does not help an attacker.
+
+use serde::Serialize;
+use thiserror::Error;
+
+use super::linalg::fit_plane;
+use super::{BBox, DepthMap};
+
+/// Depth thresholds.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct DepthConfig {
+    /// RMS residual to the best plane below which the face counts as flat, mm.
+    pub min_relief_mm: f64,
+    /// Nearest plausible face distance, mm.
+    pub min_distance_mm: f64,
+    /// Farthest plausible face distance, mm.
+    pub max_distance_mm: f64,
+    /// Fraction of the box (centred) that is examined.
+    pub inner: f64,
+    /// Minimum fraction of valid depth pixels in the examined region.
+    pub min_valid: f64,
+}
+
+impl Default for DepthConfig {
+    fn default() -> Self {
+        DepthConfig {
+            min_relief_mm: 4.0,
+            min_distance_mm: 250.0,
+            max_distance_mm: 1500.0,
+            inner: 0.6,
+            min_valid: 0.3,
+        }
+    }
+}
+
+/// The person-level verdict of the depth layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DepthVerdict {
+    /// Face-shaped relief at a plausible distance.
+    Relief,
+    /// The face region is a plane.
+    Flat,
+    /// The face is too near or too far.
+    ImplausibleDistance,
+    /// Too few depth measurements in the face region.
+    Missing,
+}
+
+/// What the depth layer measured.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct DepthReport {
+    /// The verdict.
+    pub verdict: DepthVerdict,
+    /// RMS residual to the best plane, mm (0 when missing).
+    pub relief_mm: f64,
+    /// Median distance of the face region, mm (0 when missing).
+    pub distance_mm: f64,
+    /// Valid depth pixels used.
+    pub samples: usize,
+}
+
+/// Caller faults.
+#[derive(Debug, Error, PartialEq, Eq, Clone, Copy)]
+pub enum DepthError {
+    /// The face box is not finite or empty.
+    #[error("face box is invalid")]
+    Box,
+    /// Invalid configuration.
+    #[error("invalid depth configuration: {0}")]
+    Config(&'static str),
+}
+
+/// Judges the face region of a depth map.
+pub fn check(depth: &DepthMap, face: &BBox, cfg: &DepthConfig) -> Result<DepthReport, DepthError> {
+    if !(cfg.min_relief_mm.is_finite()
+        && cfg.min_relief_mm >= 0.0
+        && cfg.min_distance_mm.is_finite()
+        && cfg.max_distance_mm.is_finite()
+        && cfg.min_distance_mm < cfg.max_distance_mm)
+        || !(cfg.inner > 0.0 && cfg.inner <= 1.0 && (0.0..=1.0).contains(&cfg.min_valid))
+    {
+        return Err(DepthError::Config(
+            "need 0 ≤ relief, min < max distance, inner in (0,1], min_valid in [0,1]",
+        ));
+    }
+    if !face.is_valid() {
+        return Err(DepthError::Box);
+    }
+    let (w, h) = (f64::from(depth.width()), f64::from(depth.height()));
+    let c = face.centre();
+    let (hw, hh) = (face.w * cfg.inner / 2.0, face.h * cfg.inner / 2.0);
+    let x0 = (c.x - hw).floor().clamp(0.0, w) as u32;
+    let x1 = (c.x + hw).ceil().clamp(0.0, w) as u32;
+    let y0 = (c.y - hh).floor().clamp(0.0, h) as u32;
+    let y1 = (c.y + hh).ceil().clamp(0.0, h) as u32;
+    let area = u64::from(x1.saturating_sub(x0)) * u64::from(y1.saturating_sub(y0));
+    // Subsample large regions: the plane fit needs hundreds of points, not a million.
+    let stride = ((area as f64 / 4096.0).sqrt().floor() as u32).max(1);
+    let mut pts = Vec::new();
+    let mut total = 0usize;
+    for y in (y0..y1).step_by(stride as usize) {
+        for x in (x0..x1).step_by(stride as usize) {
+            total += 1;
+            if let Some(z) = depth.get(x, y) {
+                pts.push([f64::from(x), f64::from(y), f64::from(z)]);
+            }
+        }
+    }
+    let missing = DepthReport {
+        verdict: DepthVerdict::Missing,
+        relief_mm: 0.0,
+        distance_mm: 0.0,
+        samples: pts.len(),
+    };
+    if total == 0 || (pts.len() as f64) < cfg.min_valid * total as f64 || pts.len() < 16 {
+        return Ok(missing);
+    }
+    let mut zs: Vec<f64> = pts.iter().map(|p| p[2]).collect();
+    zs.sort_by(f64::total_cmp);
+    let distance_mm = zs[zs.len() / 2];
+    let Some((_, relief_mm)) = fit_plane(&pts) else {
+        return Ok(missing);
+    };
+    let verdict = if distance_mm < cfg.min_distance_mm || distance_mm > cfg.max_distance_mm {
+        DepthVerdict::ImplausibleDistance
+    } else if relief_mm < cfg.min_relief_mm {
+        DepthVerdict::Flat
+    } else {
+        DepthVerdict::Relief
+    };
+    Ok(DepthReport {
+        verdict,
+        relief_mm,
+        distance_mm,
+        samples: pts.len(),
+    })
+}
+
+/// Synthetic depth maps for tests and the evaluation: a face-shaped relief (an
+/// ellipsoidal head with a nose) or a tilted plane (a screen or a print), with noise.
+pub mod synth {
+    use super::super::simulate::SimRng;
+    use super::super::{BBox, DepthMap};
+
+    /// A `w × h` map with a head of box `face` at `distance_mm`: ellipsoidal cap
+    /// (`relief_mm` deep at the centre) plus a nose bump, background at +600 mm.
+    pub fn head(
+        w: u32,
+        h: u32,
+        face: &BBox,
+        distance_mm: f64,
+        relief_mm: f64,
+        noise_mm: f64,
+        rng: &mut SimRng,
+    ) -> DepthMap {
+        let c = face.centre();
+        let mm = (0..h)
+            .flat_map(|y| (0..w).map(move |x| (x, y)))
+            .map(|(x, y)| {
+                let u = (f64::from(x) - c.x) / (face.w / 2.0);
+                let v = (f64::from(y) - c.y) / (face.h / 2.0);
+                let r2 = u * u + v * v;
+                let z = if r2 < 1.0 {
+                    let cap = relief_mm * (1.0 - r2).sqrt();
+                    let nose = 0.5 * relief_mm * (-(u * u + (v - 0.1) * (v - 0.1)) / 0.02).exp();
+                    distance_mm + relief_mm - cap - nose
+                } else {
+                    distance_mm + 600.0
+                };
+                (z + noise_mm * rng.gauss()) as f32
+            })
+            .collect();
+        DepthMap {
+            width: w,
+            height: h,
+            mm,
+        }
+    }
+
+    /// A plane through `distance_mm` at the box centre, tilted by `slope_mm_per_px` in x
+    /// and y (a phone, tablet or print).
+    pub fn plane(
+        w: u32,
+        h: u32,
+        face: &BBox,
+        distance_mm: f64,
+        slope_mm_per_px: (f64, f64),
+        noise_mm: f64,
+        rng: &mut SimRng,
+    ) -> DepthMap {
+        let c = face.centre();
+        let mm = (0..h)
+            .flat_map(|y| (0..w).map(move |x| (x, y)))
+            .map(|(x, y)| {
+                (distance_mm
+                    + slope_mm_per_px.0 * (f64::from(x) - c.x)
+                    + slope_mm_per_px.1 * (f64::from(y) - c.y)
+                    + noise_mm * rng.gauss()) as f32
+            })
+            .collect();
+        DepthMap {
+            width: w,
+            height: h,
+            mm,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::synth::*;
+    use super::*;
+    use crate::liveness::simulate::SimRng;
+
+    fn face() -> BBox {
+        BBox {
+            x: 100.0,
+            y: 60.0,
+            w: 120.0,
+            h: 140.0,
+        }
+    }
+
+    #[test]
+    fn face_relief_passes() {
+        let mut rng = SimRng::new(1);
+        let d = head(320, 240, &face(), 550.0, 30.0, 1.0, &mut rng);
+        let r = check(&d, &face(), &DepthConfig::default()).unwrap();
+        assert_eq!(r.verdict, DepthVerdict::Relief, "{r:?}");
+        assert!(r.relief_mm > 4.0);
+    }
+
+    #[test]
+    fn flat_screen_is_rejected_even_tilted() {
+        let mut rng = SimRng::new(2);
+        for slope in [(0.0, 0.0), (0.8, 0.0), (0.3, -0.5)] {
+            let d = plane(320, 240, &face(), 500.0, slope, 1.0, &mut rng);
+            let r = check(&d, &face(), &DepthConfig::default()).unwrap();
+            assert_eq!(r.verdict, DepthVerdict::Flat, "{slope:?} {r:?}");
+            assert!(r.relief_mm < 2.0);
+        }
+    }
+
+    #[test]
+    fn implausible_distance_and_missing() {
+        let mut rng = SimRng::new(3);
+        let d = head(320, 240, &face(), 120.0, 30.0, 1.0, &mut rng);
+        assert_eq!(
+            check(&d, &face(), &DepthConfig::default()).unwrap().verdict,
+            DepthVerdict::ImplausibleDistance
+        );
+        let empty = DepthMap::new(320, 240, vec![0.0; 320 * 240]).unwrap();
+        assert_eq!(
+            check(&empty, &face(), &DepthConfig::default())
+                .unwrap()
+                .verdict,
+            DepthVerdict::Missing
+        );
+        let outside = BBox {
+            x: 1000.0,
+            y: 1000.0,
+            w: 50.0,
+            h: 50.0,
+        };
+        assert_eq!(
+            check(&d, &outside, &DepthConfig::default())
+                .unwrap()
+                .verdict,
+            DepthVerdict::Missing
+        );
+        let bad = BBox {
+            x: f64::NAN,
+            ..face()
+        };
+        assert_eq!(
+            check(&d, &bad, &DepthConfig::default()),
+            Err(DepthError::Box)
+        );
+    }
+}

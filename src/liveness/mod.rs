@@ -1,0 +1,269 @@
+//! Liveness: establish that a live person, not a printed photo or a replayed video, is in
+//! front of the camera before any face decision is made.
+//!
+//! Why layers: in 2019 schoolchildren opened parcel lockers with a printed photo of the
+//! owner. No single cue holds against every presentation attack, so facegate stacks
+//! independent checks that need no unlicensed model weights, each usable alone:
+//!
+//! 1. [`challenge`] — a random head-pose challenge, answered in time (defeats a replayed
+//!    video, which cannot follow a random order), with a continuous single-face track;
+//! 2. [`parallax`] — a photo or a screen is planar: its landmarks move by one homography
+//!    across views, a real head's nose leaves the plane of eyes and mouth corners;
+//! 3. [`depth`] and [`nir`] — optional depth and near-infrared frames (flat face region,
+//!    a screen that is dark in NIR);
+//! 4. [`passive`] — an integrator-supplied ONNX presentation-attack classifier;
+//! 5. [`fusion`] — the policy: required layers, thresholds, reason codes and the frontal
+//!    frame that passed (the face verifier embeds exactly that frame: no swap after
+//!    liveness).
+//!
+//! The layers are detector-agnostic: they consume [`Observation`]s (per frame: time, the
+//! detected faces with MTCNN's five landmarks, optional aligned depth and NIR), so a frame
+//! with no face or a second face is representable. [`simulate`] generates observations of
+//! live heads and of attacks for tests and the evaluation command.
+
+use serde::Serialize;
+use thiserror::Error;
+
+pub mod challenge;
+pub mod depth;
+pub mod fusion;
+pub mod linalg;
+pub mod nir;
+pub mod parallax;
+pub mod passive;
+pub mod pose;
+pub mod simulate;
+
+/// Index of the image-left eye centre in [`FaceBox::landmarks`] (MTCNN order).
+pub const LEFT_EYE: usize = 0;
+/// Index of the image-right eye centre.
+pub const RIGHT_EYE: usize = 1;
+/// Index of the nose tip.
+pub const NOSE: usize = 2;
+/// Index of the image-left mouth corner.
+pub const LEFT_MOUTH: usize = 3;
+/// Index of the image-right mouth corner.
+pub const RIGHT_MOUTH: usize = 4;
+
+/// A point in pixel coordinates of the frame (x to the right, y down).
+#[derive(Clone, Copy, Debug, PartialEq, Default, Serialize)]
+pub struct Point2 {
+    /// Column, pixels.
+    pub x: f64,
+    /// Row, pixels.
+    pub y: f64,
+}
+
+impl Point2 {
+    /// A point.
+    pub const fn new(x: f64, y: f64) -> Self {
+        Point2 { x, y }
+    }
+
+    /// Euclidean distance to another point.
+    pub fn dist(self, o: Point2) -> f64 {
+        (self.x - o.x).hypot(self.y - o.y)
+    }
+
+    fn is_finite(self) -> bool {
+        self.x.is_finite() && self.y.is_finite()
+    }
+}
+
+/// An axis-aligned box in pixel coordinates.
+#[derive(Clone, Copy, Debug, PartialEq, Default, Serialize)]
+pub struct BBox {
+    /// Left edge.
+    pub x: f64,
+    /// Top edge.
+    pub y: f64,
+    /// Width.
+    pub w: f64,
+    /// Height.
+    pub h: f64,
+}
+
+impl BBox {
+    /// Centre of the box.
+    pub fn centre(&self) -> Point2 {
+        Point2::new(self.x + self.w / 2.0, self.y + self.h / 2.0)
+    }
+
+    /// Whether all fields are finite and the size is positive.
+    pub fn is_valid(&self) -> bool {
+        self.x.is_finite()
+            && self.y.is_finite()
+            && self.w.is_finite()
+            && self.h.is_finite()
+            && self.w > 0.0
+            && self.h > 0.0
+    }
+}
+
+/// One detected face: box, detector score and the five MTCNN landmarks
+/// (image-left eye, image-right eye, nose tip, image-left mouth corner, image-right mouth
+/// corner) in pixel coordinates of the frame.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct FaceBox {
+    /// Face box.
+    pub bbox: BBox,
+    /// Detector confidence in [0, 1].
+    pub score: f32,
+    /// The five landmarks in MTCNN order.
+    pub landmarks: [Point2; 5],
+}
+
+impl FaceBox {
+    /// Distance between the two eye centres, pixels.
+    pub fn inter_ocular(&self) -> f64 {
+        self.landmarks[LEFT_EYE].dist(self.landmarks[RIGHT_EYE])
+    }
+
+    /// Whether the box and all landmarks are finite and the eyes are apart.
+    pub fn is_valid(&self) -> bool {
+        self.bbox.is_valid()
+            && self.landmarks.iter().all(|p| p.is_finite())
+            && self.inter_ocular() > 1e-6
+    }
+}
+
+/// A depth map aligned with the colour frame, millimetres; `0` or a non-finite value
+/// marks a pixel without a measurement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DepthMap {
+    width: u32,
+    height: u32,
+    mm: Vec<f32>,
+}
+
+impl DepthMap {
+    /// A depth map of `width × height` values in row-major order.
+    pub fn new(width: u32, height: u32, mm: Vec<f32>) -> Result<Self, FrameError> {
+        check_len(width, height, mm.len())?;
+        Ok(DepthMap { width, height, mm })
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Depth at a pixel, `None` outside the map or without a measurement.
+    pub fn get(&self, x: u32, y: u32) -> Option<f32> {
+        if x >= self.width || y >= self.height {
+            return None;
+        }
+        let v = *self.mm.get(y as usize * self.width as usize + x as usize)?;
+        (v.is_finite() && v > 0.0).then_some(v)
+    }
+}
+
+/// A single-channel 8-bit frame (near-infrared), aligned with the colour frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GrayFrame {
+    width: u32,
+    height: u32,
+    data: Vec<u8>,
+}
+
+impl GrayFrame {
+    /// A frame of `width × height` values in row-major order.
+    pub fn new(width: u32, height: u32, data: Vec<u8>) -> Result<Self, FrameError> {
+        check_len(width, height, data.len())?;
+        Ok(GrayFrame {
+            width,
+            height,
+            data,
+        })
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Value at a pixel, `None` outside the frame.
+    pub fn get(&self, x: u32, y: u32) -> Option<u8> {
+        if x >= self.width || y >= self.height {
+            return None;
+        }
+        self.data
+            .get(y as usize * self.width as usize + x as usize)
+            .copied()
+    }
+}
+
+fn check_len(width: u32, height: u32, len: usize) -> Result<(), FrameError> {
+    if width == 0 || height == 0 {
+        return Err(FrameError::Empty);
+    }
+    let expected = (width as usize)
+        .checked_mul(height as usize)
+        .ok_or(FrameError::TooLarge)?;
+    if expected != len {
+        return Err(FrameError::SizeMismatch { expected, got: len });
+    }
+    Ok(())
+}
+
+/// Errors building a depth or NIR frame.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum FrameError {
+    /// Zero width or height.
+    #[error("frame has zero width or height")]
+    Empty,
+    /// The dimensions overflow the address space.
+    #[error("frame dimensions are too large")]
+    TooLarge,
+    /// The buffer length does not match `width × height`.
+    #[error("frame buffer holds {got} values, expected {expected}")]
+    SizeMismatch {
+        /// `width × height`.
+        expected: usize,
+        /// Buffer length.
+        got: usize,
+    },
+}
+
+/// What the liveness layers see of one frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observation {
+    /// Capture time, seconds (any origin, strictly increasing across a sequence).
+    pub t: f64,
+    /// Every face the detector found (none, one, or more).
+    pub faces: Vec<FaceBox>,
+    /// Optional depth map aligned with the colour frame.
+    pub depth: Option<DepthMap>,
+    /// Optional near-infrared frame aligned with the colour frame.
+    pub nir: Option<GrayFrame>,
+}
+
+impl Observation {
+    /// An observation with faces only.
+    pub fn new(t: f64, faces: Vec<FaceBox>) -> Self {
+        Observation {
+            t,
+            faces,
+            depth: None,
+            nir: None,
+        }
+    }
+
+    /// The face, if exactly one was detected.
+    pub fn single_face(&self) -> Option<&FaceBox> {
+        match self.faces.as_slice() {
+            [f] => Some(f),
+            _ => None,
+        }
+    }
+}
