@@ -221,6 +221,10 @@ pub struct ChallengeConfig {
     pub max_jump: f64,
     /// Largest ratio of box widths between consecutive detections.
     pub max_scale_jump: f64,
+    /// Poses are averaged over this many consecutive frames.
+    pub smooth_frames: usize,
+    /// A step pose (or a wrong one) counts when held this many consecutive frames.
+    pub hold_frames: usize,
 }
 
 impl Default for ChallengeConfig {
@@ -229,11 +233,11 @@ impl Default for ChallengeConfig {
             length: 2,
             reach_deg: 15.0,
             frontal_deg: 8.0,
-            wrong_deg: 12.0,
+            wrong_deg: 15.0,
             baseline_max_deg: 25.0,
-            baseline_frames: 3,
+            baseline_frames: 5,
             min_reaction_s: 0.2,
-            anticipate_deg: 6.0,
+            anticipate_deg: 10.0,
             step_window_s: 4.0,
             fixed_step_window_s: 8.0,
             return_window_s: 3.0,
@@ -241,6 +245,8 @@ impl Default for ChallengeConfig {
             max_gap_s: 0.5,
             max_jump: 0.5,
             max_scale_jump: 1.4,
+            smooth_frames: 3,
+            hold_frames: 3,
         }
     }
 }
@@ -274,6 +280,12 @@ impl ChallengeConfig {
             return Err(ChallengeError::Config(
                 "max_jump must be positive, max_scale_jump above 1",
             ));
+        }
+        if self.hold_frames == 0 || self.hold_frames > 16 {
+            return Err(ChallengeError::Config("hold_frames must be in 1..=16"));
+        }
+        if self.smooth_frames == 0 || self.smooth_frames > 16 {
+            return Err(ChallengeError::Config("smooth_frames must be in 1..=16"));
         }
         if self.baseline_frames == 0 || self.baseline_frames > 64 {
             return Err(ChallengeError::Config("baseline_frames must be in 1..=64"));
@@ -360,10 +372,13 @@ enum Phase {
         k: usize,
         since: f64,
         at_prompt: [f64; 4],
+        held: usize,
+        wrong_held: usize,
     },
     Return {
         k: usize,
         reached_at: f64,
+        wrong_held: usize,
     },
     Done,
 }
@@ -379,6 +394,7 @@ pub struct Session {
     t0: Option<f64>,
     last_t: Option<f64>,
     last_face: Option<(f64, FaceBox)>,
+    recent: Vec<HeadPose>,
     baseline: HeadPose,
     first_frontal: usize,
     reached: Vec<usize>,
@@ -404,6 +420,7 @@ impl Session {
             t0: None,
             last_t: None,
             last_face: None,
+            recent: Vec::new(),
             baseline: HeadPose::default(),
             first_frontal: 0,
             reached: Vec::new(),
@@ -482,6 +499,7 @@ impl Session {
         let (face, pose) = match (face, pose) {
             (Some(f), Some(p)) => (*f, p),
             _ => {
+                self.recent.clear();
                 let since = self.last_face.map_or(t0, |(lt, _)| lt);
                 if !matches!(self.phase, Phase::Acquire { .. }) && t - since > self.cfg.max_gap_s {
                     return self.fail(Failure::FaceLost, idx);
@@ -500,6 +518,20 @@ impl Session {
             }
         }
         self.last_face = Some((t, face));
+        // Landmark noise dominates the pose error on small faces: average the poses of
+        // the last few consecutive frames (a 3-frame mean lags ≈ 70 ms at 15 fps).
+        self.recent.push(pose);
+        if self.recent.len() > self.cfg.smooth_frames {
+            self.recent.remove(0);
+        }
+        let n = self.recent.len().max(1) as f64;
+        let pose = self.recent.iter().fold(HeadPose::default(), |a, p| {
+            HeadPose::new(
+                a.yaw + p.yaw / n,
+                a.pitch + p.pitch / n,
+                a.roll + p.roll / n,
+            )
+        });
         if let Phase::Acquire { seen_face, .. } = &mut self.phase {
             *seen_face = true;
         }
@@ -514,8 +546,8 @@ impl Session {
                 if window.len() == cfg.baseline_frames {
                     let med = median_pose(window.iter().map(|(_, p)| *p));
                     let steady = window.iter().all(|(_, p)| {
-                        (p.yaw - med.yaw).abs() <= cfg.frontal_deg / 2.0
-                            && (p.pitch - med.pitch).abs() <= cfg.frontal_deg / 2.0
+                        (p.yaw - med.yaw).abs() <= cfg.frontal_deg
+                            && (p.pitch - med.pitch).abs() <= cfg.frontal_deg
                     });
                     if steady
                         && med.yaw.abs() <= cfg.baseline_max_deg
@@ -528,6 +560,8 @@ impl Session {
                             k: 0,
                             since: t,
                             at_prompt,
+                            held: 0,
+                            wrong_held: 0,
                         };
                         return self.prompt(0);
                     }
@@ -538,8 +572,11 @@ impl Session {
                 k,
                 since,
                 at_prompt,
+                held,
+                wrong_held,
             } => {
-                let (k, since, at_prompt) = (*k, *since, *at_prompt);
+                let (k, since, at_prompt, mut h, mut wh) =
+                    (*k, *since, *at_prompt, *held, *wrong_held);
                 let Some(&target) = self.challenge.steps.get(k) else {
                     return self.fail(Failure::Timeout, idx);
                 };
@@ -555,22 +592,46 @@ impl Session {
                 {
                     return self.fail(Failure::Anticipated, idx);
                 }
-                if reached {
+                // A pose counts only when held for `hold_frames` frames: one noisy
+                // landmark frame must not complete (or fail) a step.
+                h = if reached { h + 1 } else { 0 };
+                let wrong = dominant != target.index() && comps[dominant] >= cfg.wrong_deg;
+                wh = if wrong { wh + 1 } else { 0 };
+                if let Phase::Seek {
+                    held, wrong_held, ..
+                } = &mut self.phase
+                {
+                    (*held, *wrong_held) = (h, wh);
+                }
+                if h >= cfg.hold_frames {
                     self.reached.push(idx);
-                    self.phase = Phase::Return { k, reached_at: t };
+                    self.phase = Phase::Return {
+                        k,
+                        reached_at: t,
+                        wrong_held: 0,
+                    };
                     return Event::Continue;
                 }
-                if self.mode == Mode::Interactive
-                    && dominant != target.index()
-                    && comps[dominant] >= cfg.wrong_deg
-                {
+                if self.mode == Mode::Interactive && wh >= cfg.hold_frames {
                     return self.fail(Failure::WrongDirection, idx);
                 }
                 self.timeouts(idx, t, t0)
             }
-            Phase::Return { k, .. } => {
-                let k = *k;
+            Phase::Return { k, wrong_held, .. } => {
+                let (k, mut wh) = (*k, *wrong_held);
                 let comps = self.components(pose);
+                // On the way back only the target direction may exceed the threshold: a
+                // turn elsewhere is a movement nobody was asked for (interactive).
+                let target = self.challenge.steps.get(k).map_or(0, |s| s.index());
+                let dom = dominant(&comps);
+                let wrong = dom != target && comps[dom] >= cfg.wrong_deg;
+                wh = if wrong { wh + 1 } else { 0 };
+                if let Phase::Return { wrong_held, .. } = &mut self.phase {
+                    *wrong_held = wh;
+                }
+                if self.mode == Mode::Interactive && wh >= cfg.hold_frames {
+                    return self.fail(Failure::WrongDirection, idx);
+                }
                 let frontal = comps.iter().all(|c| *c <= cfg.frontal_deg);
                 if frontal {
                     if k + 1 == self.challenge.steps.len() {
@@ -585,6 +646,8 @@ impl Session {
                         k: k + 1,
                         since: t,
                         at_prompt: comps,
+                        held: 0,
+                        wrong_held: 0,
                     };
                     return self.prompt(k + 1);
                 }

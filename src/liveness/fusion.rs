@@ -359,7 +359,12 @@ impl Policy {
         }
 
         if self.parallax != Requirement::Off {
-            match parallax::analyze(frames, first..=last, first, &self.parallax_config)
+            // The steady frames that formed the challenge's frontal baseline.
+            let from = (first + 1).saturating_sub(self.challenge.baseline_frames);
+            let reference: Vec<usize> = (from..=first)
+                .filter(|&i| frames.get(i).and_then(Observation::single_face).is_some())
+                .collect();
+            match parallax::analyze(frames, first..=last, &reference, &self.parallax_config)
                 .map_err(|e| FusionError::Layer(e.to_string()))?
             {
                 Err(_) => return Ok(d.reject(TOO_FEW_FRAMES)),

@@ -68,7 +68,7 @@ impl Default for ParallaxConfig {
     fn default() -> Self {
         ParallaxConfig {
             noise: LandmarkNoise::default(),
-            min_score: 8.0,
+            min_score: 5.0,
             min_frames: 6,
         }
     }
@@ -186,11 +186,12 @@ pub fn planar_residual(src: &[Point2; 5], dst: &[Point2; 5]) -> Option<f64> {
     Some(ssr)
 }
 
-/// Runs the parallax test over `frames[span]` against `frames[reference]`.
+/// Runs the parallax test over `frames[span]` against the mean landmarks of
+/// `frames[reference]` (steady frontal frames; averaging them lowers the reference noise).
 pub fn analyze(
     frames: &[Observation],
     span: std::ops::RangeInclusive<usize>,
-    reference: usize,
+    reference: &[usize],
     cfg: &ParallaxConfig,
 ) -> Result<Result<ParallaxReport, ParallaxInsufficient>, ParallaxError> {
     if !(cfg.min_score.is_finite()
@@ -205,18 +206,31 @@ pub fn analyze(
             "min_score must be positive, noise non-negative and not zero",
         ));
     }
-    let reff = frames
-        .get(reference)
-        .and_then(Observation::single_face)
-        .filter(|f| f.is_valid())
-        .ok_or(ParallaxError::Reference(reference))?;
-    let ref_iod = reff.inter_ocular();
-    let ref_sigma = cfg.noise.sigma(ref_iod);
+    let mut ref_lm = [Point2::default(); 5];
+    for &r in reference {
+        let f = frames
+            .get(r)
+            .and_then(Observation::single_face)
+            .filter(|f| f.is_valid())
+            .ok_or(ParallaxError::Reference(r))?;
+        for (acc, p) in ref_lm.iter_mut().zip(&f.landmarks) {
+            acc.x += p.x / reference.len() as f64;
+            acc.y += p.y / reference.len() as f64;
+        }
+    }
+    if reference.is_empty() {
+        return Err(ParallaxError::Reference(*span.start()));
+    }
+    let ref_iod = ref_lm[0].dist(ref_lm[1]);
+    if !(ref_iod > 1e-6) {
+        return Err(ParallaxError::Reference(reference[0]));
+    }
+    let ref_sigma = cfg.noise.sigma(ref_iod) / (reference.len() as f64).sqrt();
     let mut zs = Vec::new();
     let mut rs = Vec::new();
     let end = (*span.end()).min(frames.len().saturating_sub(1));
     for i in *span.start()..=end {
-        if i == reference {
+        if reference.contains(&i) {
             continue;
         }
         let Some(f) = frames
@@ -226,7 +240,7 @@ pub fn analyze(
         else {
             continue;
         };
-        let Some(ssr) = planar_residual(&reff.landmarks, &f.landmarks) else {
+        let Some(ssr) = planar_residual(&ref_lm, &f.landmarks) else {
             continue;
         };
         let iod = f.inter_ocular();

@@ -281,8 +281,14 @@ pub struct Presentation {
 
 impl Presentation {
     fn base(label: &'static str, subject: Subject, rng: &mut SimRng, cfg: &SimConfig) -> Self {
-        let camera = CAMERAS[(rng.next_u64() % 3) as usize];
-        let distance = rng.range(400.0, 750.0);
+        let ci = (rng.next_u64() % 3) as usize;
+        let camera = CAMERAS[ci];
+        // A kiosk webcam sees people at arm's length; phone front cameras at selfie range.
+        let distance = if ci == 0 {
+            rng.range(450.0, 750.0)
+        } else {
+            rng.range(300.0, 450.0)
+        };
         let mut sway = [(0.0, 0.0, 0.0); 3];
         for s in sway.iter_mut() {
             *s = (
@@ -720,6 +726,11 @@ pub struct PadReport {
     pub bona_fide: (usize, usize),
     /// Reason codes of the rejections, by label.
     pub reasons: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Parallax scores by label (presentations that reached the parallax layer).
+    pub parallax_scores: BTreeMap<String, Vec<f64>>,
+    /// Errors by label: (label, presentation seed, steps) of every wrong decision, so it
+    /// can be replayed.
+    pub errors: Vec<(String, u64, Vec<Step>)>,
 }
 
 impl PadReport {
@@ -799,9 +810,10 @@ pub fn evaluate(
         for _ in 0..n {
             let steps: Vec<Step> = (0..len).map(|_| rng.step()).collect();
             let challenge = Challenge::fixed(steps.clone(), sim.mirrored)?;
+            let pseed = rng.next_u64();
             let mut p = match label {
-                None => Presentation::genuine(rng.next_u64(), sim),
-                Some(kind) => Presentation::attack(kind, rng.next_u64(), sim, &steps),
+                None => Presentation::genuine(pseed, sim),
+                Some(kind) => Presentation::attack(kind, pseed, sim, &steps),
             };
             let (frames, outcome) = match mode {
                 Mode::Interactive => {
@@ -822,9 +834,23 @@ pub fn evaluate(
                 None::<&mut super::fusion::NoPassive>,
             );
             let (live, reason) = match &decision {
-                Ok(d) => (d.live, d.reason.map(|r| r.code())),
+                Ok(d) => {
+                    if let Some(px) = d.parallax {
+                        report
+                            .parallax_scores
+                            .entry(p.label().to_string())
+                            .or_default()
+                            .push(px.score);
+                    }
+                    (d.live, d.reason.map(|r| r.code()))
+                }
                 Err(_) => (false, Some("error")),
             };
+            if live != label.is_none() {
+                report
+                    .errors
+                    .push((p.label().to_string(), pseed, steps.clone()));
+            }
             report.add(p.label(), live, reason);
         }
     }

@@ -8,6 +8,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod liveness;
+
 /// Exit code for a positive answer.
 pub const EXIT_YES: u8 = 0;
 /// Exit code for a negative answer.
@@ -29,9 +31,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     // Each subcommand lives in its own module with `Args` and `run(Args) -> ExitCode`.
+    /// Liveness of recorded frames: `check` one sequence, `eval` a suite (ISO/IEC 30107-3).
+    Liveness(liveness::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.cmd {}
+    match cli.cmd {
+        Cmd::Liveness(a) => liveness::run(a),
+    }
 }

@@ -1,0 +1,639 @@
+//! Liveness by simulation: challenge timing and continuity, attacks, fusion reasons.
+
+use facegate::liveness::challenge::{
+    self, Challenge, ChallengeConfig, ChallengeError, Event, Failure, Mode, Session, Step,
+};
+use facegate::liveness::depth::synth as depth_synth;
+use facegate::liveness::fusion::{
+    self, IdentityCheck, NoPassive, PassiveCheck, Policy, Requirement,
+};
+use facegate::liveness::nir::synth as nir_synth;
+use facegate::liveness::pose::{FaceModel, HeadPose};
+use facegate::liveness::simulate::{self, AttackType, Presentation, SimConfig, SimRng};
+use facegate::liveness::{FaceBox, Observation, Point2};
+use facegate::{Outcome, ReasonKind};
+
+const FPS: f64 = 15.0;
+
+/// Landmarks of the mean face at a pose: orthographic, 2 px/mm, centred at (320, 240).
+fn face_at(pose: HeadPose, dx: f64) -> FaceBox {
+    let r = pose.rotation();
+    let lm = FaceModel::MEAN.points.map(|p| {
+        let x: f64 = (0..3).map(|k| r[0][k] * p[k]).sum();
+        let y: f64 = (0..3).map(|k| r[1][k] * p[k]).sum();
+        Point2::new(320.0 + dx + 2.0 * x, 200.0 + 2.0 * y)
+    });
+    FaceBox {
+        bbox: simulate::box_from_landmarks(&lm),
+        score: 0.99,
+        landmarks: lm,
+    }
+}
+
+fn obs(t: f64, pose: HeadPose) -> Observation {
+    Observation::new(t, vec![face_at(pose, 0.0)])
+}
+
+const FRONT: HeadPose = HeadPose::new(0.0, 0.0, 0.0);
+/// Nose towards image right: the person's own left in a non-mirrored frame.
+const NOSE_RIGHT: HeadPose = HeadPose::new(28.0, 0.0, 0.0);
+const NOSE_LEFT: HeadPose = HeadPose::new(-28.0, 0.0, 0.0);
+
+/// Pushes frames at FPS from time `t` for `secs` with a pose function; returns the first
+/// non-Continue event with its time, or None.
+fn drive(
+    s: &mut Session,
+    t: &mut f64,
+    secs: f64,
+    pose: impl Fn(f64) -> HeadPose,
+) -> Option<(Event, f64)> {
+    let end = *t + secs;
+    while *t < end {
+        let ev = s.push(&obs(*t, pose(*t))).unwrap();
+        let at = *t;
+        *t += 1.0 / FPS;
+        if ev != Event::Continue {
+            return Some((ev, at));
+        }
+    }
+    None
+}
+
+/// Smooth move from `a` to `b` over [t0, t0 + d].
+fn ramp(a: HeadPose, b: HeadPose, t0: f64, d: f64) -> impl Fn(f64) -> HeadPose {
+    move |t| {
+        let u = ((t - t0) / d).clamp(0.0, 1.0);
+        HeadPose::new(
+            a.yaw + u * (b.yaw - a.yaw),
+            a.pitch + u * (b.pitch - a.pitch),
+            0.0,
+        )
+    }
+}
+
+fn interactive(steps: &[Step], mirrored: bool) -> Session {
+    Session::new(
+        Challenge::fixed(steps.to_vec(), mirrored).unwrap(),
+        Mode::Interactive,
+        ChallengeConfig::default(),
+    )
+    .unwrap()
+}
+
+fn failure(ev: Option<(Event, f64)>) -> Failure {
+    match ev {
+        Some((Event::Done(Err(f)), _)) => f.failure,
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn prompted_turn_passes_and_names_the_frontal_frame() {
+    let mut s = interactive(&[Step::Left], false);
+    let mut t = 0.0;
+    let (ev, tp) = drive(&mut s, &mut t, 2.0, |_| FRONT).unwrap();
+    assert_eq!(
+        ev,
+        Event::Prompt {
+            index: 0,
+            step: Step::Left
+        }
+    );
+    // React after 0.4 s, turn over 0.4 s, hold, return.
+    let go = ramp(FRONT, NOSE_RIGHT, tp + 0.4, 0.4);
+    let secs = 1.2 - (t - tp);
+    assert!(drive(&mut s, &mut t, secs, go).is_none());
+    let back = ramp(NOSE_RIGHT, FRONT, t, 0.4);
+    match drive(&mut s, &mut t, 2.0, back) {
+        Some((Event::Done(Ok(pass)), _)) => {
+            assert!(pass.last_frontal > pass.first_frontal);
+            assert_eq!(pass.reached.len(), 1);
+        }
+        other => panic!("expected a pass, got {other:?}"),
+    }
+    assert_eq!(s.push(&obs(t + 1.0, FRONT)), Err(ChallengeError::Finished));
+}
+
+#[test]
+fn pose_reached_before_the_prompt_fails() {
+    // The "video" is already turning when the prompt appears.
+    let mut s = interactive(&[Step::Left], false);
+    let mut t = 0.0;
+    let (_, tp) = drive(&mut s, &mut t, 2.0, |_| FRONT).unwrap();
+    let early = ramp(FRONT, NOSE_RIGHT, tp, 0.15);
+    assert_eq!(
+        failure(drive(&mut s, &mut t, 2.0, early)),
+        Failure::Anticipated
+    );
+}
+
+#[test]
+fn turn_in_the_wrong_direction_fails() {
+    let mut s = interactive(&[Step::Left], false);
+    let mut t = 0.0;
+    let (_, tp) = drive(&mut s, &mut t, 2.0, |_| FRONT).unwrap();
+    assert_eq!(
+        failure(drive(
+            &mut s,
+            &mut t,
+            3.0,
+            ramp(FRONT, NOSE_LEFT, tp + 0.4, 0.4)
+        )),
+        Failure::WrongDirection
+    );
+    // Looking up when asked to turn is wrong too.
+    let mut s = interactive(&[Step::Right], false);
+    let mut t = 0.0;
+    let (_, tp) = drive(&mut s, &mut t, 2.0, |_| FRONT).unwrap();
+    let up = HeadPose::new(0.0, 25.0, 0.0);
+    assert_eq!(
+        failure(drive(&mut s, &mut t, 3.0, ramp(FRONT, up, tp + 0.4, 0.4))),
+        Failure::WrongDirection
+    );
+}
+
+#[test]
+fn mirrored_frames_swap_left_and_right() {
+    // Own left is nose towards image LEFT when the camera mirrors.
+    let mut s = interactive(&[Step::Left], true);
+    let mut t = 0.0;
+    let (_, tp) = drive(&mut s, &mut t, 2.0, |_| FRONT).unwrap();
+    let secs = 1.2 - (t - tp);
+    assert!(drive(&mut s, &mut t, secs, ramp(FRONT, NOSE_LEFT, tp + 0.4, 0.4)).is_none());
+    let back = ramp(NOSE_LEFT, FRONT, t, 0.4);
+    assert!(matches!(
+        drive(&mut s, &mut t, 2.0, back),
+        Some((Event::Done(Ok(_)), _))
+    ));
+    // The same frames without the flag are a wrong turn.
+    let mut s = interactive(&[Step::Left], false);
+    let mut t = 0.0;
+    let (_, tp) = drive(&mut s, &mut t, 2.0, |_| FRONT).unwrap();
+    assert_eq!(
+        failure(drive(
+            &mut s,
+            &mut t,
+            2.0,
+            ramp(FRONT, NOSE_LEFT, tp + 0.4, 0.4)
+        )),
+        Failure::WrongDirection
+    );
+}
+
+#[test]
+fn timeout_and_no_return() {
+    let mut s = interactive(&[Step::Up], false);
+    let mut t = 0.0;
+    drive(&mut s, &mut t, 2.0, |_| FRONT).unwrap();
+    assert_eq!(
+        failure(drive(&mut s, &mut t, 10.0, |_| FRONT)),
+        Failure::Timeout
+    );
+
+    let mut s = interactive(&[Step::Up], false);
+    let mut t = 0.0;
+    let (_, tp) = drive(&mut s, &mut t, 2.0, |_| FRONT).unwrap();
+    let up = HeadPose::new(0.0, 25.0, 0.0);
+    assert_eq!(
+        failure(drive(&mut s, &mut t, 10.0, ramp(FRONT, up, tp + 0.4, 0.4))),
+        Failure::NoReturn
+    );
+}
+
+#[test]
+fn continuity_second_face_jump_and_loss() {
+    let cfg = ChallengeConfig::default();
+    let ch = Challenge::fixed(vec![Step::Left], false).unwrap();
+    let mut frames: Vec<Observation> = (0..10).map(|i| obs(i as f64 / FPS, FRONT)).collect();
+    frames[6].faces.push(face_at(FRONT, 200.0));
+    let out = challenge::evaluate(&ch, Mode::Interactive, &cfg, &frames).unwrap();
+    assert_eq!(out.unwrap_err().failure, Failure::SecondFace);
+
+    let mut frames: Vec<Observation> = (0..10).map(|i| obs(i as f64 / FPS, FRONT)).collect();
+    frames[7] = Observation::new(frames[7].t, vec![face_at(FRONT, 300.0)]);
+    assert_eq!(
+        challenge::evaluate(&ch, Mode::Interactive, &cfg, &frames)
+            .unwrap()
+            .unwrap_err()
+            .failure,
+        Failure::Jump
+    );
+
+    let mut frames: Vec<Observation> = (0..30).map(|i| obs(i as f64 / FPS, FRONT)).collect();
+    for f in frames.iter_mut().skip(8).take(12) {
+        f.faces.clear();
+    }
+    assert_eq!(
+        challenge::evaluate(&ch, Mode::Interactive, &cfg, &frames)
+            .unwrap()
+            .unwrap_err()
+            .failure,
+        Failure::FaceLost
+    );
+
+    let empty: Vec<Observation> = (0..100)
+        .map(|i| Observation::new(i as f64 / FPS, vec![]))
+        .collect();
+    assert_eq!(
+        challenge::evaluate(&ch, Mode::Interactive, &cfg, &empty)
+            .unwrap()
+            .unwrap_err()
+            .failure,
+        Failure::NoFace
+    );
+}
+
+#[test]
+fn bad_timestamps_and_challenges_are_errors() {
+    let mut s = interactive(&[Step::Left], false);
+    s.push(&obs(1.0, FRONT)).unwrap();
+    assert_eq!(s.push(&obs(1.0, FRONT)), Err(ChallengeError::Time(1)));
+    assert_eq!(s.push(&obs(f64::NAN, FRONT)), Err(ChallengeError::Time(1)));
+    assert!(matches!(
+        Challenge::parse("left,sideways", false),
+        Err(ChallengeError::UnknownStep(_))
+    ));
+    assert_eq!(Challenge::parse("", false), Err(ChallengeError::Length(0)));
+    assert_eq!(Challenge::random(0, false), Err(ChallengeError::Length(0)));
+    assert_eq!(Challenge::random(9, false), Err(ChallengeError::Length(9)));
+    assert_eq!(
+        Challenge::parse("left, up ,down", true).unwrap().steps(),
+        &[Step::Left, Step::Up, Step::Down]
+    );
+    let bad = ChallengeConfig {
+        frontal_deg: 20.0,
+        ..ChallengeConfig::default()
+    };
+    assert!(matches!(
+        Session::new(Challenge::parse("up", false).unwrap(), Mode::Fixed, bad),
+        Err(ChallengeError::Config(_))
+    ));
+}
+
+#[test]
+fn random_challenges_use_every_step() {
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..64 {
+        let c = Challenge::random(2, false).unwrap();
+        assert_eq!(c.steps().len(), 2);
+        seen.extend(c.steps().iter().copied());
+    }
+    // 64 draws of 2 steps miss a given step with probability (3/4)^128 ≈ 1e-16.
+    assert_eq!(seen.len(), 4);
+}
+
+#[test]
+fn fixed_mode_tolerates_other_movement_but_not_wrong_order() {
+    // up, own left (nose image-right), own right, each with a return to frontal.
+    let seq = [HeadPose::new(0.0, 25.0, 0.0), NOSE_RIGHT, NOSE_LEFT];
+    let mut frames = Vec::new();
+    let mut t = 0.0;
+    for _ in 0..10 {
+        frames.push(obs(t, FRONT));
+        t += 1.0 / FPS;
+    }
+    for p in seq {
+        for i in 0..24 {
+            let u = (i as f64 / 6.0).min(1.0) - ((i as f64 - 12.0) / 6.0).clamp(0.0, 1.0);
+            frames.push(obs(t, HeadPose::new(p.yaw * u, p.pitch * u, 0.0)));
+            t += 1.0 / FPS;
+        }
+    }
+    for _ in 0..8 {
+        frames.push(obs(t, FRONT));
+        t += 1.0 / FPS;
+    }
+    let cfg = ChallengeConfig::default();
+    let ok = Challenge::parse("left,right", false).unwrap();
+    assert!(challenge::evaluate(&ok, Mode::Fixed, &cfg, &frames)
+        .unwrap()
+        .is_ok());
+    let all = Challenge::parse("up,left,right", false).unwrap();
+    assert!(challenge::evaluate(&all, Mode::Fixed, &cfg, &frames)
+        .unwrap()
+        .is_ok());
+    let wrong = Challenge::parse("right,left", false).unwrap();
+    assert_eq!(
+        challenge::evaluate(&wrong, Mode::Fixed, &cfg, &frames)
+            .unwrap()
+            .unwrap_err()
+            .failure,
+        Failure::Timeout
+    );
+    // Interactive mode would have failed the unprompted "up" as a wrong direction.
+    assert_eq!(
+        challenge::evaluate(&ok, Mode::Interactive, &cfg, &frames)
+            .unwrap()
+            .unwrap_err()
+            .failure,
+        Failure::WrongDirection
+    );
+}
+
+/// Runs `n` simulated presentations through the default policy; returns how many were
+/// judged live.
+fn live_count(kind: Option<AttackType>, n: u64, mode: Mode, mirrored: bool) -> usize {
+    let sim = SimConfig {
+        mirrored,
+        ..SimConfig::default()
+    };
+    let policy = Policy::default();
+    let mut rng = SimRng::new(7 + n);
+    let mut live = 0;
+    for i in 0..n {
+        let steps = vec![rng.step(), rng.step()];
+        let mut p = match kind {
+            None => Presentation::genuine(1000 + i, &sim),
+            Some(k) => Presentation::attack(k, 1000 + i, &sim, &steps),
+        };
+        let ch = Challenge::fixed(steps.clone(), mirrored).unwrap();
+        let (frames, outcome) = match mode {
+            Mode::Interactive => {
+                simulate::run_interactive(&mut p, ch, &policy.challenge, FPS).unwrap()
+            }
+            Mode::Fixed => {
+                let f = simulate::recorded(&mut p, &steps, FPS);
+                let o = challenge::evaluate(&ch, Mode::Fixed, &policy.challenge, &f).unwrap();
+                (f, o)
+            }
+        };
+        let mut id = p.identity(i);
+        let d = policy
+            .decide(&outcome, &frames, Some(&mut id), None::<&mut NoPassive>)
+            .unwrap();
+        if d.live {
+            assert_eq!(
+                d.frontal_frame,
+                Some(d.challenge.as_ref().unwrap().last_frontal)
+            );
+            live += 1;
+        }
+    }
+    live
+}
+
+#[test]
+fn simulated_genuine_people_pass() {
+    assert!(live_count(None, 30, Mode::Interactive, false) >= 26);
+    assert!(live_count(None, 30, Mode::Interactive, true) >= 26);
+    assert!(live_count(None, 30, Mode::Fixed, false) >= 26);
+}
+
+#[test]
+fn simulated_attacks_are_rejected() {
+    for kind in [
+        AttackType::StaticPrint,
+        AttackType::MovedPrint,
+        AttackType::WrongOrderReplay,
+        AttackType::IdentitySwap,
+    ] {
+        for mode in [Mode::Interactive, Mode::Fixed] {
+            assert_eq!(
+                live_count(Some(kind), 30, mode, false),
+                0,
+                "{kind:?} {mode:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn moved_print_is_planar_for_the_parallax_layer() {
+    // Even if the challenge were fooled, the parallax layer alone rejects a flat card:
+    // judge every frame of a moved print against its first frames.
+    let sim = SimConfig::default();
+    let cfg = facegate::liveness::parallax::ParallaxConfig::default();
+    for seed in 0..20 {
+        let mut p =
+            Presentation::attack(AttackType::MovedPrint, seed, &sim, &[Step::Left, Step::Up]);
+        let frames = simulate::recorded(&mut p, &[Step::Left, Step::Up], FPS);
+        let r =
+            facegate::liveness::parallax::analyze(&frames, 0..=frames.len() - 1, &[0, 1, 2], &cfg)
+                .unwrap()
+                .unwrap();
+        assert!(r.planar, "seed {seed}: {r:?}");
+        let mut g = Presentation::genuine(seed, &sim);
+        let frames = simulate::recorded(&mut g, &[Step::Left, Step::Up], FPS);
+        let r =
+            facegate::liveness::parallax::analyze(&frames, 0..=frames.len() - 1, &[0, 1, 2], &cfg)
+                .unwrap()
+                .unwrap();
+        assert!(
+            r.score > 2.0 * cfg.min_score || !r.planar,
+            "seed {seed}: {r:?}"
+        );
+    }
+}
+
+struct Fixed(f32);
+#[derive(Debug, thiserror::Error)]
+#[error("never")]
+struct Never;
+impl IdentityCheck for Fixed {
+    type Error = Never;
+    fn distance(&mut self, _: usize, _: usize) -> Result<f32, Never> {
+        Ok(self.0)
+    }
+}
+impl PassiveCheck for Fixed {
+    type Error = Never;
+    fn live_score(&mut self, _: usize) -> Result<f32, Never> {
+        Ok(self.0)
+    }
+}
+
+/// A passing genuine run: frames and outcome.
+fn genuine_run() -> (Vec<Observation>, challenge::ChallengeOutcome) {
+    let sim = SimConfig::default();
+    for seed in 0..50 {
+        let mut p = Presentation::genuine(seed, &sim);
+        let steps = [Step::Left, Step::Down];
+        let frames = simulate::recorded(&mut p, &steps, FPS);
+        let out = challenge::evaluate(
+            &Challenge::fixed(steps.to_vec(), false).unwrap(),
+            Mode::Fixed,
+            &ChallengeConfig::default(),
+            &frames,
+        )
+        .unwrap();
+        let policy = Policy::default();
+        if out.is_ok()
+            && policy
+                .decide(&out, &frames, Some(&mut Fixed(0.3)), None::<&mut NoPassive>)
+                .unwrap()
+                .live
+        {
+            return (frames, out);
+        }
+    }
+    panic!("no genuine simulated run passed");
+}
+
+#[test]
+fn fusion_reasons_and_prompts() {
+    let policy = Policy::default();
+    let (mut frames, out) = genuine_run();
+    let last = out.as_ref().unwrap().last_frontal;
+    let d = policy
+        .decide(&out, &frames, Some(&mut Fixed(0.3)), Some(&mut Fixed(0.9)))
+        .unwrap();
+    assert!(
+        d.live
+            && d.reason.is_none()
+            && d.outcome() == Outcome::Accepted
+            && d.frontal_frame == Some(last)
+    );
+    assert_eq!(d.passive_score, Some(0.9));
+
+    let d = policy
+        .decide(&out, &frames, Some(&mut Fixed(0.9)), None::<&mut NoPassive>)
+        .unwrap();
+    assert_eq!(d.reason, Some(fusion::IDENTITY_CHANGED));
+    assert_eq!(d.frontal_frame, None);
+    assert!(matches!(d.outcome(), Outcome::Rejected(r) if r.kind() == ReasonKind::Liveness));
+
+    let d = policy
+        .decide(&out, &frames, Some(&mut Fixed(0.3)), Some(&mut Fixed(0.1)))
+        .unwrap();
+    assert_eq!(d.reason, Some(fusion::PASSIVE_ATTACK));
+
+    assert!(matches!(
+        policy.decide(&out, &frames, None::<&mut Fixed>, None::<&mut NoPassive>),
+        Err(fusion::FusionError::MissingLayer("identity"))
+    ));
+    let need_depth = Policy {
+        depth: Requirement::Required,
+        ..Policy::default()
+    };
+    assert!(matches!(
+        need_depth.decide(&out, &frames, Some(&mut Fixed(0.3)), None::<&mut NoPassive>),
+        Err(fusion::FusionError::MissingLayer("depth"))
+    ));
+
+    // Depth and NIR on the frontal frame.
+    let bbox = frames[last].faces[0].bbox;
+    let mut rng = SimRng::new(5);
+    frames[last].depth = Some(depth_synth::plane(
+        640,
+        480,
+        &bbox,
+        500.0,
+        (0.2, 0.1),
+        1.0,
+        &mut rng,
+    ));
+    let d = policy
+        .decide(&out, &frames, Some(&mut Fixed(0.3)), None::<&mut NoPassive>)
+        .unwrap();
+    assert_eq!(d.reason, Some(fusion::DEPTH_FLAT));
+    frames[last].depth = Some(depth_synth::head(
+        640, 480, &bbox, 500.0, 30.0, 1.0, &mut rng,
+    ));
+    frames[last].nir = Some(nir_synth::screen(640, 480, &bbox, &mut rng));
+    let d = policy
+        .decide(&out, &frames, Some(&mut Fixed(0.3)), None::<&mut NoPassive>)
+        .unwrap();
+    assert_eq!(d.reason, Some(fusion::NIR_DARK));
+    frames[last].nir = Some(nir_synth::skin(640, 480, &bbox, &mut rng));
+    let d = policy
+        .decide(&out, &frames, Some(&mut Fixed(0.3)), None::<&mut NoPassive>)
+        .unwrap();
+    assert!(d.live, "{d:?}");
+    assert!(d.depth.is_some() && d.nir.is_some());
+
+    // A challenge failure maps to its reason; quality reasons ask to retry.
+    let fail: challenge::ChallengeOutcome = Err(challenge::ChallengeFailure {
+        failure: Failure::SecondFace,
+        step: None,
+        frame: 3,
+    });
+    let d = policy
+        .decide(
+            &fail,
+            &frames,
+            Some(&mut Fixed(0.3)),
+            None::<&mut NoPassive>,
+        )
+        .unwrap();
+    assert_eq!(d.outcome(), Outcome::Retry(fusion::SECOND_FACE));
+
+    // Every reason has a kiosk sentence and a unique code.
+    let mut codes = std::collections::HashSet::new();
+    for r in fusion::REASONS {
+        assert!(fusion::prompt_for(r).is_some_and(|p| p.len() > 10), "{r}");
+        assert!(r.code().starts_with("liveness.") && codes.insert(r.code()));
+        assert!(matches!(
+            r.kind(),
+            ReasonKind::Liveness | ReasonKind::Quality
+        ));
+    }
+}
+
+#[test]
+fn fusion_rejects_planar_motion_even_after_a_passed_challenge() {
+    // Frames whose landmarks move by homographies (a card), with a forged pass.
+    let base = face_at(FRONT, 0.0).landmarks;
+    let frames: Vec<Observation> = (0..40)
+        .map(|i| {
+            let a = (i as f64 / 39.0 * std::f64::consts::PI).sin() * 0.3;
+            let h = [[a.cos(), 0.0, 0.0], [0.0, 1.0, 0.0], [a * 0.002, 0.0, 1.0]];
+            let lm = base.map(|p| {
+                let (x, y) = (p.x - 320.0, p.y - 200.0);
+                let w = h[2][0] * x + h[2][1] * y + h[2][2];
+                Point2::new(
+                    320.0 + (h[0][0] * x + h[0][1] * y) / w,
+                    200.0 + (h[1][0] * x + h[1][1] * y) / w,
+                )
+            });
+            Observation::new(
+                i as f64 / FPS,
+                vec![FaceBox {
+                    bbox: simulate::box_from_landmarks(&lm),
+                    score: 0.9,
+                    landmarks: lm,
+                }],
+            )
+        })
+        .collect();
+    let forged: challenge::ChallengeOutcome = Ok(challenge::ChallengePass {
+        first_frontal: 2,
+        last_frontal: 39,
+        reached: vec![20],
+        baseline: FRONT,
+    });
+    let d = Policy::default()
+        .decide(
+            &forged,
+            &frames,
+            Some(&mut Fixed(0.3)),
+            None::<&mut NoPassive>,
+        )
+        .unwrap();
+    assert_eq!(d.reason, Some(fusion::PLANAR_MOTION), "{d:?}");
+    // Out-of-range frames in a pass are an integration error, not a panic.
+    let bogus: challenge::ChallengeOutcome = Ok(challenge::ChallengePass {
+        first_frontal: 2,
+        last_frontal: 400,
+        reached: vec![],
+        baseline: FRONT,
+    });
+    assert!(Policy::default()
+        .decide(
+            &bogus,
+            &frames,
+            Some(&mut Fixed(0.3)),
+            None::<&mut NoPassive>
+        )
+        .is_err());
+}
+
+#[test]
+fn pose_error_is_bounded_in_simulation() {
+    let e = simulate::pose_error(1, 300, simulate::NoiseModel { px: 0.0, rel: 1e-9 });
+    assert!(e.n == 300);
+    // Shape variation alone: relative error well below the 15° reach threshold.
+    assert!(
+        e.rms_relative[0] < 10.0 && e.rms_relative[1] < 10.0,
+        "{e:?}"
+    );
+}
