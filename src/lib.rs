@@ -22,6 +22,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod align;
+pub mod detect;
+pub mod embed;
+pub mod face;
+pub mod frame;
+pub mod geometry;
+pub mod model;
+pub mod quality;
+pub mod template;
 pub mod verifier;
 
 pub use verifier::{Family, Outcome, Reason, ReasonKind, Verifier};
