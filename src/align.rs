@@ -13,7 +13,7 @@
 //! they need their own template: [`MTCNN_TEMPLATE`] holds where those points fall, on
 //! average, in dlib's chips (measured, see the constant's documentation).
 
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::detect::Landmarks;
 use crate::frame::Frame;
@@ -242,67 +242,213 @@ pub fn align_to_template(
     Ok(extract(frame, &tform, size))
 }
 
-/// dlib's `extract_image_chip`: the chip rectangle is centred at the transformed chip
-/// centre with side `size·scale`, rotated by the transform's angle, and its corner pixels
-/// map to the rectangle's corners.
+/// A float rectangle with dlib's `drectangle` conventions (inclusive: width = r − l + 1).
+#[derive(Clone, Copy, Debug)]
+struct DRect {
+    l: f64,
+    t: f64,
+    r: f64,
+    b: f64,
+}
+
+impl DRect {
+    fn area(&self) -> f64 {
+        if self.r < self.l || self.b < self.t {
+            0.0
+        } else {
+            (self.r - self.l + 1.0) * (self.b - self.t + 1.0)
+        }
+    }
+
+    fn centre(&self) -> (f64, f64) {
+        ((self.l + self.r) / 2.0, (self.t + self.b) / 2.0)
+    }
+
+    /// `pyramid_down<2>::rect_down`.
+    fn down(&self) -> DRect {
+        DRect {
+            l: self.l / 2.0 - 1.25,
+            t: self.t / 2.0 - 0.75,
+            r: self.r / 2.0 - 1.25,
+            b: self.b / 2.0 - 0.75,
+        }
+    }
+}
+
+/// An RGB image region owned while a chip is cut; wiped on drop.
+#[derive(Zeroize, ZeroizeOnDrop)]
+struct Plane {
+    #[zeroize(skip)]
+    w: usize,
+    #[zeroize(skip)]
+    h: usize,
+    px: Vec<u8>,
+}
+
+impl Plane {
+    /// dlib's `pyramid_down<2>`: 5×5 binomial filter ([1 4 6 4 1]²/256, truncating),
+    /// keeping every other row and column; output ((h−3)/2) × ((w−3)/2).
+    fn pyramid_down(&self) -> Plane {
+        if self.w <= 8 || self.h <= 8 {
+            return Plane {
+                w: 0,
+                h: 0,
+                px: Vec::new(),
+            };
+        }
+        const K: [u32; 5] = [1, 4, 6, 4, 1];
+        let tw = (self.w - 3) / 2;
+        let mut temp = Zeroizing::new(vec![0u32; self.h * tw * 3]);
+        for r in 0..self.h {
+            for c in 0..tw {
+                for ch in 0..3 {
+                    let mut acc = 0;
+                    for (k, wt) in K.iter().enumerate() {
+                        acc += wt * u32::from(self.px[(r * self.w + 2 * c + k) * 3 + ch]);
+                    }
+                    temp[(r * tw + c) * 3 + ch] = acc;
+                }
+            }
+        }
+        let (nw, nh) = (tw, (self.h - 3) / 2);
+        let mut px = vec![0u8; nw * nh * 3];
+        let mut dr = 0;
+        let mut r = 2;
+        while r + 2 < self.h && dr < nh {
+            for c in 0..nw {
+                for ch in 0..3 {
+                    let mut acc = 0;
+                    for (k, wt) in K.iter().enumerate() {
+                        acc += wt * temp[((r - 2 + k) * tw + c) * 3 + ch];
+                    }
+                    px[(dr * nw + c) * 3 + ch] = (acc / 256).min(255) as u8;
+                }
+            }
+            dr += 1;
+            r += 2;
+        }
+        Plane { w: nw, h: nh, px }
+    }
+}
+
+fn rotate(centre: (f64, f64), p: (f64, f64), cos: f64, sin: f64) -> (f64, f64) {
+    let (x, y) = (p.0 - centre.0, p.1 - centre.1);
+    (cos * x - sin * y + centre.0, sin * x + cos * y + centre.1)
+}
+
+/// dlib's `extract_image_chip` for one chip, step by step: the chip rectangle is centred
+/// at the transformed chip centre, `n·scale − 1` wide, rotated by the transform's angle;
+/// when it is more than twice the chip, the frame region around it is first reduced
+/// with dlib's image pyramid; then each chip pixel is sampled bilinearly (truncated to
+/// an integer, black where the four neighbours are not all inside).
 fn extract(frame: &Frame, tform: &Similarity, size: u32) -> Chip {
     let n = size as usize;
+    let chip_area = (n * n) as f64;
     let half = f64::from(size) / 2.0;
     let scale = tform.scale();
     let angle = tform.angle();
+    let (cos, sin) = (angle.cos(), angle.sin());
     let c = tform.apply(Point::new(half as f32, half as f32));
     let (cx, cy) = (f64::from(c.x), f64::from(c.y));
-    let (cos, sin) = (angle.cos(), angle.sin());
-    // Corner (0,0) of the chip goes to the rectangle's rotated top-left corner; one chip
-    // pixel step spans side/(n−1) image pixels.
-    let side = f64::from(size) * scale;
-    let step = if n > 1 { side / (n as f64 - 1.0) } else { side };
-    let (ox, oy) = (-side / 2.0, -side / 2.0);
-    let origin = (cx + cos * ox - sin * oy, cy + sin * ox + cos * oy);
-    let ux = (cos * step, sin * step);
-    let uy = (-sin * step, cos * step);
-
-    // Up to 2× reduction dlib samples bilinearly; beyond that it first builds an image
-    // pyramid. We approximate the pyramid by averaging k×k bilinear samples over the
-    // pixel's footprint, which removes the same aliasing.
-    let k = if step > 2.0 {
-        step.floor().min(8.0) as usize
-    } else {
-        1
+    let wdt = f64::from(size) * scale - 1.0;
+    let rect = DRect {
+        l: cx - wdt / 2.0,
+        t: cy - wdt / 2.0,
+        r: cx + wdt / 2.0,
+        b: cy + wdt / 2.0,
     };
-    let (w, h) = (frame.width() as usize, frame.height() as usize);
-    let px = frame.rgb();
+    let black = || Chip {
+        size,
+        rgb: vec![0u8; n * n * 3],
+    };
+    if !(rect.l.is_finite() && rect.t.is_finite() && wdt.is_finite() && wdt > 0.0) {
+        return black();
+    }
+
+    // Pyramid depth and the border it needs.
+    let mut depth = 0usize;
+    let mut grow = 2.0;
+    let mut r = rect.down();
+    while r.area() > chip_area && depth < 16 {
+        r = r.down();
+        depth += 1;
+        grow = grow * 2.0 + 2.0;
+    }
+    // The frame region that holds the rotated rectangle, grown, clipped, rounded.
+    let corners = [
+        (rect.l, rect.t),
+        (rect.r, rect.t),
+        (rect.l, rect.b),
+        (rect.r, rect.b),
+    ]
+    .map(|p| rotate(rect.centre(), p, cos, sin));
+    let (fw, fh) = (frame.width() as f64, frame.height() as f64);
+    let min_x = corners.iter().map(|p| p.0).fold(f64::INFINITY, f64::min) - grow;
+    let min_y = corners.iter().map(|p| p.1).fold(f64::INFINITY, f64::min) - grow;
+    let max_x = corners
+        .iter()
+        .map(|p| p.0)
+        .fold(f64::NEG_INFINITY, f64::max)
+        + grow;
+    let max_y = corners
+        .iter()
+        .map(|p| p.1)
+        .fold(f64::NEG_INFINITY, f64::max)
+        + grow;
+    let round = |v: f64| (v + 0.5).floor();
+    let bl = round(min_x.max(0.0));
+    let bt = round(min_y.max(0.0));
+    let br = round(max_x.min(fw - 1.0));
+    let bb = round(max_y.min(fh - 1.0));
+    if br < bl || bb < bt {
+        return black();
+    }
+    let (bl, bt, br, bb) = (bl as usize, bt as usize, br as usize, bb as usize);
+    let (sw, sh) = (br - bl + 1, bb - bt + 1);
+    let src = frame.rgb();
+    let fwu = frame.width() as usize;
+    let mut px = vec![0u8; sw * sh * 3];
+    for y in 0..sh {
+        let from = ((bt + y) * fwu + bl) * 3;
+        px[y * sw * 3..(y + 1) * sw * 3].copy_from_slice(&src[from..from + sw * 3]);
+    }
+    let mut plane = Plane { w: sw, h: sh, px };
+
+    // Which pyramid level to sample from, and the rectangle in its coordinates.
+    let mut r = DRect {
+        l: rect.l - bl as f64,
+        t: rect.t - bt as f64,
+        r: rect.r - bl as f64,
+        b: rect.b - bt as f64,
+    };
+    let mut level = 0usize;
+    while r.down().area() > chip_area && level < depth {
+        level += 1;
+        r = r.down();
+    }
+    for _ in 0..level {
+        plane = plane.pyramid_down();
+    }
+
+    // Chip corners (0,0), (n−1,0), (0,n−1) map to the rotated rectangle's corners.
+    let ctr = r.centre();
+    let o = rotate(ctr, (r.l, r.t), cos, sin);
+    let tr = rotate(ctr, (r.r, r.t), cos, sin);
+    let blc = rotate(ctr, (r.l, r.b), cos, sin);
+    let steps = if n > 1 { (n - 1) as f64 } else { 1.0 };
+    let ux = ((tr.0 - o.0) / steps, (tr.1 - o.1) / steps);
+    let uy = ((blc.0 - o.0) / steps, (blc.1 - o.1) / steps);
     let mut rgb = vec![0u8; n * n * 3];
-    for r in 0..n {
+    for row in 0..n {
         for col in 0..n {
-            let mut acc = [0.0f64; 3];
-            let mut hits = 0usize;
-            for sy in 0..k {
-                for sx in 0..k {
-                    let (dx, dy) = if k == 1 {
-                        (0.0, 0.0)
-                    } else {
-                        (
-                            (sx as f64 + 0.5) / k as f64 - 0.5,
-                            (sy as f64 + 0.5) / k as f64 - 0.5,
-                        )
-                    };
-                    let (fc, fr) = (col as f64 + dx, r as f64 + dy);
-                    let x = origin.0 + ux.0 * fc + uy.0 * fr;
-                    let y = origin.1 + ux.1 * fc + uy.1 * fr;
-                    if let Some(v) = bilinear(px, w, h, x, y) {
-                        for ch in 0..3 {
-                            acc[ch] += v[ch];
-                        }
-                        hits += 1;
-                    }
-                }
-            }
-            // dlib leaves pixels whose interpolation falls outside the image black.
-            if hits == k * k {
-                let d = (r * n + col) * 3;
+            let (fc, fr) = (col as f64, row as f64);
+            let x = o.0 + ux.0 * fc + uy.0 * fr;
+            let y = o.1 + ux.1 * fc + uy.1 * fr;
+            if let Some(v) = bilinear(&plane.px, plane.w, plane.h, x, y) {
+                let d = (row * n + col) * 3;
                 for ch in 0..3 {
-                    rgb[d + ch] = (acc[ch] / hits as f64).round().clamp(0.0, 255.0) as u8;
+                    // dlib truncates (verified against its chips).
+                    rgb[d + ch] = v[ch].clamp(0.0, 255.0) as u8;
                 }
             }
         }
