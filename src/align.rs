@@ -515,25 +515,39 @@ mod tests {
     }
 
     #[test]
-    fn identity_alignment_copies_pixels() {
-        // A frame that is exactly a chip: template points mapped to themselves.
+    fn identity_alignment_samples_at_half_pixel_offset() {
+        // A frame that is exactly a chip (template = chip points / n, no padding). dlib's
+        // rectangle convention puts chip pixel (c, r) at frame (c + ½, r + ½) at scale 1.
         let n = 20u32;
-        let rgb: Vec<u8> = (0..n * n * 3).map(|i| (i % 251) as u8).collect();
-        let frame = Frame::from_rgb(n, n, rgb.clone()).unwrap();
-        let chip_pts: Vec<Point> = [(2.0, 3.0), (17.0, 3.0), (9.0, 15.0)]
+        let rgb: Vec<u8> = (0..n * n)
+            .flat_map(|i| {
+                let (x, y) = (i % n, i / n);
+                let v = (3 * x + 5 * y) as u8;
+                [v, v, v]
+            })
+            .collect();
+        let frame = Frame::from_rgb(n, n, rgb).unwrap();
+        let pts: Vec<Point> = [(2.0, 3.0), (17.0, 3.0), (9.0, 15.0)]
             .iter()
             .map(|&(x, y)| Point::new(x, y))
             .collect();
-        // With padding 0 the template is the chip points / n; the chip rectangle then
-        // spans n pixels over n−1 steps, so interior pixels are close, not identical.
-        let template: Vec<Point> = chip_pts
+        let template: Vec<Point> = pts
             .iter()
             .map(|p| Point::new(p.x / n as f32, p.y / n as f32))
             .collect();
-        let chip = align_to_template(&frame, &chip_pts, &template, n, 0.0).unwrap();
-        assert_eq!(chip.size(), n);
-        let centre = ((10 * n + 10) * 3) as usize;
-        assert!((i32::from(chip.rgb()[centre]) - i32::from(rgb[centre])).abs() <= 12);
+        let chip = align_to_template(&frame, &pts, &template, n, 0.0).unwrap();
+        for r in 0..(n - 2) as usize {
+            for c in 0..(n - 2) as usize {
+                let expected = (3 * c + 5 * r + 4) as u8; // 3(c+½) + 5(r+½), truncated
+                assert_eq!(
+                    chip.rgb()[(r * n as usize + c) * 3],
+                    expected,
+                    "pixel ({c},{r})"
+                );
+            }
+        }
+        // The last row and column need a neighbour beyond the frame: black, as in dlib.
+        assert_eq!(chip.rgb()[((n * n) - 1) as usize * 3], 0);
     }
 
     #[test]
