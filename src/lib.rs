@@ -25,6 +25,7 @@
 pub mod align;
 pub mod detect;
 pub mod embed;
+pub mod eval;
 pub mod face;
 pub mod frame;
 pub mod geometry;

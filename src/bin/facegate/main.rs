@@ -8,6 +8,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod common;
+mod eval;
+mod verify;
+
 /// Exit code for a positive answer.
 pub const EXIT_YES: u8 = 0;
 /// Exit code for a negative answer.
@@ -29,9 +33,17 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     // Each subcommand lives in its own module with `Args` and `run(Args) -> ExitCode`.
+    /// Are the faces in two images the same person? Exit 0 same, 1 different, 2 error.
+    Verify(verify::Args),
+    /// Measure accuracy on a labelled data set.
+    #[command(subcommand)]
+    Eval(eval::Command),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.cmd {}
+    match cli.cmd {
+        Cmd::Verify(a) => verify::run(a),
+        Cmd::Eval(c) => eval::run(c),
+    }
 }
