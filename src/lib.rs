@@ -22,6 +22,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod consent;
+pub mod date;
+pub mod policy;
 pub mod verifier;
 
 pub use verifier::{Family, Outcome, Reason, ReasonKind, Verifier};

@@ -16,7 +16,11 @@ pub const EXIT_NO: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 
 #[derive(Parser)]
-#[command(name = "facegate", version, about = "Identity verification at the edge: face with liveness, ID card, one-time code")]
+#[command(
+    name = "facegate",
+    version,
+    about = "Identity verification at the edge: face with liveness, ID card, one-time code"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
