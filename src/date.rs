@@ -52,6 +52,20 @@ impl Date {
         Ok(Date { year, month, day })
     }
 
+    /// A date known valid at compile time; an invalid one fails const evaluation
+    /// (crate-internal: the public API never panics).
+    pub(crate) const fn from_ymd_const(year: u16, month: u8, day: u8) -> Date {
+        assert!(
+            year >= 1
+                && year <= 9999
+                && month >= 1
+                && month <= 12
+                && day >= 1
+                && day <= days_in_month(year, month)
+        );
+        Date { year, month, day }
+    }
+
     /// Parses `YYYY-MM-DD`.
     pub fn parse_iso(s: &str) -> Result<Date, DateError> {
         let b = s.as_bytes();

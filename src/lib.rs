@@ -24,6 +24,7 @@
 
 pub mod consent;
 pub mod date;
+pub mod idcard;
 pub mod otp;
 pub mod policy;
 pub mod verifier;
