@@ -54,6 +54,7 @@ impl Date {
 
     /// A date known valid at compile time; an invalid one fails const evaluation
     /// (crate-internal: the public API never panics).
+    #[cfg(test)]
     pub(crate) const fn from_ymd_const(year: u16, month: u8, day: u8) -> Date {
         assert!(
             year >= 1
