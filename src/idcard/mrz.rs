@@ -114,6 +114,16 @@ pub enum MrzFormat {
     Td3,
 }
 
+impl std::fmt::Display for MrzFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MrzFormat::Td1 => "TD1",
+            MrzFormat::Td2 => "TD2",
+            MrzFormat::Td3 => "TD3",
+        })
+    }
+}
+
 /// A parsed MRZ whose check digits and dates hold. Expiry is checked separately with
 /// [`Mrz::check_expiry`]. No `Clone`; `Debug` masks the document number.
 pub struct Mrz {

@@ -8,6 +8,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod id;
+mod mrz;
+mod otp;
+
 /// Exit code for a positive answer.
 pub const EXIT_YES: u8 = 0;
 /// Exit code for a negative answer.
@@ -29,9 +33,19 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     // Each subcommand lives in its own module with `Args` and `run(Args) -> ExitCode`.
+    /// Chinese identity numbers (resident card, residence permits, foreigner card).
+    Id(id::Args),
+    /// ICAO 9303 machine-readable zones (TD1, TD2, TD3).
+    Mrz(mrz::Args),
+    /// One-time codes (HOTP, TOTP).
+    Otp(otp::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.cmd {}
+    match cli.cmd {
+        Cmd::Id(a) => id::run(a),
+        Cmd::Mrz(a) => mrz::run(a),
+        Cmd::Otp(a) => otp::run(a),
+    }
 }
