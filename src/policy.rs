@@ -556,7 +556,7 @@ impl<'p> Flow<'p> {
 }
 
 fn available(s: &Slot, now: u64) -> bool {
-    s.excluded.is_none() && s.locked_until.is_none_or(|t| t <= now)
+    s.excluded.is_none() && !matches!(s.locked_until, Some(t) if t > now)
 }
 
 /// Language of a notice text.
@@ -622,6 +622,8 @@ mod tests {
     struct FakeFace {
         live: bool,
         same: bool,
+        /// Birth date from the person's ID document, if one was read.
+        birth: Option<crate::date::Date>,
     }
     struct FakeEvidence<'e> {
         consent: &'e FaceConsent<'e>,
@@ -634,7 +636,7 @@ mod tests {
         }
         fn verify(&mut self, ev: FakeEvidence<'_>) -> Result<Outcome, Self::Error> {
             let today = crate::date::Date::new(2026, 1, 1).unwrap();
-            if let Err(r) = ev.consent.check(None, today) {
+            if let Err(r) = ev.consent.check(self.birth, today) {
                 return Ok(Outcome::Rejected(r));
             }
             Ok(match (self.live, self.same) {
@@ -800,6 +802,7 @@ mod tests {
         let out = FakeFace {
             live: false,
             same: true,
+            birth: None,
         }
         .verify(FakeEvidence { consent: &fc })
         .unwrap();
@@ -810,6 +813,43 @@ mod tests {
                 reason: SPOOF,
                 to: Method::IdCard
             }
+        );
+    }
+
+    #[test]
+    fn child_without_guardian_consent_is_refused_and_falls_back() {
+        use crate::consent::{reasons as consent_reasons, GuardianConsent};
+        let p = policy();
+        let mut f = p.flow();
+        f.choose(FACE, 0).unwrap();
+        let child = crate::date::Date::new(2015, 6, 1).ok();
+        let consent = BiometricConsent::given_by_person();
+        let adult_only = FaceConsent::adult(&consent);
+        let mut face = FakeFace {
+            live: true,
+            same: true,
+            birth: child,
+        };
+        let out = face
+            .verify(FakeEvidence {
+                consent: &adult_only,
+            })
+            .unwrap();
+        assert_eq!(out, Outcome::Rejected(consent_reasons::GUARDIAN_REQUIRED));
+        assert_eq!(
+            f.record(out, 0).unwrap(),
+            Step::Fallback {
+                from: FACE,
+                reason: consent_reasons::GUARDIAN_REQUIRED,
+                to: Method::IdCard
+            }
+        );
+        // With a guardian's consent the same child may use face (in a new session).
+        let guardian = GuardianConsent::given_by_guardian();
+        let both = FaceConsent::with_guardian(&consent, &guardian);
+        assert_eq!(
+            face.verify(FakeEvidence { consent: &both }).unwrap(),
+            Outcome::Accepted
         );
     }
 

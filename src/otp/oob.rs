@@ -208,8 +208,7 @@ impl<D: Delivery> OobVerifier<D> {
                 .sends
                 .iter()
                 .rev()
-                .take(cfg.sends_per_minute as usize)
-                .last()
+                .nth((cfg.sends_per_minute as usize).saturating_sub(1))
                 .copied()
                 .unwrap_or(now);
             return Err(OtpError::RateLimited {
