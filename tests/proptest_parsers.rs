@@ -123,3 +123,56 @@ proptest! {
         }
     }
 }
+
+/// Builds a TD3 MRZ from fields, computing every check digit.
+fn td3(
+    doc: &str,
+    birth: &str,
+    expiry: &str,
+    sex: char,
+    opt: &str,
+    surname: &str,
+    given: &str,
+) -> String {
+    use facegate::idcard::mrz::check_digit;
+    let pad = |s: &str, n: usize| format!("{s:<<n$}");
+    let mut l1 = format!("P<UTO{surname}<<{given}");
+    l1 = pad(&l1, 44);
+    let doc = pad(doc, 9);
+    let opt = pad(opt, 14);
+    let cd = |s: &str| check_digit(s.as_bytes()).to_string();
+    let mut l2 = format!(
+        "{doc}{}UTO{birth}{}{sex}{expiry}{}{opt}{}",
+        cd(&doc),
+        cd(birth),
+        cd(expiry),
+        cd(&opt)
+    );
+    let comp = format!("{}{}{}", &l2[0..10], &l2[13..20], &l2[21..43]);
+    l2.push_str(&cd(&comp));
+    format!("{l1}\n{l2}")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn td3_roundtrips(
+        doc in "[A-Z0-9]{1,9}", by in 0u8..=99, bm in 1u8..=12, bd in 1u8..=28,
+        ey in 0u8..=99, em in 1u8..=12, ed in 1u8..=28,
+        sex in prop::sample::select(vec!['M', 'F', '<', 'X']),
+        opt in "[A-Z0-9]{0,14}", surname in "[A-Z]{1,15}", given in "[A-Z]{1,10}",
+    ) {
+        let text = td3(&doc, &format!("{by:02}{bm:02}{bd:02}"), &format!("{ey:02}{em:02}{ed:02}"), sex, &opt, &surname, &given);
+        let m = Mrz::parse(&text, today()).unwrap();
+        prop_assert_eq!(m.expose_document_number(), doc.as_str());
+        prop_assert_eq!(m.surname(), surname.as_str());
+        prop_assert_eq!(m.given_names(), given.as_str());
+        prop_assert_eq!(m.expose_optional_data(), opt.as_str());
+        prop_assert_eq!(m.sex(), sex);
+        prop_assert_eq!((m.birth_date().month(), m.birth_date().day()), (bm, bd));
+        prop_assert!(m.birth_date() <= today());
+        prop_assert_eq!(m.expiry_date().year(), 2000 + u16::from(ey));
+        prop_assert_eq!(m.check_expiry(today()).is_ok(), m.expiry_date() >= today());
+    }
+}
