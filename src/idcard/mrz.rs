@@ -167,6 +167,31 @@ fn text(b: &[u8]) -> String {
         .to_owned()
 }
 
+/// The document number, and whether it was long. A number of more than 9 characters
+/// (TD1, TD2) has `<` at the check-digit position and continues in the optional data up
+/// to the first filler, the last of those characters being its check digit.
+fn document_number(
+    field: &[u8],
+    cd: u8,
+    opt: &[u8],
+    may_overflow: bool,
+) -> Result<(Zeroizing<Vec<u8>>, bool), MrzError> {
+    let mut number = Zeroizing::new(field.to_vec());
+    if may_overflow && cd == b'<' {
+        let ext: Vec<u8> = opt.iter().copied().take_while(|&c| c != b'<').collect();
+        let (cd, rest) = ext.split_last().ok_or(MrzError::CheckDocumentNumber)?;
+        number.extend_from_slice(rest);
+        if !holds(&number, *cd) {
+            return Err(MrzError::CheckDocumentNumber);
+        }
+        return Ok((number, true));
+    }
+    if !holds(&number, cd) {
+        return Err(MrzError::CheckDocumentNumber);
+    }
+    Ok((number, false))
+}
+
 fn yymmdd(b: &[u8]) -> Option<(u16, u8, u8)> {
     if b.len() != 6 || !b.iter().all(u8::is_ascii_digit) {
         return None;
@@ -230,23 +255,10 @@ impl Mrz {
     fn td23(format: MrzFormat, l1: &[u8], l2: &[u8], today: Date) -> Result<Mrz, MrzError> {
         let n = l2.len();
         let (opt_end, composite_at) = (n - 2, n - 1);
-        let mut doc = &l2[0..9];
-        let mut opt = &l2[28..opt_end + if format == MrzFormat::Td2 { 1 } else { 0 }];
-        let mut long_number = Zeroizing::new(Vec::new());
-        if format == MrzFormat::Td2 && l2[9] == b'<' {
-            // Long document number: continues in the optional data, check digit last.
-            let ext: Vec<u8> = opt.iter().copied().take_while(|&c| c != b'<').collect();
-            let (cd, rest) = ext.split_last().ok_or(MrzError::CheckDocumentNumber)?;
-            long_number.extend_from_slice(doc);
-            long_number.extend_from_slice(rest);
-            if !holds(&long_number, *cd) {
-                return Err(MrzError::CheckDocumentNumber);
-            }
-            doc = &long_number;
-            opt = &[];
-        } else if !holds(doc, l2[9]) {
-            return Err(MrzError::CheckDocumentNumber);
-        }
+        let opt_field = &l2[28..opt_end + if format == MrzFormat::Td2 { 1 } else { 0 }];
+        // A TD3 number never overflows (its optional data has its own check digit).
+        let (doc, long) = document_number(&l2[0..9], l2[9], opt_field, format == MrzFormat::Td2)?;
+        let opt = if long { &[][..] } else { opt_field };
         if !holds(&l2[13..19], l2[19]) {
             return Err(MrzError::CheckBirthDate);
         }
@@ -273,7 +285,7 @@ impl Mrz {
             &l1[0..2],
             &l1[2..5],
             &l2[10..13],
-            doc,
+            &doc,
             opt,
             name,
             &l2[13..19],
@@ -284,27 +296,8 @@ impl Mrz {
     }
 
     fn td1(l1: &[u8], l2: &[u8], l3: &[u8], today: Date) -> Result<Mrz, MrzError> {
-        let mut doc = &l1[5..14];
-        let mut opt = &l1[15..30];
-        let mut long_number = Zeroizing::new(Vec::new());
-        if l1[14] == b'<' {
-            // Long document number: continues in optional data 1, its check digit last.
-            let ext: Vec<u8> = l1[15..30]
-                .iter()
-                .copied()
-                .take_while(|&c| c != b'<')
-                .collect();
-            let (cd, rest) = ext.split_last().ok_or(MrzError::CheckDocumentNumber)?;
-            long_number.extend_from_slice(doc);
-            long_number.extend_from_slice(rest);
-            if !holds(&long_number, *cd) {
-                return Err(MrzError::CheckDocumentNumber);
-            }
-            doc = &long_number;
-            opt = &[];
-        } else if !holds(doc, l1[14]) {
-            return Err(MrzError::CheckDocumentNumber);
-        }
+        let (doc, long) = document_number(&l1[5..14], l1[14], &l1[15..30], true)?;
+        let opt = if long { &[][..] } else { &l1[15..30] };
         if !holds(&l2[0..6], l2[6]) {
             return Err(MrzError::CheckBirthDate);
         }
@@ -324,7 +317,7 @@ impl Mrz {
             &l1[0..2],
             &l1[2..5],
             &l2[15..18],
-            doc,
+            &doc,
             opt,
             l3,
             &l2[0..6],
@@ -601,6 +594,33 @@ pub(crate) mod tests {
         let m = Mrz::parse(&text, T).unwrap();
         assert_eq!(m.expose_document_number(), "D23145890123");
         assert!(!format!("{m:?}").contains("D23145890123"));
+    }
+
+    #[test]
+    fn long_document_number_td2() {
+        let number = b"D23145890AB";
+        let cd = check_digit(number);
+        let mut l2 = format!("D23145890<UTO7408122F1204159AB{cd}");
+        while l2.len() < 35 {
+            l2.push('<');
+        }
+        let b = l2.as_bytes();
+        let mut comp = b[0..10].to_vec();
+        comp.extend_from_slice(&b[13..20]);
+        comp.extend_from_slice(&b[21..35]);
+        let text = format!(
+            "I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<\n{l2}{}",
+            check_digit(&comp)
+        );
+        let m = Mrz::parse(&text, T).unwrap();
+        assert_eq!(m.format(), MrzFormat::Td2);
+        assert_eq!(m.expose_document_number(), "D23145890AB");
+        // The same text with a wrong extension check digit.
+        let bad = text.replacen(&format!("AB{cd}"), &format!("AB{}", (cd + 1) % 10), 1);
+        assert_eq!(
+            Mrz::parse(&bad, T).map(|_| ()),
+            Err(MrzError::CheckDocumentNumber)
+        );
     }
 
     #[test]
