@@ -151,3 +151,25 @@ fn mrz_check_specimens_from_stdin_and_file() {
     assert_eq!(rc, 1);
     assert!(out.contains("mrz.length"), "{out}");
 }
+
+#[test]
+fn id_check_permits_and_foreigner_card() {
+    use facegate::idcard::cn::check_char;
+    for (body, kind, sex) in [
+        ("81000019900101001", "hong_kong_residence_permit", "male"),
+        ("82000019900101002", "macao_residence_permit", "female"),
+        ("83000019900101003", "taiwan_residence_permit", "male"),
+        ("93184019900101004", "foreign_permanent_resident", "female"),
+    ] {
+        let n = format!("{body}{}", char::from(check_char(body.as_bytes()).unwrap()));
+        let (rc, out) = run(
+            &["id", "check", &n, "--json", "--today", "2026-11-23"],
+            None,
+        );
+        assert_eq!(rc, 0, "{n}: {out}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["kind"], kind);
+        assert_eq!(v["sex"], sex);
+        assert_eq!(v["number"], format!("{}********{}", &n[..6], &n[14..]));
+    }
+}
