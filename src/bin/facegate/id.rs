@@ -1,6 +1,7 @@
 //! `facegate id check NUMBER [--json] [--today YYYY-MM-DD]`: validates a Chinese
 //! identity number (resident card, HK/Macao/Taiwan residence permit, 2023 foreigner
-//! permanent residence card). Output shows the number masked only.
+//! permanent residence card). Output is minimal: the masked number, the kind and
+//! whether the holder is under 14 (never the birth date, which the mask hides).
 
 use std::process::ExitCode;
 
@@ -46,28 +47,29 @@ pub fn run(args: Args) -> ExitCode {
     };
     match CnIdNumber::parse(&number, today) {
         Ok(id) => {
+            // Minimal output: the birth date is exactly the part the mask hides, so it is
+            // not printed; the under-14 flag is what a kiosk needs (guardian consent).
+            let under_14 = id
+                .birth_date()
+                .age_on(today)
+                .is_some_and(|a| a < facegate::consent::GUARDIAN_AGE);
+            let kind = serde_json::to_value(id.kind())
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
             if json {
                 let v = serde_json::json!({
                     "valid": true,
                     "number": id.masked(),
-                    "kind": id.kind(),
-                    "birth_date": id.birth_date(),
-                    "sex": id.sex(),
+                    "kind": kind,
+                    "under_14": under_14,
                 });
                 println!("{v}");
             } else {
                 println!(
-                    "valid: {} ({}, born {}, {})",
+                    "valid: {} ({kind}{})",
                     id.masked(),
-                    serde_json::to_value(id.kind())
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                    id.birth_date(),
-                    serde_json::to_value(id.sex())
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
+                    if under_14 { ", under 14" } else { "" }
                 );
             }
             ExitCode::from(EXIT_YES)

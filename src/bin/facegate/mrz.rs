@@ -1,5 +1,6 @@
 //! `facegate mrz check FILE|- [--today YYYY-MM-DD] [--json]`: validates an ICAO 9303
 //! machine-readable zone (TD1, TD2 or TD3): every check digit, the dates and expiry.
+//! Output is minimal: no name or birth date, the document number masked.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -55,32 +56,32 @@ pub fn run(args: Args) -> ExitCode {
     }
     match Mrz::parse(&text, today).and_then(|m| m.check_expiry(today).map(|()| m)) {
         Ok(m) => {
+            // Minimal output: no name, no birth date, the document number masked.
+            let under_14 = m
+                .birth_date()
+                .age_on(today)
+                .is_some_and(|a| a < facegate::consent::GUARDIAN_AGE);
             if json {
                 let v = serde_json::json!({
                     "valid": true,
                     "format": m.format(),
                     "document_code": m.document_code(),
                     "issuing_state": m.issuing_state(),
-                    "document_number": m.masked_document_number(),
                     "nationality": m.nationality(),
-                    "surname": m.surname(),
-                    "given_names": m.given_names(),
-                    "birth_date": m.birth_date(),
-                    "sex": m.sex().to_string(),
+                    "document_number": m.masked_document_number(),
                     "expiry_date": m.expiry_date(),
+                    "under_14": under_14,
                 });
                 println!("{v}");
             } else {
                 println!(
-                    "valid: {} {} {} {} {}, {} born {} expires {}",
+                    "valid: {} {} {} {} expires {}{}",
                     m.format(),
                     m.document_code(),
                     m.issuing_state(),
                     m.masked_document_number(),
-                    m.surname(),
-                    m.given_names(),
-                    m.birth_date(),
-                    m.expiry_date()
+                    m.expiry_date(),
+                    if under_14 { ", holder under 14" } else { "" }
                 );
             }
             ExitCode::from(EXIT_YES)
