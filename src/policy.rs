@@ -256,6 +256,12 @@ impl Policy {
         &self.limits
     }
 
+    /// The notice text of every offered method, in display order (for the kiosk's
+    /// screen and signage).
+    pub fn notices(&self, lang: Language) -> impl Iterator<Item = (Method, &'static str)> + '_ {
+        self.methods.iter().map(move |m| (*m, notice(*m, lang)))
+    }
+
     /// Starts one person's session.
     pub fn flow(&self) -> Flow<'_> {
         Flow::new(self)
@@ -983,5 +989,8 @@ mod tests {
         assert!(notice(FACE, Language::En).contains("consent"));
         assert!(notice(FACE, Language::En).contains("guardian"));
         assert!(notice(FACE, Language::Zh).contains("监护人"));
+        let p = policy();
+        let shown: Vec<Method> = p.notices(Language::En).map(|(m, _)| m).collect();
+        assert_eq!(shown, p.methods());
     }
 }

@@ -6,6 +6,10 @@
 //! `Debug`, and are zeroized on drop; comparison is constant-time; every verifier keeps
 //! replay state so a code (or counter) once accepted is never accepted again (RFC 4226
 //! §7.2, RFC 6238 §5.2). Errors never carry a code or a key.
+//!
+//! Limitation: verifiers turn the [`Secret`] into a `ring::hmac::Key` once (the
+//! `Secret` itself is then dropped and zeroized); ring does not zeroize the key schedule
+//! it keeps, so that state lives until the verifier is dropped and its memory reused.
 
 pub mod hotp;
 pub mod oob;
