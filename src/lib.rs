@@ -23,13 +23,19 @@
 #![warn(missing_docs)]
 
 pub mod align;
+pub mod audit;
+pub mod consent;
+pub mod date;
 pub mod detect;
 pub mod embed;
 pub mod eval;
 pub mod face;
 pub mod frame;
 pub mod geometry;
+pub mod idcard;
 pub mod model;
+pub mod otp;
+pub mod policy;
 pub mod quality;
 pub mod template;
 pub mod verifier;

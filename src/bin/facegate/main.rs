@@ -11,6 +11,9 @@ use clap::{Parser, Subcommand};
 mod common;
 mod eval;
 mod verify;
+mod id;
+mod mrz;
+mod otp;
 
 /// Exit code for a positive answer.
 pub const EXIT_YES: u8 = 0;
@@ -38,6 +41,12 @@ enum Cmd {
     /// Measure accuracy on a labelled data set.
     #[command(subcommand)]
     Eval(eval::Command),
+    /// Chinese identity numbers (resident card, residence permits, foreigner card).
+    Id(id::Args),
+    /// ICAO 9303 machine-readable zones (TD1, TD2, TD3).
+    Mrz(mrz::Args),
+    /// One-time codes (HOTP, TOTP).
+    Otp(otp::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,5 +54,8 @@ fn main() -> ExitCode {
     match cli.cmd {
         Cmd::Verify(a) => verify::run(a),
         Cmd::Eval(c) => eval::run(c),
+        Cmd::Id(a) => id::run(a),
+        Cmd::Mrz(a) => mrz::run(a),
+        Cmd::Otp(a) => otp::run(a),
     }
 }
