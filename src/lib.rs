@@ -22,7 +22,23 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod align;
+pub mod audit;
+pub mod consent;
+pub mod date;
+pub mod detect;
+pub mod embed;
+pub mod eval;
+pub mod face;
+pub mod frame;
+pub mod geometry;
+pub mod idcard;
 pub mod liveness;
+pub mod model;
+pub mod otp;
+pub mod policy;
+pub mod quality;
+pub mod template;
 pub mod verifier;
 
 pub use verifier::{Family, Outcome, Reason, ReasonKind, Verifier};

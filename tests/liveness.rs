@@ -209,6 +209,22 @@ fn continuity_second_face_jump_and_loss() {
     let out = challenge::evaluate(&ch, Mode::Interactive, &cfg, &frames).unwrap();
     assert_eq!(out.unwrap_err().failure, Failure::SecondFace);
 
+    // A small detection inside the face box (MTCNN firing on a chin) is a duplicate, not a
+    // second person: the sequence continues (and times out, as nobody turns).
+    let mut frames: Vec<Observation> = (0..10).map(|i| obs(i as f64 / FPS, FRONT)).collect();
+    let mut chin = face_at(FRONT, 0.0);
+    chin.bbox.y += chin.bbox.h * 0.3;
+    chin.bbox.w *= 0.5;
+    chin.bbox.h *= 0.5;
+    frames[6].faces.push(chin);
+    assert_eq!(
+        challenge::evaluate(&ch, Mode::Interactive, &cfg, &frames)
+            .unwrap()
+            .unwrap_err()
+            .failure,
+        Failure::Timeout
+    );
+
     let mut frames: Vec<Observation> = (0..10).map(|i| obs(i as f64 / FPS, FRONT)).collect();
     frames[7] = Observation::new(frames[7].t, vec![face_at(FRONT, 300.0)]);
     assert_eq!(
@@ -219,8 +235,9 @@ fn continuity_second_face_jump_and_loss() {
         Failure::Jump
     );
 
-    let mut frames: Vec<Observation> = (0..30).map(|i| obs(i as f64 / FPS, FRONT)).collect();
-    for f in frames.iter_mut().skip(8).take(12) {
+    // Longer than max_gap_s (2 s) without a face.
+    let mut frames: Vec<Observation> = (0..60).map(|i| obs(i as f64 / FPS, FRONT)).collect();
+    for f in frames.iter_mut().skip(8).take(40) {
         f.faces.clear();
     }
     assert_eq!(

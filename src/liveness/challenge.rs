@@ -232,9 +232,9 @@ impl Default for ChallengeConfig {
         ChallengeConfig {
             length: 2,
             reach_deg: 15.0,
-            frontal_deg: 8.0,
+            frontal_deg: 10.0,
             wrong_deg: 15.0,
-            baseline_max_deg: 25.0,
+            baseline_max_deg: 35.0,
             baseline_frames: 5,
             min_reaction_s: 0.2,
             anticipate_deg: 10.0,
@@ -242,7 +242,7 @@ impl Default for ChallengeConfig {
             fixed_step_window_s: 8.0,
             return_window_s: 3.0,
             acquire_window_s: 5.0,
-            max_gap_s: 0.5,
+            max_gap_s: 2.0,
             max_jump: 0.5,
             max_scale_jump: 1.4,
             smooth_frames: 3,
@@ -491,10 +491,10 @@ impl Session {
 
     fn step(&mut self, idx: usize, t: f64, t0: f64, obs: &Observation) -> Event {
         // Continuity first: it holds in every phase.
-        if obs.faces.len() > 1 {
+        let Some(face) = primary_face(&obs.faces) else {
             return self.fail(Failure::SecondFace, idx);
-        }
-        let face = obs.faces.first().filter(|f| f.is_valid());
+        };
+        let face = face.filter(|f| f.is_valid());
         let pose = face.and_then(|f| pose::estimate(&f.landmarks).ok());
         let (face, pose) = match (face, pose) {
             (Some(f), Some(p)) => (*f, p),
@@ -632,7 +632,12 @@ impl Session {
                 if self.mode == Mode::Interactive && wh >= cfg.hold_frames {
                     return self.fail(Failure::WrongDirection, idx);
                 }
-                let frontal = comps.iter().all(|c| *c <= cfg.frontal_deg);
+                // Back from the step's direction. People nod while they turn, so the
+                // other axis only has to be below the reach threshold, and only at the
+                // end, where the frame is the one the face verifier embeds.
+                let last = k + 1 == self.challenge.steps.len();
+                let frontal = comps[target] <= cfg.frontal_deg
+                    && (!last || comps.iter().all(|c| *c < cfg.reach_deg));
                 if frontal {
                     if k + 1 == self.challenge.steps.len() {
                         return Event::Done(Ok(ChallengePass {
@@ -706,6 +711,27 @@ impl Session {
         let up = p.pitch - self.baseline.pitch;
         [own_left, -own_left, up, -up]
     }
+}
+
+/// The face to track: the largest. Further detections whose centre lies inside its box
+/// are detector duplicates (MTCNN fires on the chin of a face looking up); any other
+/// face is a second person or a held-up photo: `None`.
+fn primary_face(faces: &[FaceBox]) -> Option<Option<&FaceBox>> {
+    let Some(main) = faces
+        .iter()
+        .max_by(|a, b| (a.bbox.w * a.bbox.h).total_cmp(&(b.bbox.w * b.bbox.h)))
+    else {
+        return Some(None);
+    };
+    let b = main.bbox;
+    let inside = |f: &FaceBox| {
+        let c = f.bbox.centre();
+        c.x >= b.x && c.x <= b.x + b.w && c.y >= b.y && c.y <= b.y + b.h && f.bbox.w <= b.w
+    };
+    faces
+        .iter()
+        .all(|f| std::ptr::eq(f, main) || inside(f))
+        .then_some(Some(main))
 }
 
 fn dominant(c: &[f64; 4]) -> usize {

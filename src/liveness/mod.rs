@@ -127,6 +127,26 @@ impl FaceBox {
     }
 }
 
+impl From<&crate::detect::Detection> for FaceBox {
+    /// The detector's output in the liveness layers' terms (same MTCNN order).
+    fn from(d: &crate::detect::Detection) -> Self {
+        let p = d
+            .landmarks
+            .to_array()
+            .map(|p| Point2::new(f64::from(p.x), f64::from(p.y)));
+        FaceBox {
+            bbox: BBox {
+                x: f64::from(d.bbox.x),
+                y: f64::from(d.bbox.y),
+                w: f64::from(d.bbox.width),
+                h: f64::from(d.bbox.height),
+            },
+            score: d.score,
+            landmarks: p,
+        }
+    }
+}
+
 /// A depth map aligned with the colour frame, millimetres; `0` or a non-finite value
 /// marks a pixel without a measurement.
 #[derive(Clone, Debug, PartialEq)]

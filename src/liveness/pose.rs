@@ -96,15 +96,18 @@ pub struct FaceModel {
 }
 
 impl FaceModel {
-    /// Adult mean: eye centres 63 mm apart, nose tip 40 mm below the eye line and 25 mm in
-    /// front of it, mouth corners 50 mm apart, 70 mm below the eye line, 5 mm in front.
+    /// Adult mean, with the frontal layout of MTCNN's own landmarks (the 5-point
+    /// template used to align MTCNN faces, scaled to eye centres 63 mm apart): nose tip
+    /// 36 mm below the eye line, mouth corners 52 mm apart and 72.5 mm below it. Depths:
+    /// nose tip 25 mm in front of the eye centres, mouth corners 5 mm. (A textbook
+    /// layout with the nose 40 mm down read real frontal MTCNN faces as 10–30° "up".)
     pub const MEAN: FaceModel = FaceModel {
         points: [
             [-31.5, 0.0, 0.0],
             [31.5, 0.0, 0.0],
-            [0.0, 40.0, 25.0],
-            [-25.0, 70.0, 5.0],
-            [25.0, 70.0, 5.0],
+            [0.0, 36.0, 25.0],
+            [-26.0, 72.5, 5.0],
+            [26.0, 72.5, 5.0],
         ],
     };
 }

@@ -8,7 +8,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod common;
+mod eval;
+mod id;
 mod liveness;
+mod mrz;
+mod otp;
+mod verify;
 
 /// Exit code for a positive answer.
 pub const EXIT_YES: u8 = 0;
@@ -31,6 +37,17 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     // Each subcommand lives in its own module with `Args` and `run(Args) -> ExitCode`.
+    /// Are the faces in two images the same person? Exit 0 same, 1 different, 2 error.
+    Verify(verify::Args),
+    /// Measure accuracy on a labelled data set.
+    #[command(subcommand)]
+    Eval(eval::Command),
+    /// Chinese identity numbers (resident card, residence permits, foreigner card).
+    Id(id::Args),
+    /// ICAO 9303 machine-readable zones (TD1, TD2, TD3).
+    Mrz(mrz::Args),
+    /// One-time codes (HOTP, TOTP).
+    Otp(otp::Args),
     /// Liveness of recorded frames: `check` one sequence, `eval` a suite (ISO/IEC 30107-3).
     Liveness(liveness::Args),
 }
@@ -38,6 +55,11 @@ enum Cmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
+        Cmd::Verify(a) => verify::run(a),
+        Cmd::Eval(c) => eval::run(c),
+        Cmd::Id(a) => id::run(a),
+        Cmd::Mrz(a) => mrz::run(a),
+        Cmd::Otp(a) => otp::run(a),
         Cmd::Liveness(a) => liveness::run(a),
     }
 }

@@ -1,0 +1,138 @@
+//! `facegate verify REFERENCE PROBE [--json]`: are the two faces the same person?
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use facegate::face::{CaptureError, FaceConfig, FacePipeline, StageTimes};
+use facegate::frame::{DecodeLimits, Frame};
+use facegate::quality::{QualityConfig, SeveralFaces};
+use facegate::template::Threshold;
+
+use crate::common::{fail, QualityArg, SeveralArg};
+
+/// Compare the face in REFERENCE with the face in PROBE.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Reference image (e.g. the ID document's photo or an enrolment picture).
+    reference: std::path::PathBuf,
+    /// Probe image (the live capture).
+    probe: std::path::PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Decision threshold on the euclidean distance (default: the calibrated one).
+    #[arg(long)]
+    threshold: Option<f32>,
+    /// Smallest face to look for, in pixels.
+    #[arg(long, default_value_t = 40.0)]
+    min_face: f32,
+    /// What to do when an image shows several faces.
+    #[arg(long, value_enum, default_value_t = SeveralArg::Largest)]
+    several_faces: SeveralArg,
+    /// Quality gate: `kiosk` refuses blurred, dark, small or turned faces; `permissive`
+    /// only requires a face.
+    #[arg(long, value_enum, default_value_t = QualityArg::Kiosk)]
+    quality: QualityArg,
+    /// Average each template with its mirror image's (more accurate, 2× embedding time).
+    #[arg(long)]
+    mirror: bool,
+}
+
+#[derive(serde::Serialize)]
+struct ImageTimes {
+    decode_ms: f64,
+    #[serde(flatten)]
+    stages: StageTimes,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let t_start = Instant::now();
+    let mut config = FaceConfig::default();
+    if let Some(t) = args.threshold {
+        match Threshold::new(t) {
+            Some(t) => config.threshold = t,
+            None => return fail("--threshold must be a positive number"),
+        }
+    }
+    config.detector.min_face = args.min_face;
+    let several: SeveralFaces = args.several_faces.into();
+    config.quality = match args.quality {
+        QualityArg::Kiosk => QualityConfig {
+            several_faces: several,
+            ..QualityConfig::default()
+        },
+        QualityArg::Permissive => QualityConfig::permissive(several),
+    };
+    config.mirror_average = args.mirror;
+    // Decode both images before loading the models: a bad file fails fast.
+    let limits = DecodeLimits::default();
+    let mut decode_ms = [0.0; 2];
+    let mut frames = Vec::with_capacity(2);
+    for (i, path) in [&args.reference, &args.probe].into_iter().enumerate() {
+        let t = Instant::now();
+        match Frame::open(path, &limits) {
+            Ok(f) => frames.push(f),
+            Err(e) => return fail(&format!("{}: {e}", path.display())),
+        }
+        decode_ms[i] = t.elapsed().as_secs_f64() * 1e3;
+    }
+    let t_load = Instant::now();
+    let pipeline = match FacePipeline::with_default_models(config) {
+        Ok(p) => p,
+        Err(e) => return fail(&format!("cannot load the face models: {e}")),
+    };
+    let load_ms = t_load.elapsed().as_secs_f64() * 1e3;
+    let mut captures = Vec::with_capacity(2);
+    for (frame, path) in frames.iter().zip([&args.reference, &args.probe]) {
+        match pipeline.capture(frame) {
+            Ok(c) => captures.push(c),
+            Err(CaptureError::Quality(r)) => {
+                return fail(&format!(
+                    "{}: no usable face ({})",
+                    path.display(),
+                    r.code()
+                ))
+            }
+            Err(CaptureError::Fault(e)) => return fail(&format!("{}: {e}", path.display())),
+        }
+    }
+    drop(frames);
+    let cmp = pipeline.compare(&captures[0].template, &captures[1].template);
+    let total_ms = t_start.elapsed().as_secs_f64() * 1e3;
+    if args.json {
+        let times: Vec<ImageTimes> = captures
+            .iter()
+            .zip(decode_ms)
+            .map(|(c, d)| ImageTimes {
+                decode_ms: d,
+                stages: c.times,
+            })
+            .collect();
+        let out = serde_json::json!({
+            "same_person": cmp.same_person,
+            "distance": cmp.distance,
+            "threshold": cmp.threshold.distance(),
+            "reference": { "face": captures[0].detection.bbox, "ms": times[0] },
+            "probe": { "face": captures[1].detection.bbox, "ms": times[1] },
+            "model_load_ms": load_ms,
+            "total_ms": total_ms,
+        });
+        println!("{out}");
+    } else {
+        println!(
+            "{}: distance {:.4} (threshold {:.4})",
+            if cmp.same_person {
+                "same person"
+            } else {
+                "different person"
+            },
+            cmp.distance,
+            cmp.threshold.distance()
+        );
+    }
+    ExitCode::from(if cmp.same_person {
+        crate::EXIT_YES
+    } else {
+        crate::EXIT_NO
+    })
+}

@@ -1,0 +1,561 @@
+//! Out-of-band codes (SMS, voice call, app push) sent to a registered recipient.
+//!
+//! Threats and the answer to each (NIST SP 800-63B §5.1.3):
+//! - guessing: ≥ 6 digits drawn uniformly by rejection sampling (no modulo bias), at most
+//!   [`OobConfig::attempts_per_code`] tries per code and at most 100 consecutive
+//!   failures per recipient;
+//! - a leaked store: codes are kept only as an HMAC under a per-process random key,
+//!   recipients only as a keyed hash; nothing readable is retained;
+//! - replay and late use: single use, time to live 5 min by default (10 max);
+//! - SMS flooding a person: per-recipient send rate limits (default 1/min, 5/hour);
+//! - timing: comparison through `ring::hmac::verify` (constant time).
+//!
+//! The library hands the code to the integrator's [`Delivery`] and nowhere else; it
+//! never logs a code.
+
+use std::collections::{HashMap, VecDeque};
+
+use ring::hmac;
+use ring::rand::{SecureRandom, SystemRandom};
+use zeroize::Zeroizing;
+
+use super::{reasons, well_formed, Code, OtpError};
+use crate::verifier::{Family, Outcome, Verifier};
+
+/// Sends a code to a recipient. Implemented by the integrator (SMS gateway, push, …).
+pub trait Delivery {
+    /// Channel failure.
+    type Error: std::error::Error + Send + Sync + 'static;
+    /// Delivers `code` to `recipient`. Do not log the code.
+    fn deliver(&mut self, recipient: &str, code: &OobCode) -> Result<(), Self::Error>;
+}
+
+/// A freshly drawn out-of-band code, handed to [`Delivery::deliver`]; zeroized on drop.
+pub struct OobCode(Code);
+
+impl OobCode {
+    /// The digits to send.
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+}
+
+impl std::fmt::Debug for OobCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OobCode(<redacted>)")
+    }
+}
+
+/// Out-of-band code settings. [`OobConfig::default`] follows NIST SP 800-63B.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OobConfig {
+    /// Code length, 6..=9.
+    pub digits: u8,
+    /// Time to live in seconds, 1..=600 (default 300).
+    pub ttl_secs: u64,
+    /// Wrong tries per code before it is discarded, 1..=5.
+    pub attempts_per_code: u32,
+    /// Codes per recipient per minute (≥ 1).
+    pub sends_per_minute: u32,
+    /// Codes per recipient per hour (≥ 1).
+    pub sends_per_hour: u32,
+    /// Consecutive failures per recipient before it is locked, 1..=100.
+    pub recipient_failures: u32,
+}
+
+impl Default for OobConfig {
+    fn default() -> Self {
+        OobConfig {
+            digits: 6,
+            ttl_secs: 300,
+            attempts_per_code: 5,
+            sends_per_minute: 1,
+            sends_per_hour: 5,
+            recipient_failures: 100,
+        }
+    }
+}
+
+impl OobConfig {
+    fn validate(&self) -> Result<(), OtpError> {
+        if !(6..=9).contains(&self.digits) {
+            return Err(OtpError::Digits);
+        }
+        if !(1..=600).contains(&self.ttl_secs) {
+            return Err(OtpError::Config("ttl_secs"));
+        }
+        if !(1..=5).contains(&self.attempts_per_code) {
+            return Err(OtpError::Config("attempts_per_code"));
+        }
+        if self.sends_per_minute == 0 || self.sends_per_hour == 0 || self.sends_per_hour > 60 {
+            return Err(OtpError::Config("sends_per_hour"));
+        }
+        if !(1..=100).contains(&self.recipient_failures) {
+            return Err(OtpError::Config("recipient_failures"));
+        }
+        Ok(())
+    }
+}
+
+/// A code was sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sent {
+    /// When it expires (Unix seconds).
+    pub expires_at: u64,
+}
+
+/// A typed out-of-band code.
+#[derive(Clone, Copy, Debug)]
+pub struct OobAttempt<'e> {
+    /// The recipient the code was sent to (phone number, device id, …).
+    pub recipient: &'e str,
+    /// What the person typed.
+    pub code: &'e str,
+    /// Now, in Unix seconds.
+    pub now: u64,
+}
+
+struct Pending {
+    tag: Zeroizing<Vec<u8>>,
+    expires_at: u64,
+    attempts_left: u32,
+}
+
+#[derive(Default)]
+struct Entry {
+    pending: Option<Pending>,
+    sends: VecDeque<u64>,
+    failures: u32,
+}
+
+/// Issues and verifies out-of-band codes.
+pub struct OobVerifier<D: Delivery> {
+    config: OobConfig,
+    key: hmac::Key,
+    rng: SystemRandom,
+    entries: HashMap<[u8; 32], Entry>,
+    delivery: D,
+}
+
+impl<D: Delivery> std::fmt::Debug for OobVerifier<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OobVerifier")
+            .field("config", &self.config)
+            .field("recipients", &self.entries.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: Delivery> OobVerifier<D> {
+    /// A verifier with a fresh random hashing key.
+    pub fn new(config: OobConfig, delivery: D) -> Result<Self, OtpError> {
+        config.validate()?;
+        let rng = SystemRandom::new();
+        let key = hmac::Key::generate(hmac::HMAC_SHA256, &rng).map_err(|_| OtpError::Rng)?;
+        Ok(OobVerifier {
+            config,
+            key,
+            rng,
+            entries: HashMap::new(),
+            delivery,
+        })
+    }
+
+    /// The delivery channel (e.g. to inspect a test double).
+    pub fn delivery(&self) -> &D {
+        &self.delivery
+    }
+
+    fn recipient_key(&self, recipient: &str) -> [u8; 32] {
+        let mut ctx = hmac::Context::with_key(&self.key);
+        ctx.update(b"recipient\0");
+        ctx.update(recipient.as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&ctx.sign().as_ref()[..32]);
+        out
+    }
+
+    fn code_message(rkey: &[u8; 32], code: &str) -> Zeroizing<Vec<u8>> {
+        let mut m = Zeroizing::new(Vec::with_capacity(38 + code.len()));
+        m.extend_from_slice(b"code\0");
+        m.extend_from_slice(rkey);
+        m.extend_from_slice(code.as_bytes());
+        m
+    }
+
+    /// Draws a new code for `recipient`, replaces any pending one, and delivers it.
+    pub fn send(&mut self, recipient: &str, now: u64) -> Result<Sent, OtpError> {
+        let rkey = self.recipient_key(recipient);
+        let cfg = self.config;
+        let entry = self.entries.entry(rkey).or_default();
+        if entry.failures >= cfg.recipient_failures {
+            return Err(OtpError::RecipientLocked);
+        }
+        while entry
+            .sends
+            .front()
+            .is_some_and(|t| now.saturating_sub(*t) >= 3600)
+        {
+            entry.sends.pop_front();
+        }
+        let last_minute = entry
+            .sends
+            .iter()
+            .filter(|t| now.saturating_sub(**t) < 60)
+            .count();
+        if last_minute >= cfg.sends_per_minute as usize {
+            let oldest = entry
+                .sends
+                .iter()
+                .rev()
+                .nth((cfg.sends_per_minute as usize).saturating_sub(1))
+                .copied()
+                .unwrap_or(now);
+            return Err(OtpError::RateLimited {
+                retry_at: oldest.saturating_add(60),
+            });
+        }
+        if entry.sends.len() >= cfg.sends_per_hour as usize {
+            let oldest = entry.sends.front().copied().unwrap_or(now);
+            return Err(OtpError::RateLimited {
+                retry_at: oldest.saturating_add(3600),
+            });
+        }
+        let modulus = 10u32.pow(u32::from(cfg.digits));
+        let rng = &self.rng;
+        let value = uniform_below(modulus, || {
+            let mut b = [0u8; 4];
+            rng.fill(&mut b).map_err(|_| OtpError::Rng)?;
+            Ok(u32::from_be_bytes(b))
+        })?;
+        let code = OobCode(Code::from_value(u64::from(value), cfg.digits));
+        let tag = hmac::sign(&self.key, &Self::code_message(&rkey, code.expose()));
+        // Count the send before delivering: a failing channel must not bypass the limit.
+        let entry = self.entries.entry(rkey).or_default();
+        entry.sends.push_back(now);
+        entry.pending = None;
+        self.delivery
+            .deliver(recipient, &code)
+            .map_err(|e| OtpError::Delivery(Box::new(e)))?;
+        let expires_at = now.saturating_add(cfg.ttl_secs);
+        let entry = self.entries.entry(rkey).or_default();
+        entry.pending = Some(Pending {
+            tag: Zeroizing::new(tag.as_ref().to_vec()),
+            expires_at,
+            attempts_left: cfg.attempts_per_code,
+        });
+        Ok(Sent { expires_at })
+    }
+
+    /// Checks a typed code.
+    pub fn check(&mut self, recipient: &str, typed: &str, now: u64) -> Outcome {
+        let rkey = self.recipient_key(recipient);
+        let cfg = self.config;
+        let msg = Self::code_message(&rkey, typed);
+        let Some(entry) = self.entries.get_mut(&rkey) else {
+            return Outcome::Rejected(reasons::NO_CODE);
+        };
+        if entry.failures >= cfg.recipient_failures {
+            entry.pending = None;
+            return Outcome::Rejected(reasons::RECIPIENT_LOCKED);
+        }
+        let Some(p) = entry.pending.as_mut() else {
+            return Outcome::Rejected(reasons::NO_CODE);
+        };
+        if now >= p.expires_at {
+            entry.pending = None;
+            return Outcome::Rejected(reasons::EXPIRED);
+        }
+        if well_formed(typed, cfg.digits) && hmac::verify(&self.key, &msg, &p.tag).is_ok() {
+            entry.pending = None;
+            entry.failures = 0;
+            return Outcome::Accepted;
+        }
+        p.attempts_left = p.attempts_left.saturating_sub(1);
+        let exhausted = p.attempts_left == 0;
+        entry.failures = entry.failures.saturating_add(1);
+        if entry.failures >= cfg.recipient_failures {
+            entry.pending = None;
+            return Outcome::Rejected(reasons::RECIPIENT_LOCKED);
+        }
+        if exhausted {
+            entry.pending = None;
+            return Outcome::Rejected(reasons::CODE_ATTEMPTS_EXHAUSTED);
+        }
+        if well_formed(typed, cfg.digits) {
+            Outcome::Rejected(reasons::MISMATCH)
+        } else {
+            Outcome::Rejected(reasons::MALFORMED)
+        }
+    }
+
+    /// Unlocks a recipient after an out-of-band check by staff (NIST: account recovery).
+    pub fn unlock(&mut self, recipient: &str) {
+        let rkey = self.recipient_key(recipient);
+        if let Some(e) = self.entries.get_mut(&rkey) {
+            e.failures = 0;
+        }
+    }
+
+    /// Drops expired codes and recipients with no recent sends and no failures, so
+    /// memory stays bounded on a long-running kiosk.
+    pub fn purge(&mut self, now: u64) {
+        self.entries.retain(|_, e| {
+            if e.pending.as_ref().is_some_and(|p| now >= p.expires_at) {
+                e.pending = None;
+            }
+            while e
+                .sends
+                .front()
+                .is_some_and(|t| now.saturating_sub(*t) >= 3600)
+            {
+                e.sends.pop_front();
+            }
+            e.pending.is_some() || !e.sends.is_empty() || e.failures > 0
+        });
+    }
+}
+
+impl<D: Delivery> Verifier for OobVerifier<D> {
+    type Evidence<'e> = OobAttempt<'e>;
+    type Error = OtpError;
+
+    fn family(&self) -> Family {
+        Family::OneTimeCode
+    }
+
+    fn verify(&mut self, a: OobAttempt<'_>) -> Result<Outcome, OtpError> {
+        Ok(self.check(a.recipient, a.code, a.now))
+    }
+}
+
+/// A uniform value in `0..modulus` by rejection sampling: draws falling in the last,
+/// incomplete block of `modulus` values are discarded, so every code is equally likely.
+pub(crate) fn uniform_below(
+    modulus: u32,
+    mut draw: impl FnMut() -> Result<u32, OtpError>,
+) -> Result<u32, OtpError> {
+    if modulus == 0 {
+        return Err(OtpError::Config("modulus"));
+    }
+    // Number of values in complete blocks: the largest multiple of `modulus` ≤ 2^32.
+    let zone = (u64::from(u32::MAX) + 1) / u64::from(modulus) * u64::from(modulus);
+    // Rejection probability is < 1/4 for our moduli; 64 rejections in a row means a broken RNG.
+    for _ in 0..64 {
+        let x = draw()?;
+        if u64::from(x) < zone {
+            return Ok(x % modulus);
+        }
+    }
+    Err(OtpError::Rng)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Test double: keeps what it was asked to deliver (as the phone would).
+    #[derive(Default)]
+    struct Phone {
+        inbox: Vec<(String, String)>,
+        fail: bool,
+    }
+    #[derive(Debug, thiserror::Error)]
+    #[error("gateway down")]
+    struct Down;
+    impl Delivery for Phone {
+        type Error = Down;
+        fn deliver(&mut self, recipient: &str, code: &OobCode) -> Result<(), Down> {
+            if self.fail {
+                return Err(Down);
+            }
+            self.inbox
+                .push((recipient.to_owned(), code.expose().to_owned()));
+            Ok(())
+        }
+    }
+
+    fn last_code(v: &OobVerifier<Phone>) -> String {
+        v.delivery().inbox.last().unwrap().1.clone()
+    }
+
+    fn wrong(code: &str) -> String {
+        let d = code.as_bytes()[0];
+        let first = if d == b'9' { '0' } else { char::from(d + 1) };
+        format!("{first}{}", &code[1..])
+    }
+
+    #[test]
+    fn single_use_and_ttl() {
+        let mut v = OobVerifier::new(OobConfig::default(), Phone::default()).unwrap();
+        let sent = v.send("+8613800000000", 1000).unwrap();
+        assert_eq!(sent.expires_at, 1300);
+        let code = last_code(&v);
+        assert_eq!(code.len(), 6);
+        assert_eq!(
+            v.check("+8613800000001", &code, 1001),
+            Outcome::Rejected(reasons::NO_CODE)
+        );
+        assert_eq!(v.check("+8613800000000", &code, 1001), Outcome::Accepted);
+        assert_eq!(
+            v.check("+8613800000000", &code, 1002),
+            Outcome::Rejected(reasons::NO_CODE)
+        );
+
+        v.send("+8613800000000", 1100).unwrap();
+        let code = last_code(&v);
+        assert_eq!(
+            v.check("+8613800000000", &code, 1400),
+            Outcome::Rejected(reasons::EXPIRED)
+        );
+    }
+
+    #[test]
+    fn per_code_attempt_limit() {
+        let mut v = OobVerifier::new(OobConfig::default(), Phone::default()).unwrap();
+        v.send("r", 0).unwrap();
+        let code = last_code(&v);
+        for _ in 0..4 {
+            assert_eq!(
+                v.check("r", &wrong(&code), 1),
+                Outcome::Rejected(reasons::MISMATCH)
+            );
+        }
+        assert_eq!(
+            v.check("r", &wrong(&code), 1),
+            Outcome::Rejected(reasons::CODE_ATTEMPTS_EXHAUSTED)
+        );
+        // The right code no longer works: it was discarded.
+        assert_eq!(v.check("r", &code, 2), Outcome::Rejected(reasons::NO_CODE));
+        assert_eq!(v.check("r", "12ab", 2), Outcome::Rejected(reasons::NO_CODE));
+    }
+
+    #[test]
+    fn send_rate_limits() {
+        let mut v = OobVerifier::new(OobConfig::default(), Phone::default()).unwrap();
+        v.send("r", 0).unwrap();
+        assert!(matches!(
+            v.send("r", 59),
+            Err(OtpError::RateLimited { retry_at: 60 })
+        ));
+        for t in [60, 120, 180, 240] {
+            v.send("r", t).unwrap();
+        }
+        assert!(matches!(
+            v.send("r", 300),
+            Err(OtpError::RateLimited { retry_at: 3600 })
+        ));
+        v.send("r", 3600).unwrap();
+        v.send("other", 300).unwrap();
+        // A failing channel still counts towards the limit.
+        let mut v = OobVerifier::new(
+            OobConfig::default(),
+            Phone {
+                fail: true,
+                ..Phone::default()
+            },
+        )
+        .unwrap();
+        let e = v.send("r", 0).unwrap_err();
+        assert!(matches!(e, OtpError::Delivery(_)));
+        assert_eq!(e.to_string(), "code delivery failed");
+        assert!(matches!(v.send("r", 1), Err(OtpError::RateLimited { .. })));
+    }
+
+    #[test]
+    fn recipient_locks_after_100_failures() {
+        let cfg = OobConfig {
+            sends_per_minute: 60,
+            sends_per_hour: 60,
+            ..OobConfig::default()
+        };
+        let mut v = OobVerifier::new(cfg, Phone::default()).unwrap();
+        let mut t = 0;
+        let mut failures = 0;
+        while failures < 100 {
+            v.send("r", t).unwrap();
+            let code = last_code(&v);
+            for _ in 0..5 {
+                let out = v.check("r", &wrong(&code), t);
+                failures += 1;
+                if failures == 100 {
+                    assert_eq!(out, Outcome::Rejected(reasons::RECIPIENT_LOCKED));
+                    break;
+                }
+            }
+            t += 60;
+        }
+        assert!(matches!(
+            v.send("r", t + 7200),
+            Err(OtpError::RecipientLocked)
+        ));
+        v.unlock("r");
+        v.send("r", t + 7200).unwrap();
+        let code = last_code(&v);
+        assert_eq!(v.check("r", &code, t + 7201), Outcome::Accepted);
+    }
+
+    #[test]
+    fn rejection_sampling_discards_the_biased_tail() {
+        // 2^32 = 4294967296; zone for 10^6 is 4294000000. A draw at or above it is rejected.
+        let mut draws = [u32::MAX, 4_294_000_000, 4_293_999_999].into_iter();
+        let v = uniform_below(1_000_000, || Ok(draws.next().unwrap())).unwrap();
+        assert_eq!(v, 999_999);
+        assert!(matches!(
+            uniform_below(1_000_000, || Ok(u32::MAX)),
+            Err(OtpError::Rng)
+        ));
+        assert_eq!(uniform_below(1_000_000, || Ok(1_234_567)).unwrap(), 234_567);
+    }
+
+    #[test]
+    fn codes_spread_over_all_digits() {
+        let cfg = OobConfig {
+            sends_per_minute: 60,
+            sends_per_hour: 60,
+            ..OobConfig::default()
+        };
+        let mut v = OobVerifier::new(cfg, Phone::default()).unwrap();
+        for i in 0..60u64 {
+            v.send(&format!("r{i}"), 0).unwrap();
+        }
+        let mut seen = [0usize; 10];
+        for (_, c) in &v.delivery().inbox {
+            for b in c.bytes() {
+                seen[usize::from(b - b'0')] += 1;
+            }
+        }
+        // 360 digits: every digit value appears (probability of a miss < 1e-15).
+        assert!(seen.iter().all(|&n| n > 0), "{seen:?}");
+        assert!(format!("{v:?}").contains("recipients: 60"));
+    }
+
+    #[test]
+    fn config_is_bounded() {
+        let bad = [
+            OobConfig {
+                digits: 5,
+                ..OobConfig::default()
+            },
+            OobConfig {
+                ttl_secs: 601,
+                ..OobConfig::default()
+            },
+            OobConfig {
+                attempts_per_code: 6,
+                ..OobConfig::default()
+            },
+            OobConfig {
+                recipient_failures: 101,
+                ..OobConfig::default()
+            },
+            OobConfig {
+                sends_per_minute: 0,
+                ..OobConfig::default()
+            },
+        ];
+        for c in bad {
+            assert!(OobVerifier::new(c, Phone::default()).is_err(), "{c:?}");
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! No audit event, `Debug` output or error message contains a full ID number, a code or
+//! a secret. Drives every verifier in this crate through good and bad inputs, records
+//! an audit event for each attempt, and searches all text produced.
+
+use facegate::audit::{AuditEvent, AuditSink, JsonLinesSink, PseudonymKey, SubjectRef};
+use facegate::date::Date;
+use facegate::idcard::{
+    CnIdNumber, HolderRegistry, IdNumberVerifier, IdReading, MaskedId, Mrz, MrzReading, MrzVerifier,
+};
+use facegate::otp::{
+    hotp, Algorithm, Delivery, Digits, HotpVerifier, OobAttempt, OobCode, OobConfig, OobVerifier,
+    OtpAuthUri, Secret, TotpAttempt, TotpParams, TotpVerifier,
+};
+use facegate::{Family, Outcome, Verifier};
+
+const ID: &str = "11010519491231002X";
+const ID_BAD: &str = "110105194912310021";
+const SECRET_HEX: &str = "3132333435363738393031323334353637383930";
+const SECRET_B32: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+const DOC: &str = "L898902C3";
+const TD3: &str =
+    "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10";
+const PHONE: &str = "+8613812345678";
+
+struct Registry;
+#[derive(Debug, thiserror::Error)]
+#[error("registry unavailable")]
+struct RegistryDown;
+impl HolderRegistry for Registry {
+    type Error = RegistryDown;
+    fn is_holder(&self, name: &str, _number: &str) -> Result<bool, RegistryDown> {
+        Ok(name == "ZHANG SAN" || name == "ERIKSSON ANNA MARIA")
+    }
+}
+
+#[derive(Default)]
+struct Phone(Vec<String>);
+impl Delivery for Phone {
+    type Error = std::convert::Infallible;
+    fn deliver(&mut self, _r: &str, code: &OobCode) -> Result<(), Self::Error> {
+        self.0.push(code.expose().to_owned());
+        Ok(())
+    }
+}
+
+#[test]
+fn nothing_log_bound_contains_a_number_code_or_secret() {
+    let today = Date::new(2026, 11, 23).unwrap();
+    let mut text = String::new(); // every Debug, Display and audit line produced
+    let mut sink = JsonLinesSink::new(Vec::new());
+    let key = PseudonymKey::new(&[9u8; 32]).unwrap();
+    let mut audit = |text: &mut String, family: Family, out: Outcome, subject: SubjectRef| {
+        let ev = AuditEvent::new(1_700_000_000, "kiosk-1", family, out).with_subject(subject);
+        text.push_str(&format!("{ev:?}\n"));
+        sink.record(&ev).unwrap();
+    };
+
+    // ID numbers.
+    let id = CnIdNumber::parse(ID, today).unwrap();
+    text.push_str(&format!("{id:?}\n{}\n", id.masked()));
+    let mut idv = IdNumberVerifier::new(Registry);
+    for number in [ID, ID_BAD] {
+        let r = IdReading {
+            name: "ZHANG SAN",
+            number,
+            today,
+        };
+        text.push_str(&format!("{r:?}\n"));
+        let out = idv.verify(r).unwrap();
+        text.push_str(&format!("{out:?}\n"));
+        audit(
+            &mut text,
+            Family::IdCard,
+            out,
+            SubjectRef::masked(MaskedId::new(number, 6, 4)),
+        );
+        if let Err(e) = CnIdNumber::parse(number, today) {
+            text.push_str(&format!("{e} {e:?}\n"));
+        }
+    }
+
+    // MRZ.
+    let mrz = Mrz::parse(TD3, today).unwrap();
+    text.push_str(&format!("{mrz:?}\n"));
+    let mut mv = MrzVerifier::new(Registry);
+    let r = MrzReading {
+        text: TD3,
+        today: Date::new(2010, 1, 1).unwrap(),
+    };
+    text.push_str(&format!("{r:?}\n"));
+    let out = mv.verify(r).unwrap();
+    assert!(out.is_accepted());
+    audit(
+        &mut text,
+        Family::IdCard,
+        out,
+        SubjectRef::masked(mrz.masked_document_number()),
+    );
+    let e = Mrz::parse(&TD3.replace("<<<<<10", "<<<<<11"), today)
+        .map(|_| ())
+        .unwrap_err();
+    text.push_str(&format!("{e} {e:?}\n"));
+
+    // HOTP / TOTP.
+    let secret = Secret::from_hex(SECRET_HEX).unwrap();
+    text.push_str(&format!("{secret:?}\n"));
+    let code = hotp(&secret, 0, Digits::SIX, Algorithm::Sha1);
+    text.push_str(&format!("{code:?}\n"));
+    let mut hv = HotpVerifier::new(
+        Secret::from_hex(SECRET_HEX).unwrap(),
+        Algorithm::Sha1,
+        Digits::SIX,
+        0,
+        3,
+    )
+    .unwrap();
+    text.push_str(&format!("{hv:?}\n"));
+    for typed in ["755224", "755224", "000000"] {
+        let out = hv.verify(typed).unwrap();
+        audit(
+            &mut text,
+            Family::OneTimeCode,
+            out,
+            SubjectRef::pseudonym(&key, "staff-17"),
+        );
+    }
+    let mut tv = TotpVerifier::new(
+        Secret::from_base32(SECRET_B32).unwrap(),
+        TotpParams::default(),
+        None,
+    )
+    .unwrap();
+    text.push_str(&format!("{tv:?}\n"));
+    let out = tv
+        .verify(TotpAttempt {
+            code: "287082",
+            now: 59,
+        })
+        .unwrap();
+    text.push_str(&format!("{out:?}\n"));
+    let uri = OtpAuthUri::parse(&format!(
+        "otpauth://totp/Kiosk:ops?secret={SECRET_B32}&issuer=Kiosk"
+    ))
+    .unwrap();
+    text.push_str(&format!("{uri:?}\n"));
+    for bad in ["zz", "00"] {
+        let e = Secret::from_hex(bad).unwrap_err();
+        text.push_str(&format!("{e} {e:?}\n"));
+    }
+
+    // Out-of-band codes.
+    let mut oob = OobVerifier::new(OobConfig::default(), Phone::default()).unwrap();
+    let sent = oob.send(PHONE, 1000).unwrap();
+    text.push_str(&format!("{sent:?} {oob:?}\n"));
+    let sent_code = oob.delivery().0[0].clone();
+    let wrong = if sent_code == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    for typed in [wrong, sent_code.as_str()] {
+        let a = OobAttempt {
+            recipient: PHONE,
+            code: typed,
+            now: 1001,
+        };
+        let out = oob.verify(a).unwrap();
+        text.push_str(&format!("{out:?}\n"));
+        audit(
+            &mut text,
+            Family::OneTimeCode,
+            out,
+            SubjectRef::pseudonym(&key, PHONE),
+        );
+    }
+    let e = oob.send(PHONE, 1002).unwrap_err();
+    text.push_str(&format!("{e} {e:?}\n"));
+
+    let log = String::from_utf8(sink.into_inner()).unwrap();
+    assert_eq!(log.lines().count(), 8);
+    text.push_str(&log);
+
+    let secret_b32_prefix = &SECRET_B32[..16];
+    for forbidden in [
+        ID,
+        "11010519491231002x",
+        ID_BAD,
+        DOC,
+        "ZE184226B",
+        SECRET_HEX,
+        secret_b32_prefix,
+        "12345678901234567890",
+        "755224",
+        "287082",
+        sent_code.as_str(),
+        PHONE,
+        "13812345678",
+    ] {
+        assert!(!text.contains(forbidden), "found {forbidden:?} in:\n{text}");
+    }
+    // And the masked forms are what appear instead.
+    assert!(log.contains("110105********002X") && log.contains("L8*****C3"));
+}

@@ -1,0 +1,240 @@
+//! Biometric data in memory: a face template, an aligned chip and a decoded frame are
+//! wiped when they are dropped, cannot be copied or serialized, and never print numbers.
+//!
+//! Why by inspecting memory: `#[derive(ZeroizeOnDrop)]` only says a wipe is *meant* to
+//! happen; a later refactor (a field moved out of the wiped struct, a `mem::take`, a
+//! derive dropped) would silently stop it. These tests look at the bytes.
+//!
+//! Two sound ways of looking, neither of which reads freed memory:
+//! - a [`Template`] is an inline array: keep it in a `ManuallyDrop`, run its destructor in
+//!   place and read the (still owned) storage;
+//! - a [`Chip`] or [`Frame`] keeps its pixels on the heap: a counting global allocator
+//!   checks the block is all zero at the moment it is handed back, *before* freeing it.
+//!
+//! This is the only file of the crate with `unsafe` (the library forbids it).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::mem::ManuallyDrop;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use facegate::align::Chip;
+use facegate::embed::Embedder;
+use facegate::frame::{DecodeLimits, Frame};
+use facegate::template::{Template, Threshold};
+
+const CHIP: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/parity/obama_chip.png"
+);
+
+// ---------------------------------------------------------------------------------------
+// A global allocator that can watch one heap block and report whether it was all zero
+// when it was deallocated.
+
+struct Watching;
+
+/// Address of the watched block (0 = none).
+static WATCHED: AtomicUsize = AtomicUsize::new(0);
+/// 0 = not freed yet, 1 = freed all zero, 2 = freed with a non-zero byte.
+static VERDICT: AtomicUsize = AtomicUsize::new(0);
+/// Serialises the tests that use the watch (the test harness runs tests in parallel).
+static WATCH_LOCK: Mutex<()> = Mutex::new(());
+
+const PENDING: usize = 0;
+const ZERO: usize = 1;
+const NOT_ZERO: usize = 2;
+
+unsafe impl GlobalAlloc for Watching {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        System.alloc(layout)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let watched = WATCHED.load(Ordering::SeqCst);
+        if watched != 0
+            && ptr as usize == watched
+            && WATCHED
+                .compare_exchange(watched, 0, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+        {
+            // SAFETY: the block is still allocated (we free it below) and `layout.size()`
+            // bytes long; no allocation happens here.
+            let bytes = std::slice::from_raw_parts(ptr, layout.size());
+            let zero = bytes.iter().all(|&b| b == 0);
+            VERDICT.store(if zero { ZERO } else { NOT_ZERO }, Ordering::SeqCst);
+        }
+        System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Watching = Watching;
+
+/// Drops `value` while watching the heap block at `block`; returns whether that block
+/// was all zero when freed. Panics if the block was not freed by the drop.
+fn freed_zeroed<T>(value: T, block: *const u8) -> bool {
+    let _guard = WATCH_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    VERDICT.store(PENDING, Ordering::SeqCst);
+    WATCHED.store(block as usize, Ordering::SeqCst);
+    drop(value);
+    WATCHED.store(0, Ordering::SeqCst);
+    match VERDICT.load(Ordering::SeqCst) {
+        ZERO => true,
+        NOT_ZERO => false,
+        _ => panic!("the drop did not free the watched block"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Static properties, written by hand in the manner of `static_assertions`.
+
+fn assert_zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+
+/// Fails to compile when `$t` implements `$tr`: with the trait, the call below has two
+/// candidate impls and type inference is ambiguous.
+macro_rules! assert_not_impl {
+    ($t:ty, $tr:path) => {
+        const _: fn() = || {
+            trait AmbiguousIfImpl<A> {
+                fn some_item() {}
+            }
+            impl<T: ?Sized> AmbiguousIfImpl<()> for T {}
+            #[allow(dead_code)]
+            struct Invalid;
+            impl<T: ?Sized + $tr> AmbiguousIfImpl<Invalid> for T {}
+            let _ = <$t as AmbiguousIfImpl<_>>::some_item;
+        };
+    };
+}
+
+// One copy only: no Clone (hence no Copy), and nothing that would store or send it.
+assert_not_impl!(Template, Clone);
+assert_not_impl!(Template, serde::Serialize);
+assert_not_impl!(Template, serde::Deserialize<'static>);
+assert_not_impl!(Chip, Clone);
+assert_not_impl!(Chip, serde::Serialize);
+assert_not_impl!(Frame, Clone);
+assert_not_impl!(Frame, serde::Serialize);
+
+#[test]
+fn wiping_types_declare_zeroize_on_drop() {
+    assert_zeroize_on_drop::<Template>();
+    assert_zeroize_on_drop::<Chip>();
+    // `Frame` wipes through a `Zeroizing<Vec<u8>>` field but does not carry the marker
+    // trait itself; its wipe is checked on the heap below instead.
+}
+
+// ---------------------------------------------------------------------------------------
+
+/// One planned embedder for all tests (planning costs a fraction of a second).
+fn embedder() -> &'static Embedder {
+    static E: std::sync::OnceLock<Embedder> = std::sync::OnceLock::new();
+    E.get_or_init(|| Embedder::with_default_model().expect("load embedder"))
+}
+
+fn obama_chip() -> Chip {
+    let frame = Frame::open(CHIP, &DecodeLimits::default()).expect("open obama_chip.png");
+    Chip::from_frame(&frame).expect("150×150 chip")
+}
+
+/// The bytes of a value, read in place (volatile, so the reads are not elided).
+fn bytes_of<T>(value: &T) -> Vec<u8> {
+    let p = value as *const T as *const u8;
+    (0..std::mem::size_of::<T>())
+        // SAFETY: `p..p+size_of::<T>()` is the storage of a live `T`, which the caller
+        // still owns (for a `ManuallyDrop` after its destructor ran in place: the storage
+        // is not freed, only its contents dropped).
+        .map(|i| unsafe { std::ptr::read_volatile(p.add(i)) })
+        .collect()
+}
+
+#[test]
+fn template_is_zero_after_drop() {
+    let embedder = embedder();
+    let chip = obama_chip();
+    let mut t = ManuallyDrop::new(embedder.embed(&chip).expect("embed"));
+    // A real embedding: usable, and its 128 floats fill the whole struct.
+    let th = Threshold::new(0.6).expect("threshold");
+    let other = embedder.embed(&chip).expect("embed again");
+    assert!(t.compare(&other, th).same_person);
+    assert_eq!(
+        std::mem::size_of::<Template>(),
+        facegate::template::DIMENSIONS * 4
+    );
+
+    let before = bytes_of(&*t);
+    let nonzero = before.iter().filter(|&&b| b != 0).count();
+    assert!(
+        nonzero > before.len() / 2,
+        "only {nonzero} non-zero bytes in a real embedding"
+    );
+
+    // SAFETY: `t` is never used again after its destructor ran (only its storage is read).
+    unsafe { ManuallyDrop::drop(&mut t) };
+    let after = bytes_of(&*t);
+    assert!(
+        after.iter().all(|&b| b == 0),
+        "{} bytes survived the drop",
+        after.iter().filter(|&&b| b != 0).count()
+    );
+}
+
+#[test]
+fn template_mean_is_zero_after_drop() {
+    let embedder = embedder();
+    let chip = obama_chip();
+    let a = embedder.embed(&chip).expect("embed");
+    let b = embedder.embed(&chip.mirrored()).expect("embed mirror");
+    let mut m = ManuallyDrop::new(Template::mean(a, b));
+    assert!(bytes_of(&*m).iter().any(|&b| b != 0));
+    // SAFETY: as above.
+    unsafe { ManuallyDrop::drop(&mut m) };
+    assert!(bytes_of(&*m).iter().all(|&b| b == 0));
+}
+
+#[test]
+fn the_heap_watch_detects_a_buffer_left_dirty() {
+    // Control: a plain Vec is freed with its contents, and the watch must say so —
+    // otherwise the checks below would prove nothing.
+    let v = vec![0x5au8; 4096];
+    let p = v.as_ptr();
+    assert!(!freed_zeroed(v, p));
+    let v = vec![0u8; 4096];
+    let p = v.as_ptr();
+    assert!(freed_zeroed(v, p));
+}
+
+#[test]
+fn chip_pixels_are_zero_when_freed() {
+    let chip = obama_chip();
+    assert!(chip.rgb().iter().any(|&b| b != 0));
+    let p = chip.rgb().as_ptr();
+    assert!(freed_zeroed(chip, p), "chip pixels were freed unwiped");
+
+    let mirrored = obama_chip().mirrored();
+    let p = mirrored.rgb().as_ptr();
+    assert!(freed_zeroed(mirrored, p), "mirrored chip freed unwiped");
+}
+
+#[test]
+fn frame_pixels_are_zero_when_freed() {
+    let frame = Frame::open(CHIP, &DecodeLimits::default()).expect("open");
+    assert!(frame.rgb().iter().any(|&b| b != 0));
+    let p = frame.rgb().as_ptr();
+    assert!(freed_zeroed(frame, p), "frame pixels were freed unwiped");
+}
+
+#[test]
+fn debug_prints_no_number() {
+    let embedder = embedder();
+    let chip = obama_chip();
+    let t = embedder.embed(&chip).expect("embed");
+    for text in [format!("{t:?}"), format!("{t:#?}")] {
+        assert!(!text.chars().any(|c| c.is_ascii_digit()), "{text}");
+        assert!(text.contains("redacted"), "{text}");
+    }
+    // Chips and frames print their size only, never a pixel.
+    let chip_text = format!("{chip:?}");
+    assert_eq!(chip_text, "Chip(150×150)");
+}
