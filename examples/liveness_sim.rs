@@ -22,6 +22,39 @@ fn main() {
             e.n, e.rms[0], e.rms[1], e.rms[2], e.rms_relative[0], e.rms_relative[1], e.p95_relative[0], e.p95_relative[1]
         );
     }
+    // Parallax alone (no challenge in front of it): whole recorded sequences against their
+    // first three frames.
+    let pcfg = facegate::liveness::parallax::ParallaxConfig::default();
+    let sim = SimConfig {
+        noise,
+        ..SimConfig::default()
+    };
+    let steps = [
+        facegate::liveness::challenge::Step::Left,
+        facegate::liveness::challenge::Step::Up,
+    ];
+    for label in ["live", "static_print", "moved_print", "folded_print"] {
+        let (mut planar, mut max, mut min, mut total) = (0usize, 0f64, f64::INFINITY, 0usize);
+        for i in 0..n as u64 {
+            let mut p = match simulate::AttackType::from_name(label) {
+                Some(k) => simulate::Presentation::attack(k, seed ^ ((i + 1) * 7919), &sim, &steps),
+                None => simulate::Presentation::genuine(seed ^ ((i + 1) * 7919), &sim),
+            };
+            let frames = simulate::recorded(&mut p, &steps, sim.fps);
+            if let Ok(Ok(r)) = facegate::liveness::parallax::analyze(
+                &frames,
+                0..=frames.len() - 1,
+                &[0, 1, 2],
+                &pcfg,
+            ) {
+                total += 1;
+                planar += usize::from(r.planar);
+                max = max.max(r.score);
+                min = min.min(r.score);
+            }
+        }
+        println!("parallax alone, {label:<13}: judged planar {planar}/{total}, score min {min:.1} max {max:.1} (threshold {})", pcfg.min_score);
+    }
     let policy = Policy::default();
     for mode in [Mode::Interactive, Mode::Fixed] {
         for mirrored in [false, true] {

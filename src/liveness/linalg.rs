@@ -1,6 +1,7 @@
 //! The few dense linear-algebra routines the geometric layers need (3×3 solve, symmetric
 //! eigen-decomposition, plane fit), written out because the problems are tiny (≤ 9×9)
 //! and a general crate would dwarf them.
+#![allow(clippy::needless_range_loop)] // index-heavy matrix code reads better with indices
 
 /// Solves `a · x = b` for a 3×3 system by Gaussian elimination with partial pivoting.
 /// `None` when the matrix is (numerically) singular.

@@ -70,7 +70,7 @@ impl Default for ParallaxConfig {
     fn default() -> Self {
         ParallaxConfig {
             noise: LandmarkNoise::default(),
-            min_score: 5.0,
+            min_score: 6.0,
             min_frames: 6,
         }
     }
@@ -224,7 +224,7 @@ pub fn analyze(
         return Err(ParallaxError::Reference(*span.start()));
     }
     let ref_iod = ref_lm[0].dist(ref_lm[1]);
-    if !(ref_iod > 1e-6) {
+    if ref_iod.is_nan() || ref_iod <= 1e-6 {
         return Err(ParallaxError::Reference(reference[0]));
     }
     let ref_sigma = cfg.noise.sigma(ref_iod) / (reference.len() as f64).sqrt();
