@@ -9,12 +9,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args as ClapArgs, Subcommand};
-use facegate::detect::{Detector, DetectorConfig};
+use facegate::align::align;
+use facegate::detect::{Detector, DetectorConfig, Landmarks};
+use facegate::embed::Embedder;
 use facegate::frame::{DecodeLimits, Frame};
+use facegate::geometry::Point;
 use facegate::liveness::challenge::{self, Challenge, Mode};
-use facegate::liveness::fusion::{self, NoPassive, Policy, Requirement};
+use facegate::liveness::fusion::{self, IdentityCheck, NoPassive, Policy};
 use facegate::liveness::simulate::PadReport;
 use facegate::liveness::{DepthMap, FaceBox, GrayFrame, Observation};
+use facegate::template::Template;
 
 use crate::{EXIT_ERROR, EXIT_NO, EXIT_YES};
 
@@ -83,6 +87,7 @@ pub fn run(args: Args) -> ExitCode {
                 .and_then(|ch| {
                     judge(
                         &detector()?,
+                        &embedder()?,
                         &frames,
                         fps,
                         &ch,
@@ -146,6 +151,7 @@ pub fn run(args: Args) -> ExitCode {
 
 fn judge(
     det: &Detector,
+    emb: &Embedder,
     frames: &Path,
     fps: f64,
     ch: &Challenge,
@@ -191,17 +197,18 @@ fn judge(
         }
         obs.push(o);
     }
-    let policy = Policy {
-        identity: Requirement::IfAvailable,
-        ..Policy::default()
-    };
+    let policy = Policy::default();
     let outcome =
         challenge::evaluate(ch, Mode::Fixed, &policy.challenge, &obs).map_err(|e| e.to_string())?;
     policy
         .decide(
             &outcome,
             &obs,
-            None::<&mut NoPassive>,
+            Some(&mut EmbeddingIdentity {
+                embedder: emb,
+                paths: &paths,
+                obs: &obs,
+            }),
             None::<&mut NoPassive>,
         )
         .map_err(|e| e.to_string())
@@ -215,6 +222,51 @@ fn detector() -> Result<Detector, String> {
         ..DetectorConfig::default()
     })
     .map_err(|e| e.to_string())
+}
+
+fn embedder() -> Result<Embedder, String> {
+    Embedder::with_default_model().map_err(|e| e.to_string())
+}
+
+/// Identity constancy with the face pipeline: align and embed the two frames' faces
+/// (dlib ResNet, euclidean distance).
+struct EmbeddingIdentity<'a> {
+    embedder: &'a Embedder,
+    paths: &'a [PathBuf],
+    obs: &'a [Observation],
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct IdentityError(String);
+
+impl EmbeddingIdentity<'_> {
+    fn template(&self, i: usize) -> Result<Template, IdentityError> {
+        let e = |m: String| IdentityError(format!("frame {i}: {m}"));
+        let path = self
+            .paths
+            .get(i)
+            .ok_or_else(|| e("outside the sequence".into()))?;
+        let face = self
+            .obs
+            .get(i)
+            .and_then(Observation::single_face)
+            .ok_or_else(|| e("no single face".into()))?;
+        let lm = Landmarks::from_array(face.landmarks.map(|p| Point {
+            x: p.x as f32,
+            y: p.y as f32,
+        }));
+        let frame = Frame::open(path, &DecodeLimits::default()).map_err(|x| e(x.to_string()))?;
+        let chip = align(&frame, &lm).map_err(|x| e(x.to_string()))?;
+        self.embedder.embed(&chip).map_err(|x| e(x.to_string()))
+    }
+}
+
+impl IdentityCheck for EmbeddingIdentity<'_> {
+    type Error = IdentityError;
+    fn distance(&mut self, a: usize, b: usize) -> Result<f32, IdentityError> {
+        Ok(self.template(a)?.distance(&self.template(b)?))
+    }
 }
 
 /// Frame file → faces.
@@ -249,6 +301,7 @@ fn list_images(dir: &Path) -> Result<Vec<PathBuf>, String> {
 
 fn eval(suite: &Path, mirrored: bool) -> Result<PadReport, String> {
     let det = detector()?;
+    let emb = embedder()?;
     let mut report = PadReport::default();
     let mut labels: Vec<PathBuf> = std::fs::read_dir(suite)
         .map_err(|e| format!("{}: {e}", suite.display()))?
@@ -279,7 +332,7 @@ fn eval(suite: &Path, mirrored: bool) -> Result<PadReport, String> {
                 .trim()
                 .parse()
                 .map_err(|e| format!("{}/fps.txt: {e}", seq.display()))?;
-            let d = judge(&det, &seq, fps, &ch, None, None)?;
+            let d = judge(&det, &emb, &seq, fps, &ch, None, None)?;
             report.add(&label, d.live, d.reason.map(|r| r.code()));
         }
     }
