@@ -5,6 +5,8 @@
 //! - `moved_print`: the card turned and tilted in perspective to follow the challenge
 //!   (each frame is the photo warped by the homography of a rotated plane), with
 //!   exposure drift and sensor noise;
+//! - `folded_print`: the card folded 15–40° along its vertical centre line (the nose),
+//!   ridge towards the camera, then turned like the moved print;
 //! - `live`: links to the real recordings (if present) with the turns they contain.
 //!
 //! Research data: write the suite outside the repository; never commit it.
@@ -48,7 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::process::exit(2);
     }
     let mut rng = SimRng::new(seed);
-    for label in ["static_print", "moved_print"] {
+    for label in ["static_print", "moved_print", "folded_print"] {
         for i in 0..n {
             let photo =
                 image::open(&photos[(rng.next_u64() % photos.len() as u64) as usize])?.into_rgb8();
@@ -64,7 +66,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .join(","),
             )?;
             std::fs::write(dir.join("fps.txt"), "15")?;
-            let script = if label == "moved_print" {
+            let fold = if label == "folded_print" {
+                rng.range(15.0, 40.0)
+            } else {
+                0.0
+            };
+            let script = if label != "static_print" {
                 plan(&steps, &mut rng)
             } else {
                 vec![(0.0, 0.0, 0.0), (5.0, 0.0, 0.0)]
@@ -87,6 +94,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     &photo,
                     yaw + shake.0,
                     pitch + shake.1,
+                    fold,
                     scale,
                     (shake.2, shake.3),
                     gain,
@@ -177,6 +185,7 @@ fn render(
     photo: &RgbImage,
     yaw: f64,
     pitch: f64,
+    fold_deg: f64,
     scale: f64,
     shift: (f64, f64),
     gain: f64,
@@ -188,6 +197,14 @@ fn render(
     // Columns of R (yaw then pitch) for the card's u and v axes.
     let ru = [cy, sp * sy, -cp * sy];
     let rv = [0.0, cp, sp];
+    let rz = [sy, -sp * cy, cp * cy];
+    // Folded along the vertical centre line (the nose), ridge towards the camera: the half
+    // on side σ has u-axis cos(α)·ru − σ·sin(α)·rz.
+    let (sf, cf) = fold_deg.to_radians().sin_cos();
+    let halves: Vec<(f64, [f64; 3])> = [-1.0, 1.0]
+        .into_iter()
+        .map(|sg: f64| (sg, std::array::from_fn(|i| cf * ru[i] - sg * sf * rz[i])))
+        .collect();
     let z0 = F;
     // Frame pixel (x, y) ← card point (u, v): x = cx + F·X/Z with X = s·(u·ru + v·rv).
     // Solve for (u, v) per pixel: X/Z = (x − cx)/F =: a, Y/Z = (y − cy)/F =: b.
@@ -197,17 +214,31 @@ fn render(
             let a = (f64::from(x) - f64::from(W) / 2.0 - shift.0) / F;
             let b = (f64::from(y) - f64::from(H) / 2.0 - shift.1) / F;
             // s·(u·ru_x + v·rv_x) = a·(z0 − s·(u·ru_z + v·rv_z)) (card faces the camera: z towards it)
-            let m = [
-                [scale * (ru[0] + a * ru[2]), scale * (rv[0] + a * rv[2])],
-                [scale * (ru[1] + b * ru[2]), scale * (rv[1] + b * rv[2])],
-            ];
-            let det = m[0][0] * m[1][1] - m[0][1] * m[1][0];
             let bg = 90.0 + 40.0 * f64::from(y) / f64::from(H);
             let mut px = [bg, bg, bg * 0.9];
-            if det.abs() > 1e-9 {
+            let mut best: Option<(f64, f64, f64)> = None;
+            for (sg, ru) in &halves {
+                let m = [
+                    [scale * (ru[0] + a * ru[2]), scale * (rv[0] + a * rv[2])],
+                    [scale * (ru[1] + b * ru[2]), scale * (rv[1] + b * rv[2])],
+                ];
+                let det = m[0][0] * m[1][1] - m[0][1] * m[1][0];
+                if det.abs() <= 1e-9 {
+                    continue;
+                }
                 let (ra, rb) = (a * z0, b * z0);
-                let u = (ra * m[1][1] - rb * m[0][1]) / det + pw / 2.0;
-                let v = (rb * m[0][0] - ra * m[1][0]) / det + ph / 2.0;
+                let u = (ra * m[1][1] - rb * m[0][1]) / det;
+                let v = (rb * m[0][0] - ra * m[1][0]) / det;
+                if sg * u < 0.0 && fold_deg > 0.0 {
+                    continue;
+                }
+                let pz = scale * (u * ru[2] + v * rv[2]);
+                if best.is_none_or(|(_, _, z)| pz > z) {
+                    best = Some((u, v, pz));
+                }
+            }
+            if let Some((u, v, _)) = best {
+                let (u, v) = (u + pw / 2.0, v + ph / 2.0);
                 if u >= 0.0 && v >= 0.0 && u < pw - 1.0 && v < ph - 1.0 {
                     px = bilinear(photo, u, v).map(|c| c * gain);
                 }
