@@ -13,16 +13,34 @@ use facegate::detect::{Detector, DetectorConfig};
 use facegate::frame::{DecodeLimits, Frame};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let tsv = std::env::args().nth(1).ok_or("usage: calibrate_template DLIB_TSV [MAX_IMAGES]")?;
-    let max: usize = std::env::args().nth(2).and_then(|v| v.parse().ok()).unwrap_or(usize::MAX);
-    let detector = Detector::with_default_models(DetectorConfig { min_face: 20.0, ..Default::default() })?;
+    let tsv = std::env::args()
+        .nth(1)
+        .ok_or("usage: calibrate_template DLIB_TSV [MAX_IMAGES]")?;
+    let max: usize = std::env::args()
+        .nth(2)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(usize::MAX);
+    let detector = Detector::with_default_models(DetectorConfig {
+        min_face: 20.0,
+        ..Default::default()
+    })?;
     let text = std::fs::read_to_string(&tsv)?;
     let mut rows = text.lines();
     let header: Vec<&str> = rows.next().ok_or("empty TSV")?.split('\t').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).ok_or(format!("no column {name}"));
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .ok_or(format!("no column {name}"))
+    };
     let (c_path, c_n) = (col("path")?, col("n_faces")?);
-    let (c_l, c_t, c_r, c_b, c_a) =
-        (col("chip_left")?, col("chip_top")?, col("chip_right")?, col("chip_bottom")?, col("chip_angle")?);
+    let (c_l, c_t, c_r, c_b, c_a) = (
+        col("chip_left")?,
+        col("chip_top")?,
+        col("chip_right")?,
+        col("chip_bottom")?,
+        col("chip_angle")?,
+    );
     let n = f64::from(CHIP_SIZE);
     let pad = f64::from(CHIP_PADDING);
     let mut samples: Vec<[(f64, f64); 5]> = Vec::new();
@@ -61,7 +79,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             // Inverse similarity: rotate by −angle, divide by scale, re-centre on the chip.
             let x = (cos * dx + sin * dy) / s + n / 2.0;
             let y = (-sin * dx + cos * dy) / s + n / 2.0;
-            let u = (x / n * (1.0 + 2.0 * pad) - pad, y / n * (1.0 + 2.0 * pad) - pad);
+            let u = (
+                x / n * (1.0 + 2.0 * pad) - pad,
+                y / n * (1.0 + 2.0 * pad) - pad,
+            );
             plausible &= (-0.25..1.25).contains(&u.0) && (-0.25..1.25).contains(&u.1);
             pts[k] = u;
         }

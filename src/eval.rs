@@ -41,22 +41,38 @@ pub struct Pair {
 /// lines `name i j` followed by N different-person lines `name1 i name2 j`; images are
 /// `name/name_%04d.jpg`.
 pub fn parse_lfw_pairs(text: &str) -> Result<Vec<Pair>, PairsError> {
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
-    let (_, header) = lines.next().ok_or(PairsError::Format { line: 1, reason: "empty file".into() })?;
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let (_, header) = lines.next().ok_or(PairsError::Format {
+        line: 1,
+        reason: "empty file".into(),
+    })?;
     let head: Vec<&str> = header.split_whitespace().collect();
-    let bad = |line: usize, reason: &str| PairsError::Format { line, reason: reason.into() };
+    let bad = |line: usize, reason: &str| PairsError::Format {
+        line,
+        reason: reason.into(),
+    };
     let (folds, per) = match head.as_slice() {
         [f, n] => (
-            f.parse::<usize>().map_err(|_| bad(1, "header must be `FOLDS PAIRS_PER_CLASS`"))?,
-            n.parse::<usize>().map_err(|_| bad(1, "header must be `FOLDS PAIRS_PER_CLASS`"))?,
+            f.parse::<usize>()
+                .map_err(|_| bad(1, "header must be `FOLDS PAIRS_PER_CLASS`"))?,
+            n.parse::<usize>()
+                .map_err(|_| bad(1, "header must be `FOLDS PAIRS_PER_CLASS`"))?,
         ),
         _ => return Err(bad(1, "header must be `FOLDS PAIRS_PER_CLASS`")),
     };
     if folds == 0 || per == 0 || folds > 1000 || per > 1_000_000 {
-        return Err(bad(1, "fold count and pairs per class must be positive and sane"));
+        return Err(bad(
+            1,
+            "fold count and pairs per class must be positive and sane",
+        ));
     }
     let image = |name: &str, idx: &str, line: usize| -> Result<PathBuf, PairsError> {
-        let i: u32 = idx.parse().map_err(|_| bad(line, "image number is not a number"))?;
+        let i: u32 = idx
+            .parse()
+            .map_err(|_| bad(line, "image number is not a number"))?;
         if name.is_empty() || name.contains(['/', '\\']) || name == ".." || name == "." {
             return Err(bad(line, "name must be a plain directory name"));
         }
@@ -65,15 +81,32 @@ pub fn parse_lfw_pairs(text: &str) -> Result<Vec<Pair>, PairsError> {
     let mut pairs = Vec::with_capacity(folds * per * 2);
     for fold in 0..folds {
         for k in 0..2 * per {
-            let (i, l) = lines.next().ok_or_else(|| bad(0, &format!("file ends in fold {}", fold + 1)))?;
+            let (i, l) = lines
+                .next()
+                .ok_or_else(|| bad(0, &format!("file ends in fold {}", fold + 1)))?;
             let line = i + 1;
             let f: Vec<&str> = l.split_whitespace().collect();
             let same = k < per;
             let pair = match (same, f.as_slice()) {
-                (true, [n, i, j]) => Pair { a: image(n, i, line)?, b: image(n, j, line)?, same, fold },
-                (false, [n1, i, n2, j]) => Pair { a: image(n1, i, line)?, b: image(n2, j, line)?, same, fold },
+                (true, [n, i, j]) => Pair {
+                    a: image(n, i, line)?,
+                    b: image(n, j, line)?,
+                    same,
+                    fold,
+                },
+                (false, [n1, i, n2, j]) => Pair {
+                    a: image(n1, i, line)?,
+                    b: image(n2, j, line)?,
+                    same,
+                    fold,
+                },
                 (true, _) => return Err(bad(line, "expected a same-person line `name i j`")),
-                (false, _) => return Err(bad(line, "expected a different-person line `name1 i name2 j`")),
+                (false, _) => {
+                    return Err(bad(
+                        line,
+                        "expected a different-person line `name1 i name2 j`",
+                    ))
+                }
             };
             pairs.push(pair);
         }
@@ -97,14 +130,21 @@ pub fn accuracy(scores: &[Scored], threshold: f32) -> f64 {
     if scores.is_empty() {
         return 0.0;
     }
-    let right = scores.iter().filter(|s| (s.distance <= threshold) == s.same).count();
+    let right = scores
+        .iter()
+        .filter(|s| (s.distance <= threshold) == s.same)
+        .count();
     right as f64 / scores.len() as f64
 }
 
 /// The threshold maximising accuracy on `scores` (midpoint between neighbouring
 /// distances; ties resolved towards the smaller threshold).
 pub fn best_threshold(scores: &[Scored]) -> f32 {
-    let mut d: Vec<f32> = scores.iter().map(|s| s.distance).filter(|d| d.is_finite()).collect();
+    let mut d: Vec<f32> = scores
+        .iter()
+        .map(|s| s.distance)
+        .filter(|d| d.is_finite())
+        .collect();
     d.sort_by(f32::total_cmp);
     d.dedup();
     let mut best = (f64::MIN, 0.0f32);
@@ -165,7 +205,12 @@ pub fn k_fold(scores: &[Scored]) -> FoldResult {
     let n = acc.len().max(1) as f64;
     let mean = acc.iter().sum::<f64>() / n;
     let std = (acc.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / n).sqrt();
-    FoldResult { fold_accuracy: acc, fold_threshold: ths, mean, std }
+    FoldResult {
+        fold_accuracy: acc,
+        fold_threshold: ths,
+        mean,
+        std,
+    }
 }
 
 /// One point of a ROC curve.
@@ -181,12 +226,20 @@ pub struct RocPoint {
 
 /// The ROC curve over all distinct thresholds.
 pub fn roc(scores: &[Scored]) -> Vec<RocPoint> {
-    let mut sorted: Vec<Scored> = scores.iter().copied().filter(|s| s.distance.is_finite()).collect();
+    let mut sorted: Vec<Scored> = scores
+        .iter()
+        .copied()
+        .filter(|s| s.distance.is_finite())
+        .collect();
     sorted.sort_by(|a, b| a.distance.total_cmp(&b.distance));
     let genuine = scores.iter().filter(|s| s.same).count().max(1) as f64;
     let impostor = scores.iter().filter(|s| !s.same).count().max(1) as f64;
     let (mut g, mut im) = (0usize, 0usize);
-    let mut out = vec![RocPoint { threshold: f32::NEG_INFINITY, far: 0.0, tar: 0.0 }];
+    let mut out = vec![RocPoint {
+        threshold: f32::NEG_INFINITY,
+        far: 0.0,
+        tar: 0.0,
+    }];
     let mut i = 0;
     while i < sorted.len() {
         let t = sorted[i].distance;
@@ -198,14 +251,21 @@ pub fn roc(scores: &[Scored]) -> Vec<RocPoint> {
             }
             i += 1;
         }
-        out.push(RocPoint { threshold: t, far: im as f64 / impostor, tar: g as f64 / genuine });
+        out.push(RocPoint {
+            threshold: t,
+            far: im as f64 / impostor,
+            tar: g as f64 / genuine,
+        });
     }
     out
 }
 
 /// The highest TAR whose FAR does not exceed `far`.
 pub fn tar_at_far(roc: &[RocPoint], far: f64) -> f64 {
-    roc.iter().filter(|p| p.far <= far).map(|p| p.tar).fold(0.0, f64::max)
+    roc.iter()
+        .filter(|p| p.far <= far)
+        .map(|p| p.tar)
+        .fold(0.0, f64::max)
 }
 
 /// Equal error rate: where FAR equals FRR (1 − TAR), interpolated between ROC points.
@@ -218,7 +278,11 @@ pub fn eer(roc: &[RocPoint]) -> f64 {
                 Some((pfar, pfrr)) => {
                     // Intersect the segment with far = frr.
                     let (d0, d1) = (pfrr - pfar, frr - far);
-                    let w = if (d0 - d1).abs() > 0.0 { d0 / (d0 - d1) } else { 0.0 };
+                    let w = if (d0 - d1).abs() > 0.0 {
+                        d0 / (d0 - d1)
+                    } else {
+                        0.0
+                    };
                     pfar + w * (far - pfar)
                 }
                 None => far,
@@ -250,12 +314,23 @@ mod tests {
     }
 
     fn s(distance: f32, same: bool, fold: usize) -> Scored {
-        Scored { distance, same, fold }
+        Scored {
+            distance,
+            same,
+            fold,
+        }
     }
 
     #[test]
     fn threshold_and_folds() {
-        let scores = vec![s(0.1, true, 0), s(0.9, false, 0), s(0.2, true, 1), s(0.8, false, 1), s(0.3, true, 2), s(0.7, false, 2)];
+        let scores = vec![
+            s(0.1, true, 0),
+            s(0.9, false, 0),
+            s(0.2, true, 1),
+            s(0.8, false, 1),
+            s(0.3, true, 2),
+            s(0.7, false, 2),
+        ];
         let t = best_threshold(&scores);
         assert!(t > 0.3 && t < 0.7, "{t}");
         assert_eq!(accuracy(&scores, t), 1.0);
@@ -271,10 +346,19 @@ mod tests {
     #[test]
     fn roc_tar_far_eer() {
         // Genuine 0.1, 0.2, 0.5, 0.6; impostor 0.4, 0.7, 0.8, 0.9.
-        let sc: Vec<Scored> = [(0.1, true), (0.2, true), (0.5, true), (0.6, true), (0.4, false), (0.7, false), (0.8, false), (0.9, false)]
-            .iter()
-            .map(|&(d, g)| s(d, g, 0))
-            .collect();
+        let sc: Vec<Scored> = [
+            (0.1, true),
+            (0.2, true),
+            (0.5, true),
+            (0.6, true),
+            (0.4, false),
+            (0.7, false),
+            (0.8, false),
+            (0.9, false),
+        ]
+        .iter()
+        .map(|&(d, g)| s(d, g, 0))
+        .collect();
         let r = roc(&sc);
         assert_eq!(tar_at_far(&r, 0.0), 0.5);
         assert_eq!(tar_at_far(&r, 0.25), 1.0);

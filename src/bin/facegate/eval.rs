@@ -95,17 +95,26 @@ fn lfw(args: LfwArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(&format!("{}: {e}", args.pairs.display())),
     };
-    let mut images: Vec<PathBuf> = pairs.iter().flat_map(|p| [p.a.clone(), p.b.clone()]).collect();
+    let mut images: Vec<PathBuf> = pairs
+        .iter()
+        .flat_map(|p| [p.a.clone(), p.b.clone()])
+        .collect();
     images.sort();
     images.dedup();
     for img in &images {
         if !args.images.join(img).is_file() {
-            return fail(&format!("image listed in the pairs file is missing: {}", args.images.join(img).display()));
+            return fail(&format!(
+                "image listed in the pairs file is missing: {}",
+                args.images.join(img).display()
+            ));
         }
     }
 
     let config = FaceConfig {
-        detector: facegate::detect::DetectorConfig { min_face: args.min_face, ..Default::default() },
+        detector: facegate::detect::DetectorConfig {
+            min_face: args.min_face,
+            ..Default::default()
+        },
         quality: QualityConfig::permissive(SeveralFaces::Central),
         mirror_average: args.mirror,
         ..FaceConfig::default()
@@ -115,11 +124,20 @@ fn lfw(args: LfwArgs) -> ExitCode {
         Err(e) => return fail(&format!("cannot load the face models: {e}")),
     };
 
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+    let threads = args
+        .threads
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+        .max(1);
     let bar = indicatif::ProgressBar::new(images.len() as u64);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} images, {per_sec}, eta {eta}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{prefix} [{bar:40}] {pos}/{len} images, {per_sec}, eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar.set_prefix("embedding");
     let next = AtomicUsize::new(0);
@@ -133,9 +151,15 @@ fn lfw(args: LfwArgs) -> ExitCode {
                 let Some(rel) = images.get(i) else { break };
                 match embed_one(&pipeline, &args.images.join(rel), &limits) {
                     Ok(e) => {
-                        results.lock().unwrap_or_else(|p| p.into_inner()).insert(rel.clone(), e);
+                        results
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(rel.clone(), e);
                     }
-                    Err(e) => errors.lock().unwrap_or_else(|p| p.into_inner()).push(format!("{}: {e}", rel.display())),
+                    Err(e) => errors
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(format!("{}: {e}", rel.display())),
                 }
                 bar.inc(1);
             });
@@ -144,12 +168,19 @@ fn lfw(args: LfwArgs) -> ExitCode {
     bar.finish_and_clear();
     let errors = errors.into_inner().unwrap_or_else(|p| p.into_inner());
     if let Some(e) = errors.first() {
-        return fail(&format!("{} image(s) could not be processed; first: {e}", errors.len()));
+        return fail(&format!(
+            "{} image(s) could not be processed; first: {e}",
+            errors.len()
+        ));
     }
     let mut results = results.into_inner().unwrap_or_else(|p| p.into_inner());
 
     // Failures to detect.
-    let failed: Vec<PathBuf> = results.iter().filter(|(_, e)| e.template.is_none()).map(|(p, _)| p.clone()).collect();
+    let failed: Vec<PathBuf> = results
+        .iter()
+        .filter(|(_, e)| e.template.is_none())
+        .map(|(p, _)| p.clone())
+        .collect();
     let detected: Vec<[Point; 5]> = results.values().filter_map(|e| e.relative).collect();
     if args.on_no_face == NoFace::Mean && !failed.is_empty() && !detected.is_empty() {
         let mut mean = [Point::default(); 5];
@@ -182,9 +213,20 @@ fn lfw(args: LfwArgs) -> ExitCode {
             (Some(a), Some(b)) => a.distance(b),
             _ => f32::INFINITY, // "reject": never the same person
         };
-        scored.push(Scored { distance, same: p.same, fold: p.fold });
+        scored.push(Scored {
+            distance,
+            same: p.same,
+            fold: p.fold,
+        });
         if args.scores.is_some() {
-            lines.push_str(&format!("{}\t{}\t{}\t{}\t{}\n", p.fold, p.same, distance, p.a.display(), p.b.display()));
+            lines.push_str(&format!(
+                "{}\t{}\t{}\t{}\t{}\n",
+                p.fold,
+                p.same,
+                distance,
+                p.a.display(),
+                p.b.display()
+            ));
         }
     }
     if let Some(path) = &args.scores {
@@ -241,18 +283,34 @@ fn lfw(args: LfwArgs) -> ExitCode {
         });
         println!("{out}");
     } else {
-        println!("LFW protocol: {} pairs in {} folds, {} images", pairs.len(), folds.fold_accuracy.len(), images.len());
-        println!("accuracy (10-fold)            {:.2} % ± {:.2}", 100.0 * folds.mean, 100.0 * folds.std);
+        println!(
+            "LFW protocol: {} pairs in {} folds, {} images",
+            pairs.len(),
+            folds.fold_accuracy.len(),
+            images.len()
+        );
+        println!(
+            "accuracy (10-fold)            {:.2} % ± {:.2}",
+            100.0 * folds.mean,
+            100.0 * folds.std
+        );
         println!("TAR at FAR = 1e-3             {tar:.4}");
         println!("EER                           {:.2} %", 100.0 * eer);
-        println!("accuracy at threshold {DEFAULT_THRESHOLD:.2}     {:.2} %", 100.0 * at_default);
+        println!(
+            "accuracy at threshold {DEFAULT_THRESHOLD:.2}     {:.2} %",
+            100.0 * at_default
+        );
         println!("failures to detect            {} images ({handling}; {pairs_with_failure} pairs involved)", failed.len());
         println!("median per image              detect {md:.1} ms, align {ma:.1} ms, embed {me:.1} ms ({threads} threads)");
     }
     ExitCode::from(crate::EXIT_YES)
 }
 
-fn embed_one(pipeline: &FacePipeline, path: &Path, limits: &DecodeLimits) -> Result<Embedded, String> {
+fn embed_one(
+    pipeline: &FacePipeline,
+    path: &Path,
+    limits: &DecodeLimits,
+) -> Result<Embedded, String> {
     let frame = Frame::open(path, limits).map_err(|e| e.to_string())?;
     match pipeline.capture(&frame) {
         Ok(c) => {
@@ -265,7 +323,11 @@ fn embed_one(pipeline: &FacePipeline, path: &Path, limits: &DecodeLimits) -> Res
                 times: [c.times.detect_ms, c.times.align_ms, c.times.embed_ms],
             })
         }
-        Err(CaptureError::Quality(_)) => Ok(Embedded { template: None, relative: None, times: [0.0; 3] }),
+        Err(CaptureError::Quality(_)) => Ok(Embedded {
+            template: None,
+            relative: None,
+            times: [0.0; 3],
+        }),
         Err(CaptureError::Fault(e)) => Err(e.to_string()),
     }
 }
@@ -283,13 +345,23 @@ fn plot_roc(roc: &[eval::RocPoint], path: &Path) -> Result<(), String> {
         let mut chart = ChartBuilder::on(&area)
             .build_cartesian_2d(-4.0f64..0.0f64, 0.5f64..1.0f64)
             .map_err(|e| e.to_string())?;
-        chart.configure_mesh().disable_x_mesh().draw().map_err(|e| e.to_string())?;
         chart
-            .draw_series(LineSeries::new(roc.iter().map(|p| (to_x(p.far), p.tar.max(0.5))), BLUE.stroke_width(2)))
+            .configure_mesh()
+            .disable_x_mesh()
+            .draw()
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(LineSeries::new(
+                roc.iter().map(|p| (to_x(p.far), p.tar.max(0.5))),
+                BLUE.stroke_width(2),
+            ))
             .map_err(|e| e.to_string())?;
         for far in [-4.0, -3.0, -2.0, -1.0] {
             chart
-                .draw_series(LineSeries::new([(far, 0.5), (far, 1.0)], RGBColor(200, 200, 200)))
+                .draw_series(LineSeries::new(
+                    [(far, 0.5), (far, 1.0)],
+                    RGBColor(200, 200, 200),
+                ))
                 .map_err(|e| e.to_string())?;
         }
         root.present().map_err(|e| e.to_string())?;

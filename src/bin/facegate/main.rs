@@ -10,10 +10,10 @@ use clap::{Parser, Subcommand};
 
 mod common;
 mod eval;
-mod verify;
 mod id;
 mod mrz;
 mod otp;
+mod verify;
 
 /// Exit code for a positive answer.
 pub const EXIT_YES: u8 = 0;

@@ -57,7 +57,10 @@ pub fn run(args: Args) -> ExitCode {
     config.detector.min_face = args.min_face;
     let several: SeveralFaces = args.several_faces.into();
     config.quality = match args.quality {
-        QualityArg::Kiosk => QualityConfig { several_faces: several, ..QualityConfig::default() },
+        QualityArg::Kiosk => QualityConfig {
+            several_faces: several,
+            ..QualityConfig::default()
+        },
         QualityArg::Permissive => QualityConfig::permissive(several),
     };
     config.mirror_average = args.mirror;
@@ -84,7 +87,11 @@ pub fn run(args: Args) -> ExitCode {
         match pipeline.capture(frame) {
             Ok(c) => captures.push(c),
             Err(CaptureError::Quality(r)) => {
-                return fail(&format!("{}: no usable face ({})", path.display(), r.code()))
+                return fail(&format!(
+                    "{}: no usable face ({})",
+                    path.display(),
+                    r.code()
+                ))
             }
             Err(CaptureError::Fault(e)) => return fail(&format!("{}: {e}", path.display())),
         }
@@ -96,7 +103,10 @@ pub fn run(args: Args) -> ExitCode {
         let times: Vec<ImageTimes> = captures
             .iter()
             .zip(decode_ms)
-            .map(|(c, d)| ImageTimes { decode_ms: d, stages: c.times })
+            .map(|(c, d)| ImageTimes {
+                decode_ms: d,
+                stages: c.times,
+            })
             .collect();
         let out = serde_json::json!({
             "same_person": cmp.same_person,
@@ -111,10 +121,18 @@ pub fn run(args: Args) -> ExitCode {
     } else {
         println!(
             "{}: distance {:.4} (threshold {:.4})",
-            if cmp.same_person { "same person" } else { "different person" },
+            if cmp.same_person {
+                "same person"
+            } else {
+                "different person"
+            },
             cmp.distance,
             cmp.threshold.distance()
         );
     }
-    ExitCode::from(if cmp.same_person { crate::EXIT_YES } else { crate::EXIT_NO })
+    ExitCode::from(if cmp.same_person {
+        crate::EXIT_YES
+    } else {
+        crate::EXIT_NO
+    })
 }
