@@ -208,6 +208,28 @@ fn unreadable_inputs_exit_2_with_a_message() {
     let cars = image("mmod_cars_test_image");
     let r = verify(&good, &cars, false);
     assert_error(&r, &cars, "no usable face (quality.no_face)");
+
+    // A face cut off by the frame edge is a partial capture, refused by the kiosk gate...
+    let partial = image("obama_partial_face");
+    let r = verify(&good, &partial, false);
+    assert_error(&r, &partial, "no usable face (quality.face_cut_off)");
+}
+
+#[test]
+fn permissive_gate_accepts_a_partial_face() {
+    // ...and accepted (correctly matched) when the integrator opts out of the gate.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_facegate"))
+        .args(["verify", "--quality", "permissive"])
+        .arg(image("obama"))
+        .arg(image("obama_partial_face"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A BMP header claiming 60000×60000 24-bit pixels (10.8 GB decoded), with no pixel data.

@@ -348,7 +348,8 @@ impl Mrz {
         // Compare whole dates: a birthday later this year is still in the future.
         let birth_date = match Date::new(century + by, bm, bd) {
             Ok(d) if d <= today => d,
-            _ => Date::new(century.saturating_sub(100) + by, bm, bd).map_err(|_| MrzError::BirthDate)?,
+            _ => Date::new(century.saturating_sub(100) + by, bm, bd)
+                .map_err(|_| MrzError::BirthDate)?,
         };
         let (ey, em, ed) = yymmdd(expiry).ok_or(MrzError::ExpiryDate)?;
         let expiry_date = Date::new(2000 + ey, em, ed).map_err(|_| MrzError::ExpiryDate)?;
