@@ -10,7 +10,7 @@ use std::io::{Cursor, Read};
 use std::path::Path;
 
 use image::{DynamicImage, ImageReader};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// Errors reading or building a frame.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +47,9 @@ pub enum FrameError {
     /// The bytes are not an image in a supported format (JPEG, PNG, BMP, PNM).
     #[error("not a supported image (JPEG, PNG, BMP, PNM): {0}")]
     Format(String),
+    /// The bytes start like a supported image but the data is corrupt or truncated.
+    #[error("corrupt or truncated image: {0}")]
+    Corrupt(String),
     /// A raw pixel buffer does not match its declared dimensions.
     #[error("pixel buffer holds {actual} bytes, {width}×{height} RGB needs {expected}")]
     BufferSize {
@@ -95,6 +98,9 @@ pub struct Frame {
     rgb: Zeroizing<Vec<u8>>,
 }
 
+// The pixels are wiped by their `Zeroizing` wrapper when the frame drops.
+impl ZeroizeOnDrop for Frame {}
+
 impl std::fmt::Debug for Frame {
     // Never print pixels: they are a face.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -141,7 +147,7 @@ impl Frame {
         // Read the header first, so an over-large claim is refused before any allocation.
         let (width, height) = reader
             .into_dimensions()
-            .map_err(|e| FrameError::Format(e.to_string()))?;
+            .map_err(|e| FrameError::Corrupt(e.to_string()))?;
         check_dimensions(width, height, limits)?;
 
         let mut reader = ImageReader::new(Cursor::new(bytes))
@@ -159,7 +165,8 @@ impl Frame {
                 max_width: limits.max_width,
                 max_height: limits.max_height,
             },
-            other => FrameError::Format(other.to_string()),
+            image::ImageError::Unsupported(e) => FrameError::Format(e.to_string()),
+            other => FrameError::Corrupt(other.to_string()),
         })?;
         Frame::from_dynamic(decoded)
     }
@@ -334,7 +341,10 @@ mod tests {
         assert_eq!((f.width(), f.height()), (8, 4));
         assert_eq!(&f.rgb()[..3], &[0, 0, 7]);
         let cut = &png[..png.len() / 2];
-        assert!(Frame::decode(cut, &DecodeLimits::default()).is_err());
+        assert!(matches!(
+            Frame::decode(cut, &DecodeLimits::default()),
+            Err(FrameError::Corrupt(_))
+        ));
         let small = DecodeLimits {
             max_width: 4,
             ..DecodeLimits::default()

@@ -54,13 +54,18 @@ impl Rect {
         Point::new(self.x + 0.5 * self.width, self.y + 0.5 * self.height)
     }
 
-    /// Intersection over union with `other` (0 when disjoint).
-    pub fn iou(&self, other: &Rect) -> f32 {
+    /// Area of the intersection with `other`.
+    pub fn intersection_area(&self, other: &Rect) -> f32 {
         let x1 = self.x.max(other.x);
         let y1 = self.y.max(other.y);
         let x2 = (self.x + self.width).min(other.x + other.width);
         let y2 = (self.y + self.height).min(other.y + other.height);
-        let inter = (x2 - x1).max(0.0) * (y2 - y1).max(0.0);
+        (x2 - x1).max(0.0) * (y2 - y1).max(0.0)
+    }
+
+    /// Intersection over union with `other` (0 when disjoint).
+    pub fn iou(&self, other: &Rect) -> f32 {
+        let inter = self.intersection_area(other);
         let union = self.area() + other.area() - inter;
         if union > 0.0 {
             inter / union

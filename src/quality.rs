@@ -21,6 +21,8 @@ pub mod reasons {
     pub const SEVERAL_FACES: Reason = Reason::new("quality.several_faces", ReasonKind::Quality);
     /// The face is too small (too far from the camera).
     pub const TOO_SMALL: Reason = Reason::new("quality.face_too_small", ReasonKind::Quality);
+    /// The face is partly outside the frame.
+    pub const CUT_OFF: Reason = Reason::new("quality.face_cut_off", ReasonKind::Quality);
     /// The face is turned or tilted too far.
     pub const POSE: Reason = Reason::new("quality.extreme_pose", ReasonKind::Quality);
     /// The face is out of focus or moving.
@@ -51,6 +53,9 @@ pub struct QualityConfig {
     pub several_faces: SeveralFaces,
     /// Smallest accepted distance between the eye centres, in frame pixels.
     pub min_inter_ocular: f32,
+    /// Smallest accepted fraction of the face box inside the frame (a face cut off by
+    /// the frame edge is a partial, unreliable capture).
+    pub min_in_frame: f32,
     /// Largest accepted |nose offset from the eye midline| / inter-ocular distance (yaw).
     pub max_yaw_ratio: f32,
     /// Largest accepted tilt of the eye line, degrees (roll).
@@ -66,6 +71,7 @@ impl Default for QualityConfig {
         QualityConfig {
             several_faces: SeveralFaces::Reject,
             min_inter_ocular: 24.0,
+            min_in_frame: 0.95,
             max_yaw_ratio: 0.35,
             max_roll_degrees: 30.0,
             min_sharpness: 15.0,
@@ -80,6 +86,7 @@ impl QualityConfig {
         QualityConfig {
             several_faces: several,
             min_inter_ocular: 0.0,
+            min_in_frame: 0.0,
             max_yaw_ratio: f32::INFINITY,
             max_roll_degrees: 180.0,
             min_sharpness: 0.0,
@@ -139,6 +146,16 @@ pub fn select<'d>(
     };
     if !(face.landmarks.inter_ocular() >= config.min_inter_ocular) {
         return Err(reasons::TOO_SMALL);
+    }
+    let frame = crate::geometry::Rect {
+        x: 0.0,
+        y: 0.0,
+        width: frame_size.0 as f32,
+        height: frame_size.1 as f32,
+    };
+    let inside = face.bbox.intersection_area(&frame) / face.bbox.area().max(f32::MIN_POSITIVE);
+    if !(inside >= config.min_in_frame) {
+        return Err(reasons::CUT_OFF);
     }
     if !(yaw_ratio(face).abs() <= config.max_yaw_ratio)
         || !(roll_degrees(face).abs() <= config.max_roll_degrees)

@@ -18,7 +18,8 @@ fn run(args: &[&str], stdin: Option<&str>) -> (i32, String) {
         .spawn()
         .expect("run facegate");
     if let Some(s) = stdin {
-        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+        // The child may exit before reading everything (e.g. on a usage error).
+        let _ = child.stdin.take().map(|mut i| i.write_all(s.as_bytes()));
     }
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();

@@ -345,12 +345,12 @@ impl Mrz {
         // Expiry: 20YY (documents are valid for at most a few decades).
         let (by, bm, bd) = yymmdd(birth).ok_or(MrzError::BirthDate)?;
         let century = today.year() / 100 * 100;
-        let birth_year = if century + by <= today.year() {
-            century + by
-        } else {
-            century.saturating_sub(100) + by
+        // Compare whole dates: a birthday later this year is still in the future.
+        let birth_date = match Date::new(century + by, bm, bd) {
+            Ok(d) if d <= today => d,
+            _ => Date::new(century.saturating_sub(100) + by, bm, bd)
+                .map_err(|_| MrzError::BirthDate)?,
         };
-        let birth_date = Date::new(birth_year, bm, bd).map_err(|_| MrzError::BirthDate)?;
         let (ey, em, ed) = yymmdd(expiry).ok_or(MrzError::ExpiryDate)?;
         let expiry_date = Date::new(2000 + ey, em, ed).map_err(|_| MrzError::ExpiryDate)?;
         if !matches!(sex, b'M' | b'F' | b'X' | b'<') {

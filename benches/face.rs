@@ -1,0 +1,117 @@
+//! Speed of the face pipeline, stage by stage, on a kiosk-sized frame.
+//!
+//! The frame is built at setup from `tests/fixtures/images/obama.jpg`: scaled so the face
+//! box is about 200 px wide (a person at arm's length from a 640×480 kiosk camera),
+//! cropped to 640×480 around it and JPEG-encoded in memory. Stages:
+//!
+//! - `compare`: [`Template::compare`], the 1:1 match hot path;
+//! - `decode`: JPEG bytes → [`Frame`] under the default limits;
+//! - `detect`: the MTCNN cascade (P-Net plans are cached per pyramid size; warmed up);
+//! - `align`: similarity fit + 150×150 chip sampling from the landmarks;
+//! - `embed`: the dlib ResNet on one chip;
+//! - `capture`: detect → quality gate → align → embed, as a kiosk calls it.
+//!
+//! Run: `cargo bench --bench face -- --warm-up-time 1 --measurement-time 3`.
+
+use std::hint::black_box;
+use std::io::Cursor;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use facegate::align;
+use facegate::face::{FaceConfig, FacePipeline};
+use facegate::frame::{DecodeLimits, Frame};
+use facegate::template::Threshold;
+
+const IMAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/images");
+const WIDTH: u32 = 640;
+const HEIGHT: u32 = 480;
+const FACE_PX: f32 = 200.0;
+
+/// A 640×480 JPEG with one ~200 px face, made from a fixture portrait.
+fn kiosk_jpeg(pipeline: &FacePipeline, name: &str) -> Vec<u8> {
+    let path = format!("{IMAGES}/{name}.jpg");
+    let bytes = std::fs::read(&path).expect("read fixture");
+    let original = Frame::decode(&bytes, &DecodeLimits::default()).expect("decode fixture");
+    let faces = pipeline.detect(&original).expect("detect in fixture");
+    let face = faces.first().expect("a face in the fixture").bbox;
+
+    let img = image::load_from_memory(&bytes).expect("image").to_rgb8();
+    let scale = FACE_PX / face.width;
+    let (sw, sh) = (
+        (img.width() as f32 * scale).round() as u32,
+        (img.height() as f32 * scale).round() as u32,
+    );
+    assert!(sw >= WIDTH && sh >= HEIGHT, "{name} too small to crop");
+    let scaled = image::imageops::resize(&img, sw, sh, image::imageops::FilterType::Triangle);
+    // Centre the crop on the face, clamped to the image.
+    let (cx, cy) = (
+        (face.x + face.width / 2.0) * scale,
+        (face.y + face.height / 2.0) * scale,
+    );
+    let x0 = (cx - WIDTH as f32 / 2.0).clamp(0.0, (sw - WIDTH) as f32) as u32;
+    let y0 = (cy - HEIGHT as f32 / 2.0).clamp(0.0, (sh - HEIGHT) as f32) as u32;
+    let crop = image::imageops::crop_imm(&scaled, x0, y0, WIDTH, HEIGHT).to_image();
+    let mut jpeg = Vec::new();
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut jpeg), 90);
+    crop.write_with_encoder(encoder).expect("encode jpeg");
+    jpeg
+}
+
+fn face_pipeline(c: &mut Criterion) {
+    let pipeline = FacePipeline::with_default_models(FaceConfig::default()).expect("load models");
+    let limits = DecodeLimits::default();
+    let jpeg = kiosk_jpeg(&pipeline, "obama");
+    let frame = Frame::decode(&jpeg, &limits).expect("decode kiosk frame");
+    assert_eq!((frame.width(), frame.height()), (WIDTH, HEIGHT));
+
+    // Warm-up outside the measurement: the first detection plans P-Net for every pyramid
+    // size of this frame.
+    let faces = pipeline.detect(&frame).expect("detect");
+    assert_eq!(faces.len(), 1, "one face expected in the kiosk frame");
+    let face = faces[0];
+    assert!(
+        (face.bbox.width - FACE_PX).abs() < 40.0,
+        "face is {} px wide, expected about {FACE_PX}",
+        face.bbox.width
+    );
+    let chip = align::align(&frame, &face.landmarks).expect("align");
+    let capture = pipeline
+        .capture(&frame)
+        .expect("the kiosk frame passes the quality gate");
+    // The other template only feeds `compare`: any image of the same person will do.
+    let other_frame = Frame::open(format!("{IMAGES}/obama2.jpg"), &limits).expect("decode");
+    let other = pipeline.capture(&other_frame).expect("capture obama2");
+    let threshold = Threshold::new(0.6).expect("threshold");
+    assert!(
+        capture
+            .template
+            .compare(&other.template, threshold)
+            .same_person
+    );
+
+    c.bench_function("compare", |b| {
+        b.iter(|| black_box(&capture.template).compare(black_box(&other.template), threshold))
+    });
+
+    let mut g = c.benchmark_group("stage_640x480");
+    g.sample_size(10);
+    g.bench_function("decode", |b| {
+        b.iter(|| Frame::decode(black_box(&jpeg), &limits).expect("decode"))
+    });
+    g.bench_function("detect", |b| {
+        b.iter(|| pipeline.detect(black_box(&frame)).expect("detect"))
+    });
+    g.bench_function("align", |b| {
+        b.iter(|| align::align(black_box(&frame), black_box(&face.landmarks)).expect("align"))
+    });
+    g.bench_function("embed", |b| {
+        b.iter(|| pipeline.embed_chip(black_box(&chip)).expect("embed"))
+    });
+    g.bench_function("capture", |b| {
+        b.iter(|| pipeline.capture(black_box(&frame)).expect("capture"))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, face_pipeline);
+criterion_main!(benches);
