@@ -181,6 +181,7 @@ fn at(keys: &[(f64, f64, f64)], t: f64) -> (f64, f64) {
 /// The photo on a plane at 600 px depth, rotated by yaw/pitch about its centre, seen by a
 /// pinhole camera (focal 600 px): each output pixel is mapped back onto the card by the
 /// inverse of the plane's homography and sampled bilinearly.
+#[allow(clippy::too_many_arguments)] // one call site; a struct would only rename them
 fn render(
     photo: &RgbImage,
     yaw: f64,
@@ -233,7 +234,7 @@ fn render(
                     continue;
                 }
                 let pz = scale * (u * ru[2] + v * rv[2]);
-                if best.is_none_or(|(_, _, z)| pz > z) {
+                if best.map_or(true, |(_, _, z)| pz > z) {
                     best = Some((u, v, pz));
                 }
             }
