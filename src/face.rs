@@ -197,3 +197,244 @@ impl FacePipeline {
         a.compare(b, self.config.threshold)
     }
 }
+
+/// Reason codes of the face verifier.
+pub mod reasons {
+    use crate::verifier::{Reason, ReasonKind};
+    /// The live face is not the reference's person.
+    pub const MISMATCH: Reason = Reason::new("face.mismatch", ReasonKind::Mismatch);
+    /// The reference photo (e.g. an ID document's chip photo) holds no usable face.
+    pub const REFERENCE_UNUSABLE: Reason =
+        Reason::new("face.reference_unusable", ReasonKind::Unavailable);
+}
+
+/// What the live face is compared with.
+pub enum Reference<'e> {
+    /// A template already made (e.g. enrolled earlier in this session).
+    Template(&'e Template),
+    /// A photo to take the reference from — typically the portrait read from an identity
+    /// document's chip. It is processed only after the consent check.
+    Photo(&'e Frame),
+}
+
+/// The frames of one liveness challenge, as the kiosk captured them.
+pub struct LiveCapture<'e> {
+    /// Colour frames in capture order.
+    pub frames: &'e [Frame],
+    /// Capture time of each frame, seconds, strictly increasing.
+    pub times: &'e [f64],
+    /// The challenge the person was asked to perform (draw it with
+    /// [`crate::liveness::challenge::Challenge::random`]).
+    pub challenge: &'e crate::liveness::challenge::Challenge,
+    /// `Interactive` at a kiosk (prompt timing enforced); `Fixed` for recorded sequences.
+    pub mode: crate::liveness::challenge::Mode,
+}
+
+/// Evidence for one face attempt. It cannot be built without a [`FaceConsent`]: no consent
+/// value, no call.
+///
+/// [`FaceConsent`]: crate::consent::FaceConsent
+pub struct FaceEvidence<'e> {
+    /// The person's (and, under 14, the guardian's) separate consent.
+    pub consent: &'e crate::consent::FaceConsent<'e>,
+    /// Birth date from the person's identity document, when one was read.
+    pub birth_date: Option<crate::date::Date>,
+    /// Today's date (for the age rule).
+    pub today: crate::date::Date,
+    /// What to compare the live face with.
+    pub reference: Reference<'e>,
+    /// The live capture.
+    pub live: LiveCapture<'e>,
+}
+
+/// Integration faults of the face verifier.
+#[derive(Debug, thiserror::Error)]
+pub enum FaceVerifyError {
+    /// The face pipeline failed.
+    #[error(transparent)]
+    Face(#[from] FaceError),
+    /// The evidence is malformed (frame and time counts differ, no frames).
+    #[error("invalid live capture: {0}")]
+    Capture(&'static str),
+    /// The challenge could not be run (bad timestamps, bad configuration).
+    #[error(transparent)]
+    Challenge(#[from] crate::liveness::challenge::ChallengeError),
+    /// A liveness layer could not run.
+    #[error(transparent)]
+    Liveness(#[from] crate::liveness::fusion::FusionError),
+}
+
+/// Face with liveness, as a [`crate::Verifier`]: consent → liveness over the whole
+/// capture → the frontal frame that passed liveness is embedded (so a face cannot be
+/// swapped after liveness) → compared with the reference.
+pub struct FaceVerifier<'p> {
+    pipeline: &'p FacePipeline,
+    liveness: crate::liveness::fusion::Policy,
+}
+
+impl<'p> FaceVerifier<'p> {
+    /// A verifier over a planned pipeline with a liveness policy.
+    pub fn new(pipeline: &'p FacePipeline, liveness: crate::liveness::fusion::Policy) -> Self {
+        FaceVerifier { pipeline, liveness }
+    }
+
+    fn reference_template<'r>(
+        &self,
+        reference: Reference<'r>,
+    ) -> Result<Result<RefTemplate<'r>, Reason>, FaceError> {
+        match reference {
+            Reference::Template(t) => Ok(Ok(RefTemplate::Borrowed(t))),
+            Reference::Photo(frame) => {
+                // Document portraits are small and posed: only require one usable face.
+                let detections = self.pipeline.detect(frame)?;
+                let permissive = QualityConfig::permissive(quality::SeveralFaces::Largest);
+                let Ok(face) =
+                    quality::select(&detections, (frame.width(), frame.height()), &permissive)
+                else {
+                    return Ok(Err(reasons::REFERENCE_UNUSABLE));
+                };
+                let chip = align::align(frame, &face.landmarks)?;
+                Ok(Ok(RefTemplate::Owned(self.pipeline.embed_chip(&chip)?)))
+            }
+        }
+    }
+}
+
+/// A reference template either borrowed from the caller or made here (and wiped on drop).
+enum RefTemplate<'r> {
+    Borrowed(&'r Template),
+    Owned(Template),
+}
+
+impl RefTemplate<'_> {
+    fn get(&self) -> &Template {
+        match self {
+            RefTemplate::Borrowed(t) => t,
+            RefTemplate::Owned(t) => t,
+        }
+    }
+}
+
+/// Identity constancy for the liveness fusion: embeds the single face of two frames.
+struct PipelineIdentity<'a> {
+    pipeline: &'a FacePipeline,
+    frames: &'a [Frame],
+    faces: &'a [Vec<Detection>],
+}
+
+impl PipelineIdentity<'_> {
+    fn template(&self, i: usize) -> Result<Template, FaceError> {
+        let (frame, face) = match (
+            self.frames.get(i),
+            self.faces.get(i).and_then(|f| largest(f)),
+        ) {
+            (Some(frame), Some(face)) => (frame, face),
+            _ => return Err(FaceError::Align(AlignError::Degenerate)),
+        };
+        let chip = align::align(frame, &face.landmarks)?;
+        self.pipeline.embed_chip(&chip)
+    }
+}
+
+impl crate::liveness::fusion::IdentityCheck for PipelineIdentity<'_> {
+    type Error = FaceError;
+    fn distance(&mut self, a: usize, b: usize) -> Result<f32, FaceError> {
+        Ok(self.template(a)?.distance(&self.template(b)?))
+    }
+}
+
+fn largest(faces: &[Detection]) -> Option<&Detection> {
+    faces
+        .iter()
+        .max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()))
+}
+
+impl crate::verifier::Verifier for FaceVerifier<'_> {
+    type Evidence<'e> = FaceEvidence<'e>;
+    type Error = FaceVerifyError;
+
+    fn family(&self) -> crate::verifier::Family {
+        crate::verifier::Family::Face
+    }
+
+    fn verify(
+        &mut self,
+        ev: FaceEvidence<'_>,
+    ) -> Result<crate::verifier::Outcome, FaceVerifyError> {
+        use crate::liveness::{challenge, FaceBox, Observation};
+        use crate::verifier::Outcome;
+
+        // Consent first: without it not a single frame is processed.
+        if let Err(r) = ev.consent.check(ev.birth_date, ev.today) {
+            return Ok(Outcome::Rejected(r));
+        }
+        let live = &ev.live;
+        if live.frames.is_empty() {
+            return Err(FaceVerifyError::Capture("no frames"));
+        }
+        if live.frames.len() != live.times.len() {
+            return Err(FaceVerifyError::Capture(
+                "frame and timestamp counts differ",
+            ));
+        }
+
+        // Liveness over the whole capture, from our own detections.
+        let mut faces = Vec::with_capacity(live.frames.len());
+        let mut observations = Vec::with_capacity(live.frames.len());
+        for (frame, &t) in live.frames.iter().zip(live.times) {
+            let d = self.pipeline.detect(frame)?;
+            observations.push(Observation::new(t, d.iter().map(FaceBox::from).collect()));
+            faces.push(d);
+        }
+        let outcome = challenge::evaluate(
+            live.challenge,
+            live.mode,
+            &self.liveness.challenge,
+            &observations,
+        )?;
+        let mut identity = PipelineIdentity {
+            pipeline: self.pipeline,
+            frames: live.frames,
+            faces: &faces,
+        };
+        let decision = self.liveness.decide(
+            &outcome,
+            &observations,
+            Some(&mut identity),
+            None::<&mut crate::liveness::fusion::NoPassive>,
+        )?;
+        let frontal = match (decision.live, decision.frontal_frame) {
+            (true, Some(i)) => i,
+            _ => return Ok(decision.outcome()),
+        };
+
+        // The frame that passed liveness, and no other, is compared.
+        let (frame, face) = match (
+            live.frames.get(frontal),
+            faces.get(frontal).and_then(|f| largest(f)),
+        ) {
+            (Some(frame), Some(face)) => (frame, *face),
+            _ => {
+                return Err(FaceVerifyError::Capture(
+                    "liveness named a frame without a face",
+                ))
+            }
+        };
+        let probe = match self.pipeline.capture_face(frame, face, 0.0) {
+            Ok(c) => c.template,
+            Err(CaptureError::Quality(r)) => return Ok(Outcome::Retry(r)),
+            Err(CaptureError::Fault(e)) => return Err(e.into()),
+        };
+        let reference = match self.reference_template(ev.reference)? {
+            Ok(t) => t,
+            Err(r) => return Ok(Outcome::Rejected(r)),
+        };
+        Ok(
+            if self.pipeline.compare(reference.get(), &probe).same_person {
+                Outcome::Accepted
+            } else {
+                Outcome::Rejected(reasons::MISMATCH)
+            },
+        )
+    }
+}

@@ -1,0 +1,176 @@
+//! The face verifier end to end: consent before anything, liveness over the capture, the
+//! frame that passed liveness compared with the reference.
+//!
+//! The real-recording cases read `../shared/data/liveness` (never committed) and skip with
+//! a message when it is absent.
+
+use std::path::{Path, PathBuf};
+
+use facegate::consent::{BiometricConsent, FaceConsent, GuardianConsent};
+use facegate::date::Date;
+use facegate::face::{
+    FaceConfig, FaceEvidence, FacePipeline, FaceVerifier, LiveCapture, Reference,
+};
+use facegate::frame::{DecodeLimits, Frame};
+use facegate::liveness::challenge::{Challenge, Mode};
+use facegate::liveness::fusion::Policy;
+use facegate::{Family, Outcome, ReasonKind, Verifier};
+
+fn pipeline() -> FacePipeline {
+    let mut config = FaceConfig::default();
+    config.detector.min_face = 20.0; // phone recordings at 360×480
+    FacePipeline::with_default_models(config).unwrap()
+}
+
+fn fixture(name: &str) -> Frame {
+    let p = format!(
+        "{}/tests/fixtures/images/{name}.jpg",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    Frame::open(p, &DecodeLimits::default()).unwrap()
+}
+
+fn recording(name: &str) -> Option<Vec<Frame>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/liveness/genuine")
+        .join(name);
+    if !dir.is_dir() {
+        eprintln!("skipping: {} is absent", dir.display());
+        return None;
+    }
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.retain(|p| p.extension().is_some_and(|e| e == "jpg"));
+    paths.sort();
+    // Every second frame (7.5 fps) keeps the test quick; the challenge windows allow it.
+    Some(
+        paths
+            .iter()
+            .step_by(2)
+            .map(|p| Frame::open(p, &DecodeLimits::default()).unwrap())
+            .collect(),
+    )
+}
+
+fn today() -> Date {
+    Date::new(2026, 11, 23).unwrap()
+}
+
+#[test]
+fn consent_is_checked_before_any_frame() {
+    let p = pipeline();
+    let mut v = FaceVerifier::new(&p, Policy::default());
+    assert_eq!(v.family(), Family::Face);
+    assert!(v.is_biometric());
+    let person = BiometricConsent::given_by_person();
+    let consent = FaceConsent::adult(&person);
+    let reference = fixture("obama");
+    let challenge = Challenge::parse("left,right", false).unwrap();
+    // A 10-year-old without a guardian's consent: refused, although the capture is empty
+    // (which would be an error if any frame were looked at).
+    let ev = FaceEvidence {
+        consent: &consent,
+        birth_date: Some(Date::new(2016, 5, 1).unwrap()),
+        today: today(),
+        reference: Reference::Photo(&reference),
+        live: LiveCapture {
+            frames: &[],
+            times: &[],
+            challenge: &challenge,
+            mode: Mode::Interactive,
+        },
+    };
+    let out = v.verify(ev).unwrap();
+    assert_eq!(
+        out.reason().map(|r| r.kind()),
+        Some(ReasonKind::Consent),
+        "{out:?}"
+    );
+    // With the guardian's consent the same evidence reaches the frames (and is refused as
+    // malformed, having none).
+    let guardian = GuardianConsent::given_by_guardian();
+    let both = FaceConsent::with_guardian(&person, &guardian);
+    let ev = FaceEvidence {
+        consent: &both,
+        birth_date: Some(Date::new(2016, 5, 1).unwrap()),
+        today: today(),
+        reference: Reference::Photo(&reference),
+        live: LiveCapture {
+            frames: &[],
+            times: &[],
+            challenge: &challenge,
+            mode: Mode::Interactive,
+        },
+    };
+    assert!(v.verify(ev).is_err());
+}
+
+#[test]
+fn live_person_matches_own_photo_not_another_and_a_still_photo_is_not_live() {
+    let Some(frames) = recording("selfie_d") else {
+        return;
+    };
+    let p = pipeline();
+    let mut v = FaceVerifier::new(&p, Policy::default());
+    let person = BiometricConsent::given_by_person();
+    let consent = FaceConsent::adult(&person);
+    let times: Vec<f64> = (0..frames.len()).map(|i| i as f64 / 7.5).collect();
+    // The recording turns to the person's own left, then right (not mirrored).
+    let challenge = Challenge::parse("left,right", false).unwrap();
+    let live = || LiveCapture {
+        frames: &frames,
+        times: &times,
+        challenge: &challenge,
+        mode: Mode::Fixed,
+    };
+    let evidence = |reference| FaceEvidence {
+        consent: &consent,
+        birth_date: None,
+        today: today(),
+        reference,
+        live: live(),
+    };
+
+    // Own portrait (a frontal frame of the same recording stands in for the ID photo).
+    let own = v.verify(evidence(Reference::Photo(&frames[0]))).unwrap();
+    assert_eq!(own, Outcome::Accepted);
+
+    // Somebody else's photo.
+    let other = fixture("obama");
+    let out = v.verify(evidence(Reference::Photo(&other))).unwrap();
+    assert_eq!(out, Outcome::Rejected(facegate::face::reasons::MISMATCH));
+
+    // A still photo held in front of the camera: the same frame over and over.
+    let still: Vec<Frame> = (0..23)
+        .map(|_| {
+            Frame::from_rgb(
+                frames[0].width(),
+                frames[0].height(),
+                frames[0].rgb().to_vec(),
+            )
+            .unwrap()
+        })
+        .collect();
+    let still_times: Vec<f64> = (0..still.len()).map(|i| i as f64 / 7.5).collect();
+    let ev = FaceEvidence {
+        consent: &consent,
+        birth_date: None,
+        today: today(),
+        reference: Reference::Photo(&frames[0]),
+        live: LiveCapture {
+            frames: &still,
+            times: &still_times,
+            challenge: &challenge,
+            mode: Mode::Fixed,
+        },
+    };
+    let out = v.verify(ev).unwrap();
+    assert!(!out.is_accepted());
+    assert_eq!(
+        out.reason().map(|r| r.kind()),
+        Some(ReasonKind::Liveness),
+        "{out:?}"
+    );
+}
