@@ -290,7 +290,8 @@ fn lfw(args: LfwArgs) -> ExitCode {
             images.len()
         );
         println!(
-            "accuracy (10-fold)            {:.2} % ± {:.2}",
+            "accuracy ({}-fold)            {:.2} % ± {:.2}",
+            folds.fold_accuracy.len(),
             100.0 * folds.mean,
             100.0 * folds.std
         );
@@ -334,20 +335,33 @@ fn embed_one(
 
 fn plot_roc(roc: &[eval::RocPoint], path: &Path) -> Result<(), String> {
     use plotters::prelude::*;
+    // A font shipped in the binary: the kiosk may have none installed.
+    const FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+    plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
+        .map_err(|_| "cannot load the plot font")?;
     let (w, h) = (800u32, 600u32);
     let mut buf = vec![255u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let area = root.margin(40, 40, 40, 40);
-        // Log-scaled FAR axis from 1e-4 to 1.
-        let to_x = |far: f64| (far.max(1e-4)).log10();
+        let area = root.margin(20, 20, 20, 30);
+        // FAR on a log axis from 1e-4 to 1.
+        let to_x = |far: f64| far.max(1e-4).log10();
         let mut chart = ChartBuilder::on(&area)
+            .caption("ROC (LFW protocol, all pairs)", ("sans-serif", 24))
+            .x_label_area_size(50)
+            .y_label_area_size(60)
             .build_cartesian_2d(-4.0f64..0.0f64, 0.5f64..1.0f64)
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
-            .disable_x_mesh()
+            .x_desc("false accept rate (FAR)")
+            .y_desc("true accept rate (TAR)")
+            .x_labels(5)
+            .x_label_formatter(&|x| format!("1e{}", x.round() as i32))
+            .y_label_formatter(&|y| format!("{y:.2}"))
+            .axis_desc_style(("sans-serif", 18))
+            .label_style(("sans-serif", 15))
             .draw()
             .map_err(|e| e.to_string())?;
         chart
@@ -356,14 +370,6 @@ fn plot_roc(roc: &[eval::RocPoint], path: &Path) -> Result<(), String> {
                 BLUE.stroke_width(2),
             ))
             .map_err(|e| e.to_string())?;
-        for far in [-4.0, -3.0, -2.0, -1.0] {
-            chart
-                .draw_series(LineSeries::new(
-                    [(far, 0.5), (far, 1.0)],
-                    RGBColor(200, 200, 200),
-                ))
-                .map_err(|e| e.to_string())?;
-        }
         root.present().map_err(|e| e.to_string())?;
     }
     let img = image::RgbImage::from_raw(w, h, buf).ok_or("plot buffer size")?;
