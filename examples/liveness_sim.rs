@@ -4,7 +4,7 @@
 //! `cargo run --release --example liveness_sim -- [N per type] [seed]`
 
 use facegate::liveness::challenge::Mode;
-use facegate::liveness::fusion::Policy;
+use facegate::liveness::fusion::{Policy, Requirement};
 use facegate::liveness::simulate::{self, NoiseModel, SimConfig};
 
 fn main() {
@@ -55,7 +55,11 @@ fn main() {
         }
         println!("parallax alone, {label:<13}: judged planar {planar}/{total}, score min {min:.1} max {max:.1} (threshold {})", pcfg.min_score);
     }
-    let policy = Policy::default();
+    // Landmark-level simulation: no pixels, so no dense-point surface layer.
+    let policy = Policy {
+        surface: Requirement::Off,
+        ..Policy::default()
+    };
     for mode in [Mode::Interactive, Mode::Fixed] {
         for mirrored in [false, true] {
             let sim = SimConfig {

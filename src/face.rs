@@ -361,7 +361,7 @@ impl crate::verifier::Verifier for FaceVerifier<'_> {
         &mut self,
         ev: FaceEvidence<'_>,
     ) -> Result<crate::verifier::Outcome, FaceVerifyError> {
-        use crate::liveness::{challenge, FaceBox, Observation};
+        use crate::liveness::{challenge, FaceBox, GrayFrame, Observation};
         use crate::verifier::Outcome;
 
         // Consent first: without it not a single frame is processed.
@@ -383,7 +383,13 @@ impl crate::verifier::Verifier for FaceVerifier<'_> {
         let mut observations = Vec::with_capacity(live.frames.len());
         for (frame, &t) in live.frames.iter().zip(live.times) {
             let d = self.pipeline.detect(frame)?;
-            observations.push(Observation::new(t, d.iter().map(FaceBox::from).collect()));
+            let mut o = Observation::new(t, d.iter().map(FaceBox::from).collect());
+            // The surface layer tracks the face's texture; the luma is wiped with `o`.
+            o.luma = Some(
+                GrayFrame::new(frame.width(), frame.height(), frame.luma().to_vec())
+                    .map_err(|_| FaceVerifyError::Capture("frame without pixels"))?,
+            );
+            observations.push(o);
             faces.push(d);
         }
         let outcome = challenge::evaluate(

@@ -354,7 +354,7 @@ fn live_count(kind: Option<AttackType>, n: u64, mode: Mode, mirrored: bool) -> u
         mirrored,
         ..SimConfig::default()
     };
-    let policy = Policy::default();
+    let policy = landmark_policy();
     let mut rng = SimRng::new(7 + n);
     let mut live = 0;
     for i in 0..n {
@@ -473,7 +473,7 @@ fn genuine_run() -> (Vec<Observation>, challenge::ChallengeOutcome) {
             &frames,
         )
         .unwrap();
-        let policy = Policy::default();
+        let policy = landmark_policy();
         if out.is_ok()
             && policy
                 .decide(&out, &frames, Some(&mut Fixed(0.3)), None::<&mut NoPassive>)
@@ -488,7 +488,7 @@ fn genuine_run() -> (Vec<Observation>, challenge::ChallengeOutcome) {
 
 #[test]
 fn fusion_reasons_and_prompts() {
-    let policy = Policy::default();
+    let policy = landmark_policy();
     let (mut frames, out) = genuine_run();
     let last = out.as_ref().unwrap().last_frontal;
     let d = policy
@@ -520,7 +520,7 @@ fn fusion_reasons_and_prompts() {
     ));
     let need_depth = Policy {
         depth: Requirement::Required,
-        ..Policy::default()
+        ..landmark_policy()
     };
     assert!(matches!(
         need_depth.decide(&out, &frames, Some(&mut Fixed(0.3)), None::<&mut NoPassive>),
@@ -618,7 +618,7 @@ fn fusion_rejects_planar_motion_even_after_a_passed_challenge() {
         reached: vec![20],
         baseline: FRONT,
     });
-    let d = Policy::default()
+    let d = landmark_policy()
         .decide(
             &forged,
             &frames,
@@ -634,7 +634,7 @@ fn fusion_rejects_planar_motion_even_after_a_passed_challenge() {
         reached: vec![],
         baseline: FRONT,
     });
-    assert!(Policy::default()
+    assert!(landmark_policy()
         .decide(
             &bogus,
             &frames,
@@ -653,4 +653,13 @@ fn pose_error_is_bounded_in_simulation() {
         e.rms_relative[0] < 10.0 && e.rms_relative[1] < 10.0,
         "{e:?}"
     );
+}
+
+/// The default policy without the dense-point surface layer: these simulations produce
+/// landmarks, not pixels (the surface layer has its own tests on rendered frames).
+fn landmark_policy() -> Policy {
+    Policy {
+        surface: Requirement::Off,
+        ..Policy::default()
+    }
 }

@@ -1,6 +1,6 @@
 //! Real recordings of live people (`../shared/data/liveness/genuine`, never committed):
 //! they pass a fixed challenge made of the turns they contain, in their order, and fail
-//! one in another order. Skips with a message when the data is absent.
+//! one in another order; the dense-point surface layer finds relief. Skips with a message when the data is absent.
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +8,7 @@ use facegate::detect::{Detector, DetectorConfig};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::challenge::{self, Challenge, Mode};
 use facegate::liveness::fusion::{self, NoPassive, Policy, Requirement};
-use facegate::liveness::{FaceBox, Observation};
+use facegate::liveness::{FaceBox, GrayFrame, Observation};
 
 fn frames(det: &Detector, dir: &Path) -> Vec<Observation> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -22,10 +22,12 @@ fn frames(det: &Detector, dir: &Path) -> Vec<Observation> {
         .enumerate()
         .map(|(i, p)| {
             let f = Frame::open(p, &DecodeLimits::default()).unwrap();
-            Observation::new(
+            let mut o = Observation::new(
                 i as f64 / 15.0,
                 det.detect(&f).unwrap().iter().map(FaceBox::from).collect(),
-            )
+            );
+            o.luma = Some(GrayFrame::new(f.width(), f.height(), f.luma().to_vec()).unwrap());
+            o
         })
         .collect()
 }
@@ -75,6 +77,12 @@ fn real_live_people_pass_their_own_order_only() {
         assert!(
             p.score > 10.0 * Policy::default().parallax_config.min_score,
             "{name}: {p:?}"
+        );
+        // The dense-point layer sees a curved surface, well clear of its threshold.
+        let s = d.surface.unwrap();
+        assert!(
+            !s.planar && s.score > 1.5 * Policy::default().surface_config.min_relief,
+            "{name}: {s:?}"
         );
         assert!(!judge(&obs, "up,left").live, "{name}");
         assert!(!judge(&obs, "down,up").live, "{name}");

@@ -9,7 +9,7 @@
 //! anchors the frames every other layer looks at.
 //!
 //! Order of judgement: challenge (including track continuity) → identity constancy →
-//! parallax → depth → NIR → passive. The first failing required layer gives the reason.
+//! parallax → surface → depth → NIR → passive. The first failing required layer gives the reason.
 
 use serde::Serialize;
 use thiserror::Error;
@@ -20,6 +20,7 @@ use super::challenge::{
 use super::depth::{self, DepthConfig, DepthReport, DepthVerdict};
 use super::nir::{self, NirConfig, NirReport, NirVerdict};
 use super::parallax::{self, ParallaxConfig, ParallaxReport};
+use super::surface::{self, SurfaceConfig, SurfaceInsufficient, SurfaceReport};
 use super::Observation;
 use crate::verifier::{Outcome, Reason, ReasonKind};
 
@@ -48,6 +49,10 @@ pub const IDENTITY_CHANGED: Reason = Reason::new("liveness.identity_changed", Re
 pub const PLANAR_MOTION: Reason = Reason::new("liveness.planar_motion", ReasonKind::Liveness);
 /// Too few usable frames to judge parallax.
 pub const TOO_FEW_FRAMES: Reason = Reason::new("liveness.too_few_frames", ReasonKind::Quality);
+/// The face's texture moved like one or two planes (a flat or folded print, a screen).
+pub const FLAT_SURFACE: Reason = Reason::new("liveness.flat_surface", ReasonKind::Liveness);
+/// Too little trackable texture on the face (too dark, too small, too blurred).
+pub const LOW_TEXTURE: Reason = Reason::new("liveness.low_texture", ReasonKind::Quality);
 /// The face region is flat in depth.
 pub const DEPTH_FLAT: Reason = Reason::new("liveness.depth_flat", ReasonKind::Liveness);
 /// The face is too near or too far.
@@ -62,7 +67,7 @@ pub const NIR_ABSENT: Reason = Reason::new("liveness.nir_absent", ReasonKind::Li
 pub const PASSIVE_ATTACK: Reason = Reason::new("liveness.passive_attack", ReasonKind::Liveness);
 
 /// Every reason this module produces.
-pub const REASONS: [Reason; 18] = [
+pub const REASONS: [Reason; 20] = [
     NO_FACE,
     NOT_FRONTAL,
     SECOND_FACE,
@@ -75,6 +80,8 @@ pub const REASONS: [Reason; 18] = [
     IDENTITY_CHANGED,
     PLANAR_MOTION,
     TOO_FEW_FRAMES,
+    FLAT_SURFACE,
+    LOW_TEXTURE,
     DEPTH_FLAT,
     DEPTH_DISTANCE,
     DEPTH_MISSING,
@@ -106,11 +113,15 @@ pub fn prompt_for(reason: Reason) -> Option<&'static str> {
         "liveness.too_few_frames" => {
             "Please move your head a little more slowly and keep your face in view."
         }
+        "liveness.low_texture" => {
+            "Please face the light and come a little closer to the camera."
+        }
         "liveness.depth_distance" => "Please stand about an arm's length from the camera.",
         "liveness.depth_missing" => {
             "Please step in front of the camera so your face is fully visible."
         }
         "liveness.planar_motion"
+        | "liveness.flat_surface"
         | "liveness.depth_flat"
         | "liveness.nir_dark"
         | "liveness.nir_absent"
@@ -194,6 +205,10 @@ pub struct Policy {
     pub parallax: Requirement,
     /// Parallax thresholds.
     pub parallax_config: ParallaxConfig,
+    /// Dense-point surface layer (needs [`Observation::luma`]).
+    pub surface: Requirement,
+    /// Surface thresholds.
+    pub surface_config: SurfaceConfig,
     /// Depth layer.
     pub depth: Requirement,
     /// Depth thresholds.
@@ -216,6 +231,8 @@ impl Default for Policy {
             identity_threshold: 0.6,
             parallax: Requirement::Required,
             parallax_config: ParallaxConfig::default(),
+            surface: Requirement::Required,
+            surface_config: SurfaceConfig::default(),
             depth: Requirement::IfAvailable,
             depth_config: DepthConfig::default(),
             nir: Requirement::IfAvailable,
@@ -263,6 +280,8 @@ pub struct Decision {
     pub identity_distance: Option<f32>,
     /// Parallax measurement.
     pub parallax: Option<ParallaxReport>,
+    /// Dense-point surface measurement.
+    pub surface: Option<SurfaceReport>,
     /// Depth measurement on the frontal frame.
     pub depth: Option<DepthReport>,
     /// NIR measurement on the frontal frame.
@@ -281,6 +300,7 @@ impl Decision {
             challenge_failure: None,
             identity_distance: None,
             parallax: None,
+            surface: None,
             depth: None,
             nir: None,
             passive_score: None,
@@ -342,7 +362,7 @@ impl Policy {
         {
             return Err(FusionError::Frame(first));
         }
-        d.challenge = Some(pass);
+        d.challenge = Some(pass.clone());
 
         match (self.identity, identity) {
             (Requirement::Off, _) | (Requirement::IfAvailable, None) => {}
@@ -372,6 +392,34 @@ impl Policy {
                     d.parallax = Some(r);
                     if r.planar {
                         return Ok(d.reject(PLANAR_MOTION));
+                    }
+                }
+            }
+        }
+
+        if self.surface != Requirement::Off {
+            let span = frames.get(first..=last).unwrap_or(&[]);
+            let have_luma = !span.is_empty() && span.iter().all(|o| o.luma.is_some());
+            match (self.surface, have_luma) {
+                (Requirement::Required, false) => {
+                    return Err(FusionError::MissingLayer("surface"))
+                }
+                (_, false) => {}
+                (_, true) => {
+                    match surface::analyze(frames, &pass, &self.surface_config)
+                        .map_err(|e| FusionError::Layer(e.to_string()))?
+                    {
+                        Err(SurfaceInsufficient::NoImage(i)) => return Err(FusionError::Frame(i)),
+                        Err(SurfaceInsufficient::TooFewPoints(_)) => {
+                            return Ok(d.reject(LOW_TEXTURE))
+                        }
+                        Ok(r) => {
+                            let planar = r.planar;
+                            d.surface = Some(r);
+                            if planar {
+                                return Ok(d.reject(FLAT_SURFACE));
+                            }
+                        }
                     }
                 }
             }

@@ -9,15 +9,18 @@
 //!    video, which cannot follow a random order), with a continuous single-face track;
 //! 2. [`parallax`] — a photo or a screen is planar: its landmarks move by one homography
 //!    across views, a real head's nose leaves the plane of eyes and mouth corners;
-//! 3. [`depth`] and [`nir`] — optional depth and near-infrared frames (flat face region,
+//! 3. [`surface`] — dense points: the texture of a print, flat or *folded along the nose*
+//!    (which fools five landmarks), moves like one or two planes; a face's does not;
+//! 4. [`depth`] and [`nir`] — optional depth and near-infrared frames (flat face region,
 //!    a screen that is dark in NIR);
-//! 4. [`passive`] — an integrator-supplied ONNX presentation-attack classifier;
-//! 5. [`fusion`] — the policy: required layers, thresholds, reason codes and the frontal
+//! 5. [`passive`] — an integrator-supplied ONNX presentation-attack classifier;
+//! 6. [`fusion`] — the policy: required layers, thresholds, reason codes and the frontal
 //!    frame that passed (the face verifier embeds exactly that frame: no swap after
 //!    liveness).
 //!
 //! The layers are detector-agnostic: they consume [`Observation`]s (per frame: time, the
-//! detected faces with MTCNN's five landmarks, optional aligned depth and NIR), so a frame
+//! detected faces with MTCNN's five landmarks, the luma for the surface layer, optional
+//! aligned depth and NIR), so a frame
 //! with no face or a second face is representable. [`simulate`] generates observations of
 //! live heads and of attacks for tests and the evaluation command.
 
@@ -33,6 +36,7 @@ pub mod parallax;
 pub mod passive;
 pub mod pose;
 pub mod simulate;
+pub mod surface;
 
 /// Index of the image-left eye centre in [`FaceBox::landmarks`] (MTCNN order).
 pub const LEFT_EYE: usize = 0;
@@ -183,8 +187,9 @@ impl DepthMap {
     }
 }
 
-/// A single-channel 8-bit frame (near-infrared), aligned with the colour frame.
-#[derive(Clone, Debug, PartialEq)]
+/// A single-channel 8-bit frame: near-infrared aligned with the colour frame, or the
+/// colour frame's luma. It shows a face, so its pixels are wiped when it is dropped.
+#[derive(Clone, PartialEq)]
 pub struct GrayFrame {
     width: u32,
     height: u32,
@@ -212,6 +217,11 @@ impl GrayFrame {
         self.height
     }
 
+    /// The pixels, row-major.
+    pub fn pixels(&self) -> &[u8] {
+        &self.data
+    }
+
     /// Value at a pixel, `None` outside the frame.
     pub fn get(&self, x: u32, y: u32) -> Option<u8> {
         if x >= self.width || y >= self.height {
@@ -220,6 +230,22 @@ impl GrayFrame {
         self.data
             .get(y as usize * self.width as usize + x as usize)
             .copied()
+    }
+}
+
+impl Drop for GrayFrame {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.data);
+    }
+}
+
+impl std::fmt::Debug for GrayFrame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Dimensions only: the pixels show a face.
+        f.debug_struct("GrayFrame")
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .finish_non_exhaustive()
     }
 }
 
@@ -266,6 +292,8 @@ pub struct Observation {
     pub depth: Option<DepthMap>,
     /// Optional near-infrared frame aligned with the colour frame.
     pub nir: Option<GrayFrame>,
+    /// The colour frame's luma, for the dense-point [`surface`] test.
+    pub luma: Option<GrayFrame>,
 }
 
 impl Observation {
@@ -276,6 +304,7 @@ impl Observation {
             faces,
             depth: None,
             nir: None,
+            luma: None,
         }
     }
 

@@ -1,0 +1,1155 @@
+//! Dense-point relief: a print — flat *or folded* — is piecewise planar, a face is curved.
+//!
+//! Why: the five-landmark [`super::parallax`] test cannot tell a face from a print folded
+//! along the nose line. With the fold on the nose, eyes and mouth corners lie on two planes
+//! and the nose tip on the ridge: exactly the out-of-plane motion a real nose makes. The
+//! fold is only visible *between* the landmarks: every textured point of a folded print
+//! moves with one of two homographies (one per half, split by the fold line), while the
+//! points of a real face — eye sockets, brows, nostrils, cheeks, lips — lie on a curved
+//! surface and leave any two planes.
+//!
+//! # Test
+//! For each challenge step, the reference is the most frontal frame before the step and
+//! the measured frame is the first one turned [`SurfaceConfig::turn_fraction`] of the
+//! step's furthest turn (shape change of the five landmarks after removing a similarity).
+//! Corners (Shi–Tomasi minimum eigenvalue, the strongest per grid cell of IOD/9) are
+//! picked inside the face — brows to below the mouth, between the outer eye corners, away
+//! from the outline and the background — on the reference frame. Each corner's reference
+//! patch is then located in every second frame up to the measured one by anchored,
+//! inverse-compositional affine Lucas–Kanade (coarse to fine over two pyramid levels,
+//! patch compared mean- and contrast-normalised, started from the landmarks' similarity
+//! motion): anchoring on the reference patch keeps errors from accumulating along the
+//! chain, and the affine warp follows the foreshortening of a turning surface. A point
+//! whose patch stops matching (1 − normalised correlation above
+//! [`SurfaceConfig::max_dissimilarity`]: occluded, turned away) is dropped.
+//!
+//! On the surviving pairs the best *two-plane* model is searched: the points are split by
+//! a line (12 orientations × 11 offsets between 25 % and 75 % of the points), a homography
+//! is fitted to each side (least squares, refitted twice without its worst points), and
+//! every point is judged by its side's transfer error; a point is *off the planes* when
+//! the error exceeds `max(noise_px, noise_iod · IOD)`. The step's relief score is the
+//! fraction of points off the planes under the split that explains the most points; the
+//! sequence score is the best step's (steps with fewer than
+//! [`SurfaceConfig::min_points`] points do not count). A score below
+//! [`SurfaceConfig::min_relief`] is piecewise planar: rejected.
+//!
+//! Calibration (liveness note): on the five real recordings the scores are 0.52–0.84; on
+//! folded prints rendered from tuning identities 0.00–0.10; the threshold is 0.25.
+//!
+//! A single plane is a special case of two (a split with equal homographies), so a flat
+//! print moved in perspective fails the same test. What it cannot catch: a print bent
+//! into a smooth curve that imitates a face in every direction, and 3-D masks — those
+//! need depth, NIR or a passive model (see the liveness note).
+
+use serde::Serialize;
+use thiserror::Error;
+
+use super::challenge::ChallengePass;
+use super::parallax::{apply, fit_homography, Homography};
+use super::{
+    FaceBox, GrayFrame, Observation, Point2, LEFT_EYE, LEFT_MOUTH, NOSE, RIGHT_EYE, RIGHT_MOUTH,
+};
+
+/// Thresholds and tracking parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SurfaceConfig {
+    /// Most corners tracked per step.
+    pub max_points: usize,
+    /// Fewest tracked points for a step to count.
+    pub min_points: usize,
+    /// Lucas–Kanade window half-size, pixels (window `2r+1` square).
+    pub window: usize,
+    /// Pyramid levels (each halves the frame).
+    pub levels: usize,
+    /// Largest patch dissimilarity (1 − normalised correlation with the reference patch)
+    /// kept: beyond it the point is occluded or has turned away.
+    pub max_dissimilarity: f64,
+    /// Transfer-error floor, pixels (tracking noise at any resolution).
+    pub noise_px: f64,
+    /// Transfer-error floor as a fraction of the inter-ocular distance.
+    pub noise_iod: f64,
+    /// Smallest fraction of points off the best two planes to accept relief.
+    pub min_relief: f64,
+    /// Most frames tracked through between reference and peak.
+    pub max_hops: usize,
+    /// Where a step is measured: the first frame turned this fraction of the step's
+    /// furthest turn (landmark shape change). Far enough for relief, near enough that the
+    /// face's patches still match their frontal appearance.
+    pub turn_fraction: f64,
+}
+
+impl Default for SurfaceConfig {
+    fn default() -> Self {
+        SurfaceConfig {
+            max_points: 200,
+            min_points: 30,
+            window: 7,
+            levels: 2,
+            max_dissimilarity: 0.4,
+            noise_px: 1.0,
+            noise_iod: 0.015,
+            min_relief: 0.25,
+            max_hops: 30,
+            turn_fraction: 0.5,
+        }
+    }
+}
+
+/// The measurement of one challenge step.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct StepRelief {
+    /// Reference (frontal) frame.
+    pub reference: usize,
+    /// Peak (turned) frame.
+    pub peak: usize,
+    /// Points tracked both ways.
+    pub points: usize,
+    /// Fraction of points off the best single homography.
+    pub off_one_plane: f64,
+    /// Fraction of points off the best two-plane split (the relief score).
+    pub off_two_planes: f64,
+    /// Median transfer error under the best split, as a fraction of IOD.
+    pub median_error_iod: f64,
+}
+
+/// What the surface test found.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SurfaceReport {
+    /// Per challenge step (steps with too few points are listed with their count).
+    pub steps: Vec<StepRelief>,
+    /// The sequence's relief score: the best step's fraction of points off two planes.
+    pub score: f64,
+    /// Whether the tracked points are piecewise planar (rejected).
+    pub planar: bool,
+}
+
+/// Caller faults.
+#[derive(Debug, Error, PartialEq, Eq, Clone, Copy)]
+pub enum SurfaceError {
+    /// Invalid configuration.
+    #[error("invalid surface configuration: {0}")]
+    Config(&'static str),
+}
+
+/// Why the test could not judge (a capture problem, not a fault).
+#[derive(Debug, Error, PartialEq, Eq, Clone, Copy)]
+pub enum SurfaceInsufficient {
+    /// A frame the test needs carries no luma image (or frames differ in size).
+    #[error("frame {0} has no usable luma image")]
+    NoImage(usize),
+    /// No step had enough trackable texture.
+    #[error("too few trackable points ({0})")]
+    TooFewPoints(usize),
+}
+
+impl SurfaceConfig {
+    fn validate(&self) -> Result<(), SurfaceError> {
+        let finite_pos = |v: f64| v.is_finite() && v > 0.0;
+        if !(1..=4096).contains(&self.max_points) || self.min_points < 8 {
+            return Err(SurfaceError::Config(
+                "max_points must be in 1..=4096 and min_points at least 8",
+            ));
+        }
+        if !(2..=31).contains(&self.window) || !(1..=6).contains(&self.levels) {
+            return Err(SurfaceError::Config(
+                "window must be in 2..=31 and levels in 1..=6",
+            ));
+        }
+        if !(finite_pos(self.max_dissimilarity)
+            && finite_pos(self.noise_px)
+            && self.noise_iod.is_finite()
+            && self.noise_iod >= 0.0
+            && self.min_relief.is_finite()
+            && (0.0..1.0).contains(&self.min_relief)
+            && (1..=1000).contains(&self.max_hops)
+            && self.turn_fraction > 0.0
+            && self.turn_fraction <= 1.0
+            && self.max_dissimilarity < 2.0)
+        {
+            return Err(SurfaceError::Config(
+                "noise and dissimilarity must be positive, min_relief in [0, 1), max_hops in 1..=1000, turn_fraction in (0, 1]",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Runs the test over a passed challenge. Every frame between a step's reference and
+/// peak must carry [`Observation::luma`].
+pub fn analyze(
+    frames: &[Observation],
+    pass: &ChallengePass,
+    cfg: &SurfaceConfig,
+) -> Result<Result<SurfaceReport, SurfaceInsufficient>, SurfaceError> {
+    cfg.validate()?;
+    let base = match frames.get(pass.first_frontal).and_then(Observation::single_face) {
+        Some(f) if f.is_valid() => *f,
+        _ => return Ok(Err(SurfaceInsufficient::TooFewPoints(0))),
+    };
+    let mut steps = Vec::new();
+    let mut most_points = 0;
+    let mut start = pass.first_frontal;
+    for (k, &reached) in pass.reached.iter().enumerate() {
+        let end = pass
+            .reached
+            .get(k + 1)
+            .copied()
+            .unwrap_or(pass.last_frontal)
+            .min(frames.len().saturating_sub(1));
+        if !(start <= reached && reached <= end) {
+            start = reached;
+            continue;
+        }
+        let shape = |i: usize| {
+            frames
+                .get(i)
+                .and_then(Observation::single_face)
+                .and_then(|f| shape_change(&base, f))
+        };
+        // Peak: the furthest turned frame of this step; reference: the most frontal before it.
+        let peak = (reached..=end)
+            .filter_map(|i| shape(i).map(|s| (i, s)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i);
+        let Some(peak) = peak else {
+            start = reached;
+            continue;
+        };
+        let from = start.max(peak.saturating_sub(cfg.max_hops));
+        let reference = (from..=reached)
+            .filter_map(|i| shape(i).map(|s| (i, s)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i);
+        start = reached;
+        let Some(reference) = reference else { continue };
+        // Measure where the face has turned `turn_fraction` of the way: far enough for relief,
+        // near enough that its patches still match the frontal ones.
+        let furthest = shape(peak).unwrap_or(0.0);
+        let peak = (reference..=peak)
+            .find(|&i| shape(i).is_some_and(|v| v >= cfg.turn_fraction * furthest))
+            .unwrap_or(peak);
+        match step_relief(frames, reference, peak, cfg) {
+            Err(insufficient) => return Ok(Err(insufficient)),
+            Ok(None) => {}
+            Ok(Some((relief, n))) => {
+                most_points = most_points.max(n);
+                steps.push(relief);
+            }
+        }
+    }
+    let counted: Vec<&StepRelief> = steps
+        .iter()
+        .filter(|s| s.points >= cfg.min_points)
+        .collect();
+    if counted.is_empty() {
+        return Ok(Err(SurfaceInsufficient::TooFewPoints(most_points)));
+    }
+    let score = counted
+        .iter()
+        .map(|s| s.off_two_planes)
+        .fold(0.0f64, f64::max);
+    Ok(Ok(SurfaceReport {
+        planar: score < cfg.min_relief,
+        score,
+        steps,
+    }))
+}
+
+/// RMS difference between two faces' landmarks after removing translation, rotation and
+/// scale (a similarity), as a fraction of IOD: how far the face has turned.
+fn shape_change(a: &FaceBox, b: &FaceBox) -> Option<f64> {
+    if !b.is_valid() {
+        return None;
+    }
+    let ca = centroid(&a.landmarks);
+    let cb = centroid(&b.landmarks);
+    // Least-squares similarity b ≈ s·R·a (complex-number form: z_b ≈ c·z_a).
+    let (mut re, mut im, mut na) = (0.0, 0.0, 0.0);
+    for (p, q) in a.landmarks.iter().zip(&b.landmarks) {
+        let (ax, ay) = (p.x - ca.x, p.y - ca.y);
+        let (bx, by) = (q.x - cb.x, q.y - cb.y);
+        re += ax * bx + ay * by;
+        im += ax * by - ay * bx;
+        na += ax * ax + ay * ay;
+    }
+    if na <= 1e-12 {
+        return None;
+    }
+    let (cr, ci) = (re / na, im / na);
+    let mut ss = 0.0;
+    for (p, q) in a.landmarks.iter().zip(&b.landmarks) {
+        let (ax, ay) = (p.x - ca.x, p.y - ca.y);
+        let (mx, my) = (cr * ax - ci * ay, ci * ax + cr * ay);
+        ss += (mx - (q.x - cb.x)).powi(2) + (my - (q.y - cb.y)).powi(2);
+    }
+    let iod = b.inter_ocular();
+    let v = (ss / 5.0).sqrt() / iod;
+    v.is_finite().then_some(v)
+}
+
+fn centroid(p: &[Point2; 5]) -> Point2 {
+    Point2::new(
+        p.iter().map(|q| q.x).sum::<f64>() / 5.0,
+        p.iter().map(|q| q.y).sum::<f64>() / 5.0,
+    )
+}
+
+/// Tracks corners from `reference` to `peak` and back and fits the two-plane model.
+/// `Ok(None)` when the step has no corners at all.
+fn step_relief(
+    frames: &[Observation],
+    reference: usize,
+    peak: usize,
+    cfg: &SurfaceConfig,
+) -> Result<Option<(StepRelief, usize)>, SurfaceInsufficient> {
+    let face = frames
+        .get(reference)
+        .and_then(Observation::single_face)
+        .copied()
+        .ok_or(SurfaceInsufficient::NoImage(reference))?;
+    let luma = |i: usize| {
+        frames
+            .get(i)
+            .and_then(|o| o.luma.as_ref())
+            .ok_or(SurfaceInsufficient::NoImage(i))
+    };
+    if peak <= reference {
+        return Ok(None);
+    }
+    let first = luma(reference)?;
+    let size = (first.width(), first.height());
+    // Work on the part of the frames the face sweeps (plus the search margin): a tenth of
+    // the pixels and memory of whole frames.
+    let mut sweep = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+    for i in reference..=peak {
+        if let Some(f) = frames.get(i).and_then(Observation::single_face) {
+            let b = f.bbox;
+            sweep = [
+                sweep[0].min(b.x),
+                sweep[1].min(b.y),
+                sweep[2].max(b.x + b.w),
+                sweep[3].max(b.y + b.h),
+            ];
+        }
+    }
+    let margin = 0.15 * (sweep[2] - sweep[0]) + (cfg.window << cfg.levels) as f64;
+    let clip = |v: f64, n: u32| v.clamp(0.0, f64::from(n)) as usize;
+    let crop = [
+        clip(sweep[0] - margin, size.0),
+        clip(sweep[1] - margin, size.1),
+        clip(sweep[2] + margin, size.0),
+        clip(sweep[3] + margin, size.1),
+    ];
+    if crop[2] < crop[0] + 16 || crop[3] < crop[1] + 16 {
+        return Ok(None);
+    }
+    // Every second frame: with the landmark prior the pyramid covers the motion, and the
+    // tracking cost halves.
+    let mut hops: Vec<usize> = (reference..=peak).step_by(2).collect();
+    if hops.last() != Some(&peak) {
+        hops.push(peak);
+    }
+    let mut pyr = Vec::with_capacity(hops.len());
+    for &i in &hops {
+        let l = luma(i)?;
+        if (l.width(), l.height()) != size {
+            return Err(SurfaceInsufficient::NoImage(i));
+        }
+        pyr.push(Pyramid::new(l, crop, cfg.levels));
+    }
+    let Some(base) = pyr.first() else {
+        return Ok(None);
+    };
+    let iod = face.inter_ocular();
+    let offset = Point2::new(crop[0] as f64, crop[1] as f64);
+    let mut region = inner_face(&face);
+    region[0] -= offset.x;
+    region[2] -= offset.x;
+    region[1] -= offset.y;
+    region[3] -= offset.y;
+    let cell = (iod / 9.0).max(3.0);
+    let starts = corners(&base.levels[0], region, cell, cfg.max_points);
+    if starts.is_empty() {
+        return Ok(None);
+    }
+    // Each point is matched against its reference patch in every hop frame (anchored, so
+    // errors do not accumulate along the chain), starting from where the landmarks'
+    // similarity motion and the previous hop put it.
+    let landmarks = |i: usize| {
+        frames
+            .get(i)
+            .and_then(Observation::single_face)
+            .map(|f| f.landmarks.map(|p| Point2::new(p.x - offset.x, p.y - offset.y)))
+    };
+    let priors: Vec<Similarity> = hops
+        .iter()
+        .map(|&i| match (landmarks(reference), landmarks(i)) {
+            (Some(a), Some(b)) => Similarity::fit(&a, &b),
+            _ => Similarity::IDENTITY,
+        })
+        .collect();
+    let tracked = follow(&pyr, &priors, &starts, cfg);
+    let mut src = Vec::new();
+    let mut dst = Vec::new();
+    for (s, e) in starts.iter().zip(&tracked) {
+        if let Some(e) = e {
+            src.push(*s);
+            dst.push(*e);
+        }
+    }
+    let n = src.len();
+    let tol = cfg.noise_px.max(cfg.noise_iod * iod);
+    let (off_one, _) = if n >= 8 {
+        plane_fit(&src, &dst, tol)
+    } else {
+        (1.0, f64::NAN)
+    };
+    let (off_two, median) = if n >= 16 {
+        two_planes(&src, &dst, tol)
+    } else {
+        (1.0, f64::NAN)
+    };
+    Ok(Some((
+        StepRelief {
+            reference,
+            peak,
+            points: n,
+            off_one_plane: off_one,
+            off_two_planes: off_two,
+            median_error_iod: median / iod,
+        },
+        n,
+    )))
+}
+
+/// The inner face: from the brows to below the mouth, between the outer eye corners —
+/// texture that belongs to the face surface, not the outline or the background.
+fn inner_face(f: &FaceBox) -> [f64; 4] {
+    let l = &f.landmarks;
+    let iod = f.inter_ocular();
+    let xs = [l[LEFT_EYE].x, l[RIGHT_EYE].x, l[LEFT_MOUTH].x, l[RIGHT_MOUTH].x];
+    let eye_y = (l[LEFT_EYE].y + l[RIGHT_EYE].y) / 2.0;
+    let mouth_y = (l[LEFT_MOUTH].y + l[RIGHT_MOUTH].y) / 2.0;
+    let x0 = xs.iter().copied().fold(f64::INFINITY, f64::min) - 0.35 * iod;
+    let x1 = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max) + 0.35 * iod;
+    let y0 = eye_y.min(l[NOSE].y) - 0.45 * iod;
+    let y1 = mouth_y.max(l[NOSE].y) + 0.3 * iod;
+    [x0, y0, x1, y1]
+}
+
+/// Fraction of points off one least-squares homography (refitted without outliers) and
+/// their median error.
+fn plane_fit(src: &[Point2], dst: &[Point2], tol: f64) -> (f64, f64) {
+    let idx: Vec<usize> = (0..src.len()).collect();
+    match robust_fit(src, dst, &idx, tol) {
+        Some(h) => {
+            let errs: Vec<f64> = idx.iter().map(|&i| transfer(&h, src[i], dst[i])).collect();
+            (off_fraction(&errs, tol), median(&errs))
+        }
+        None => (1.0, f64::NAN),
+    }
+}
+
+/// The best split of the points by a line into two planes: fraction off and median error.
+fn two_planes(src: &[Point2], dst: &[Point2], tol: f64) -> (f64, f64) {
+    let n = src.len();
+    let min_side = 8;
+    let mut best = (1.0f64, f64::NAN);
+    for o in 0..12 {
+        let a = std::f64::consts::PI * f64::from(o) / 12.0;
+        let (s, c) = a.sin_cos();
+        let mut proj: Vec<(f64, usize)> = src
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.x * c + p.y * s, i))
+            .collect();
+        proj.sort_by(|x, y| x.0.total_cmp(&y.0));
+        for q in 0..=10 {
+            let cut = n * (5 + q) / 20; // 25 % … 75 % of the points on the first side
+            if cut < min_side || n - cut < min_side {
+                continue;
+            }
+            let (left, right): (Vec<usize>, Vec<usize>) = {
+                let l = proj[..cut].iter().map(|p| p.1).collect();
+                let r = proj[cut..].iter().map(|p| p.1).collect();
+                (l, r)
+            };
+            let mut errs = Vec::with_capacity(n);
+            let mut ok = true;
+            for side in [&left, &right] {
+                match robust_fit(src, dst, side, tol) {
+                    Some(h) => errs.extend(side.iter().map(|&i| transfer(&h, src[i], dst[i]))),
+                    None => ok = false,
+                }
+            }
+            if !ok {
+                continue;
+            }
+            let off = off_fraction(&errs, tol);
+            if off < best.0 || best.1.is_nan() {
+                best = (off, median(&errs));
+            }
+        }
+    }
+    best
+}
+
+/// Least-squares homography on `idx`, refitted twice on the points within the larger of
+/// `tol` and 2.5× the current RMS error (so a few mistracked points do not tilt it).
+fn robust_fit(src: &[Point2], dst: &[Point2], idx: &[usize], tol: f64) -> Option<Homography> {
+    let pick = |set: &[usize]| -> (Vec<Point2>, Vec<Point2>) {
+        (
+            set.iter().map(|&i| src[i]).collect(),
+            set.iter().map(|&i| dst[i]).collect(),
+        )
+    };
+    let (s, d) = pick(idx);
+    let mut h = fit_homography(&s, &d)?;
+    for _ in 0..2 {
+        let errs: Vec<f64> = idx.iter().map(|&i| transfer(&h, src[i], dst[i])).collect();
+        let rms = (errs.iter().map(|e| e * e).sum::<f64>() / errs.len() as f64).sqrt();
+        let keep_below = tol.max(2.5 * rms);
+        let kept: Vec<usize> = idx
+            .iter()
+            .zip(&errs)
+            .filter(|(_, &e)| e <= keep_below)
+            .map(|(&i, _)| i)
+            .collect();
+        if kept.len() < 8 || kept.len() == idx.len() {
+            break;
+        }
+        let (s, d) = pick(&kept);
+        h = fit_homography(&s, &d)?;
+    }
+    Some(h)
+}
+
+fn transfer(h: &Homography, p: Point2, q: Point2) -> f64 {
+    apply(h, p).map_or(f64::INFINITY, |m| m.dist(q))
+}
+
+fn off_fraction(errs: &[f64], tol: f64) -> f64 {
+    if errs.is_empty() {
+        return 1.0;
+    }
+    errs.iter().filter(|&&e| !(e <= tol)).count() as f64 / errs.len() as f64
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s: Vec<f64> = v.iter().copied().filter(|e| e.is_finite()).collect();
+    if s.is_empty() {
+        return f64::NAN;
+    }
+    s.sort_by(f64::total_cmp);
+    s[s.len() / 2]
+}
+
+/// A single-channel float image.
+struct Image {
+    w: usize,
+    h: usize,
+    px: Vec<f32>,
+}
+
+impl Drop for Image {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.px);
+    }
+}
+
+impl Image {
+    fn at(&self, x: usize, y: usize) -> f32 {
+        self.px.get(y * self.w + x).copied().unwrap_or(0.0)
+    }
+
+    /// Bilinear sample, clamped to the border.
+    fn sample(&self, x: f64, y: f64) -> f32 {
+        let x = x.clamp(0.0, (self.w - 1) as f64);
+        let y = y.clamp(0.0, (self.h - 1) as f64);
+        let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+        let (x1, y1) = ((x0 + 1).min(self.w - 1), (y0 + 1).min(self.h - 1));
+        let (fx, fy) = ((x - x0 as f64) as f32, (y - y0 as f64) as f32);
+        let top = self.at(x0, y0) * (1.0 - fx) + self.at(x1, y0) * fx;
+        let bottom = self.at(x0, y1) * (1.0 - fx) + self.at(x1, y1) * fx;
+        top * (1.0 - fy) + bottom * fy
+    }
+
+    /// Bilinear samples of the `(2r+1)²` window centred on `(cx, cy)` into `out`, row-major.
+    /// Inside the image every sample shares one set of weights, so this is a plain
+    /// weighted sum of four neighbours per pixel.
+    fn window(&self, cx: f64, cy: f64, r: usize, out: &mut [f32]) {
+        let side = 2 * r + 1;
+        let (fx0, fy0) = (cx.floor(), cy.floor());
+        let inside = cx.is_finite()
+            && cy.is_finite()
+            && fx0 - r as f64 >= 0.0
+            && fy0 - r as f64 >= 0.0
+            && fx0 + r as f64 + 1.0 <= (self.w - 1) as f64
+            && fy0 + r as f64 + 1.0 <= (self.h - 1) as f64;
+        if !inside {
+            for (k, o) in out.iter_mut().enumerate().take(side * side) {
+                let (dx, dy) = ((k % side) as f64 - r as f64, (k / side) as f64 - r as f64);
+                *o = self.sample(cx + dx, cy + dy);
+            }
+            return;
+        }
+        let (fx, fy) = ((cx - fx0) as f32, (cy - fy0) as f32);
+        let (w00, w10, w01, w11) = (
+            (1.0 - fx) * (1.0 - fy),
+            fx * (1.0 - fy),
+            (1.0 - fx) * fy,
+            fx * fy,
+        );
+        let (x0, y0) = (fx0 as usize - r, fy0 as usize - r);
+        for (j, row) in out.chunks_mut(side).take(side).enumerate() {
+            let top = (y0 + j) * self.w + x0;
+            let (Some(a), Some(b)) = (
+                self.px.get(top..top + side + 1),
+                self.px.get(top + self.w..top + self.w + side + 1),
+            ) else {
+                continue;
+            };
+            for (i, o) in row.iter_mut().enumerate() {
+                *o = w00 * a[i] + w10 * a[i + 1] + w01 * b[i] + w11 * b[i + 1];
+            }
+        }
+    }
+
+    /// Blur with [1 4 6 4 1]/16 in both directions and keep every second pixel.
+    fn down(&self) -> Image {
+        let (w, h) = (self.w.div_ceil(2), self.h.div_ceil(2));
+        let k = [1.0f32, 4.0, 6.0, 4.0, 1.0];
+        let clamp = |v: isize, n: usize| v.clamp(0, n as isize - 1) as usize;
+        let mut rows = vec![0.0f32; w * self.h];
+        for y in 0..self.h {
+            for x in 0..w {
+                let cx = (2 * x) as isize;
+                let s: f32 = (0..5)
+                    .map(|j| k[j] * self.at(clamp(cx + j as isize - 2, self.w), y))
+                    .sum();
+                rows[y * w + x] = s / 16.0;
+            }
+        }
+        let mut px = vec![0.0f32; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                let cy = (2 * y) as isize;
+                let s: f32 = (0..5)
+                    .map(|j| k[j] * rows[clamp(cy + j as isize - 2, self.h) * w + x])
+                    .sum();
+                px[y * w + x] = s / 16.0;
+            }
+        }
+        Image { w, h, px }
+    }
+}
+
+struct Pyramid {
+    levels: Vec<Image>,
+}
+
+impl Pyramid {
+    /// The pyramid of `frame` cropped to `[x0, y0, x1, y1)` (inside the frame).
+    fn new(frame: &GrayFrame, crop: [usize; 4], levels: usize) -> Pyramid {
+        let fw = frame.width() as usize;
+        let (w, h) = (crop[2] - crop[0], crop[3] - crop[1]);
+        let mut px = Vec::with_capacity(w * h);
+        for y in crop[1]..crop[3] {
+            let row = frame.pixels().get(y * fw + crop[0]..y * fw + crop[2]).unwrap_or(&[]);
+            px.extend(row.iter().map(|&v| f32::from(v)));
+        }
+        px.resize(w * h, 0.0);
+        let mut out = vec![Image { w, h, px }];
+        while out.len() < levels {
+            let Some(last) = out.last() else { break };
+            if last.w < 16 || last.h < 16 {
+                break;
+            }
+            let next = last.down();
+            out.push(next);
+        }
+        Pyramid { levels: out }
+    }
+}
+
+/// Shi–Tomasi corners inside `region` (x0, y0, x1, y1): the strongest per grid cell of
+/// size `cell`, at most `max` of them, strongest first.
+fn corners(img: &Image, region: [f64; 4], cell: f64, max: usize) -> Vec<Point2> {
+    let r = 2usize; // 5×5 structure-tensor window
+    let lo = |v: f64| (v.max(0.0) as usize).max(r + 1);
+    let (x0, y0) = (lo(region[0]), lo(region[1]));
+    let x1 = (region[2].max(0.0) as usize).min(img.w.saturating_sub(r + 2));
+    let y1 = (region[3].max(0.0) as usize).min(img.h.saturating_sub(r + 2));
+    if x0 >= x1 || y0 >= y1 {
+        return Vec::new();
+    }
+    let (cw, ch) = (
+        ((x1 - x0) as f64 / cell).ceil() as usize,
+        ((y1 - y0) as f64 / cell).ceil() as usize,
+    );
+    let mut best: Vec<(f32, usize, usize)> = vec![(0.0, 0, 0); cw * ch];
+    let mut strongest = 0.0f32;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let (mut sxx, mut sxy, mut syy) = (0.0f32, 0.0f32, 0.0f32);
+            for yy in y - r..=y + r {
+                for xx in x - r..=x + r {
+                    let gx = (img.at(xx + 1, yy) - img.at(xx - 1, yy)) * 0.5;
+                    let gy = (img.at(xx, yy + 1) - img.at(xx, yy - 1)) * 0.5;
+                    sxx += gx * gx;
+                    sxy += gx * gy;
+                    syy += gy * gy;
+                }
+            }
+            let tr = (sxx + syy) / 2.0;
+            let min_eig = tr - ((sxx - syy).powi(2) / 4.0 + sxy * sxy).sqrt();
+            let c = (((y - y0) as f64 / cell) as usize).min(ch - 1) * cw
+                + (((x - x0) as f64 / cell) as usize).min(cw - 1);
+            if let Some(b) = best.get_mut(c) {
+                if min_eig > b.0 {
+                    *b = (min_eig, x, y);
+                }
+            }
+            strongest = strongest.max(min_eig);
+        }
+    }
+    // Flat cells (skin without texture) give no reliable track.
+    let floor = (0.02 * strongest).max(25.0);
+    let mut picked: Vec<(f32, usize, usize)> =
+        best.into_iter().filter(|b| b.0 > floor).collect();
+    picked.sort_by(|a, b| b.0.total_cmp(&a.0));
+    picked.truncate(max);
+    picked
+        .into_iter()
+        .map(|(_, x, y)| Point2::new(x as f64, y as f64))
+        .collect()
+}
+
+/// A 2-D similarity `p ↦ c·p + t` in complex form (`c = s·e^{iθ}`).
+#[derive(Clone, Copy)]
+struct Similarity {
+    c: (f64, f64),
+    t: (f64, f64),
+}
+
+impl Similarity {
+    const IDENTITY: Similarity = Similarity {
+        c: (1.0, 0.0),
+        t: (0.0, 0.0),
+    };
+
+    /// Least-squares similarity from `a` to `b` (identity when degenerate).
+    fn fit(a: &[Point2; 5], b: &[Point2; 5]) -> Similarity {
+        let (ca, cb) = (centroid(a), centroid(b));
+        let (mut re, mut im, mut na) = (0.0, 0.0, 0.0);
+        for (p, q) in a.iter().zip(b) {
+            let (ax, ay) = (p.x - ca.x, p.y - ca.y);
+            let (bx, by) = (q.x - cb.x, q.y - cb.y);
+            re += ax * bx + ay * by;
+            im += ax * by - ay * bx;
+            na += ax * ax + ay * ay;
+        }
+        if !(na > 1e-12) {
+            return Similarity::IDENTITY;
+        }
+        let c = (re / na, im / na);
+        let t = (
+            cb.x - (c.0 * ca.x - c.1 * ca.y),
+            cb.y - (c.1 * ca.x + c.0 * ca.y),
+        );
+        if [c.0, c.1, t.0, t.1].iter().all(|v| v.is_finite()) {
+            Similarity { c, t }
+        } else {
+            Similarity::IDENTITY
+        }
+    }
+
+    fn apply(&self, p: Point2) -> Point2 {
+        Point2::new(
+            self.c.0 * p.x - self.c.1 * p.y + self.t.0,
+            self.c.1 * p.x + self.c.0 * p.y + self.t.1,
+        )
+    }
+}
+
+/// An affine map of patch offsets into a frame: `q = m·x + t`.
+#[derive(Clone, Copy, Debug)]
+struct Affine {
+    m: [[f64; 2]; 2],
+    t: Point2,
+}
+
+/// Anchored inverse-compositional affine Lucas–Kanade: each start point's reference patch
+/// (from `pyr[0]`) is located in every later pyramid of `pyr`, coarse to fine, initialised
+/// from the previous hop plus the change of the landmark `priors` (similarities from the
+/// reference to each hop). The patch is compared mean- and contrast-normalised, so exposure
+/// changes do not pull it. A point whose patch no longer matches (occluded, turned away,
+/// degenerate warp) becomes `None` for good.
+fn follow(
+    pyr: &[Pyramid],
+    priors: &[Similarity],
+    starts: &[Point2],
+    cfg: &SurfaceConfig,
+) -> Vec<Option<Point2>> {
+    let r = cfg.window;
+    let side = 2 * r + 1;
+    let n = side * side;
+    let levels = pyr.iter().map(|p| p.levels.len()).min().unwrap_or(0);
+    let Some(base) = pyr.first() else {
+        return vec![None; starts.len()];
+    };
+    let mut rim = vec![0.0f32; (side + 2) * (side + 2)];
+    let mut warped = vec![0.0f32; n];
+    let mut out = Vec::with_capacity(starts.len());
+    for &p in starts {
+        // Per level: mean-free template, its norm, steepest-descent rows and the inverse
+        // Hessian (6 affine parameters).
+        let mut tpl: Vec<(Vec<f32>, f64, Vec<[f64; 6]>, [[f64; 6]; 6])> = Vec::new();
+        for l in 0..levels {
+            let s = f64::from(1u32 << l);
+            base.levels[l].window(p.x / s, p.y / s, r + 1, &mut rim);
+            let rs = side + 2;
+            let mut t = vec![0.0f32; n];
+            let mut sd = vec![[0.0f64; 6]; n];
+            for j in 0..side {
+                for i in 0..side {
+                    let c = (j + 1) * rs + i + 1;
+                    let k = j * side + i;
+                    t[k] = rim[c];
+                    let gx = f64::from(rim[c + 1] - rim[c - 1]) * 0.5;
+                    let gy = f64::from(rim[c + rs] - rim[c - rs]) * 0.5;
+                    let (x, y) = (i as f64 - r as f64, j as f64 - r as f64);
+                    sd[k] = [gx * x, gx * y, gy * x, gy * y, gx, gy];
+                }
+            }
+            let mean = t.iter().sum::<f32>() / n as f32;
+            t.iter_mut().for_each(|v| *v -= mean);
+            let norm = t.iter().map(|v| f64::from(v * v)).sum::<f64>().sqrt();
+            let mut h = [[0.0f64; 6]; 6];
+            for row in &sd {
+                for a in 0..6 {
+                    for b in 0..6 {
+                        h[a][b] += row[a] * row[b];
+                    }
+                }
+            }
+            match invert6(h) {
+                Some(hi) if norm > 1e-3 => tpl.push((t, norm, sd, hi)),
+                _ => break,
+            }
+        }
+        if tpl.len() < levels || levels == 0 {
+            out.push(None);
+            continue;
+        }
+        let first = priors.first().copied().unwrap_or(Similarity::IDENTITY);
+        let mut warp = Affine {
+            m: [[1.0, 0.0], [0.0, 1.0]],
+            t: p,
+        };
+        let mut prev_prior = first.apply(p);
+        let mut alive = true;
+        for (k, frame) in pyr.iter().enumerate().skip(1) {
+            let prior = priors.get(k).copied().unwrap_or(Similarity::IDENTITY);
+            let predicted = prior.apply(p);
+            warp.t = Point2::new(
+                warp.t.x + predicted.x - prev_prior.x,
+                warp.t.y + predicted.y - prev_prior.y,
+            );
+            prev_prior = predicted;
+            for l in (0..levels).rev() {
+                let s = f64::from(1u32 << l);
+                let (t, tnorm, sd, hi) = &tpl[l];
+                let img = &frame.levels[l];
+                for _ in 0..15 {
+                    // Sample the frame under the current warp (level-l coordinates).
+                    let (tx, ty) = (warp.t.x / s, warp.t.y / s);
+                    for j in 0..side {
+                        for i in 0..side {
+                            let (x, y) = (i as f64 - r as f64, j as f64 - r as f64);
+                            warped[j * side + i] = img.sample(
+                                tx + warp.m[0][0] * x + warp.m[0][1] * y,
+                                ty + warp.m[1][0] * x + warp.m[1][1] * y,
+                            );
+                        }
+                    }
+                    let mean = warped.iter().sum::<f32>() / n as f32;
+                    let wnorm = warped
+                        .iter()
+                        .map(|v| f64::from((v - mean) * (v - mean)))
+                        .sum::<f64>()
+                        .sqrt();
+                    if !(wnorm > 1e-3) {
+                        alive = false;
+                        break;
+                    }
+                    let gain = tnorm / wnorm;
+                    let mut b = [0.0f64; 6];
+                    for k in 0..n {
+                        let e = f64::from(warped[k] - mean) * gain - f64::from(t[k]);
+                        for (bj, sdj) in b.iter_mut().zip(&sd[k]) {
+                            *bj += sdj * e;
+                        }
+                    }
+                    let dp: [f64; 6] =
+                        std::array::from_fn(|a| (0..6).map(|c| hi[a][c] * b[c]).sum());
+                    // W ← W ∘ W(Δp)⁻¹ (inverse compositional update).
+                    let a = [[1.0 + dp[0], dp[1]], [dp[2], 1.0 + dp[3]]];
+                    let det = a[0][0] * a[1][1] - a[0][1] * a[1][0];
+                    if !(det.abs() > 1e-6) {
+                        alive = false;
+                        break;
+                    }
+                    let ai = [
+                        [a[1][1] / det, -a[0][1] / det],
+                        [-a[1][0] / det, a[0][0] / det],
+                    ];
+                    let at = [
+                        -(ai[0][0] * dp[4] + ai[0][1] * dp[5]),
+                        -(ai[1][0] * dp[4] + ai[1][1] * dp[5]),
+                    ];
+                    let m = warp.m;
+                    warp.m = [
+                        [
+                            m[0][0] * ai[0][0] + m[0][1] * ai[1][0],
+                            m[0][0] * ai[0][1] + m[0][1] * ai[1][1],
+                        ],
+                        [
+                            m[1][0] * ai[0][0] + m[1][1] * ai[1][0],
+                            m[1][0] * ai[0][1] + m[1][1] * ai[1][1],
+                        ],
+                    ];
+                    warp.t = Point2::new(
+                        warp.t.x + s * (m[0][0] * at[0] + m[0][1] * at[1]),
+                        warp.t.y + s * (m[1][0] * at[0] + m[1][1] * at[1]),
+                    );
+                    if dp[4].hypot(dp[5]) < 0.01 && dp[..4].iter().all(|v| v.abs() < 1e-3) {
+                        break;
+                    }
+                }
+                if !alive {
+                    break;
+                }
+            }
+            // The matched patch must still look like the reference patch.
+            let residual = {
+                let (t, tnorm, _, _) = &tpl[0];
+                let mean = warped.iter().sum::<f32>() / n as f32;
+                let wnorm = warped
+                    .iter()
+                    .map(|v| f64::from((v - mean) * (v - mean)))
+                    .sum::<f64>()
+                    .sqrt();
+                let corr = warped
+                    .iter()
+                    .zip(t)
+                    .map(|(w, t)| f64::from((w - mean) * t))
+                    .sum::<f64>()
+                    / (wnorm * tnorm).max(1e-9);
+                1.0 - corr
+            };
+            let det = warp.m[0][0] * warp.m[1][1] - warp.m[0][1] * warp.m[1][0];
+            let inside = warp.t.x >= 0.0
+                && warp.t.y >= 0.0
+                && warp.t.x <= (frame.levels[0].w - 1) as f64
+                && warp.t.y <= (frame.levels[0].h - 1) as f64;
+            if !(alive && inside && residual <= cfg.max_dissimilarity && (0.3..3.0).contains(&det))
+            {
+                alive = false;
+                break;
+            }
+        }
+        out.push(alive.then_some(warp.t));
+    }
+    out
+}
+
+/// Inverse of a 6×6 matrix by Gauss–Jordan elimination with partial pivoting.
+fn invert6(a: [[f64; 6]; 6]) -> Option<[[f64; 6]; 6]> {
+    let mut m = [[0.0f64; 12]; 6];
+    for i in 0..6 {
+        m[i][..6].copy_from_slice(&a[i]);
+        m[i][6 + i] = 1.0;
+    }
+    let scale = a.iter().flatten().fold(0.0f64, |s, v| s.max(v.abs()));
+    if !(scale.is_finite() && scale > 0.0) {
+        return None;
+    }
+    for col in 0..6 {
+        let piv = (col..6).max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))?;
+        if m[piv][col].abs() < 1e-12 * scale {
+            return None;
+        }
+        m.swap(col, piv);
+        let d = m[col][col];
+        m[col].iter_mut().for_each(|v| *v /= d);
+        for row in 0..6 {
+            if row != col {
+                let f = m[row][col];
+                if f != 0.0 {
+                    let pivot_row = m[col];
+                    for (v, pv) in m[row].iter_mut().zip(pivot_row) {
+                        *v -= f * pv;
+                    }
+                }
+            }
+        }
+    }
+    let inv: [[f64; 6]; 6] = std::array::from_fn(|i| std::array::from_fn(|j| m[i][6 + j]));
+    inv.iter().flatten().all(|v| v.is_finite()).then_some(inv)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A textured test card: smooth random blobs.
+    fn card(w: usize, h: usize, seed: u64) -> Vec<f32> {
+        let mut rng = super::super::simulate::SimRng::new(seed);
+        let blobs: Vec<(f64, f64, f64, f64)> = (0..120)
+            .map(|_| {
+                (
+                    rng.range(0.0, w as f64),
+                    rng.range(0.0, h as f64),
+                    rng.range(2.0, 6.0),
+                    rng.range(-80.0, 80.0),
+                )
+            })
+            .collect();
+        let mut px = vec![128.0f32; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                let mut v = 128.0;
+                for &(bx, by, s, a) in &blobs {
+                    let d2 = (x as f64 - bx).powi(2) + (y as f64 - by).powi(2);
+                    v += a * (-d2 / (2.0 * s * s)).exp();
+                }
+                px[y * w + x] = v.clamp(0.0, 255.0) as f32;
+            }
+        }
+        px
+    }
+
+    fn shifted(src: &[f32], w: usize, h: usize, dx: f64, dy: f64) -> Image {
+        let img = Image {
+            w,
+            h,
+            px: src.to_vec(),
+        };
+        let mut px = vec![0.0; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                px[y * w + x] = img.sample(x as f64 - dx, y as f64 - dy);
+            }
+        }
+        Image { w, h, px }
+    }
+
+    fn pyramid(img: Image, levels: usize) -> Pyramid {
+        let mut out = vec![img];
+        while out.len() < levels {
+            let next = out[out.len() - 1].down();
+            out.push(next);
+        }
+        Pyramid { levels: out }
+    }
+
+    #[test]
+    fn anchored_tracking_recovers_a_shift_larger_than_its_window() {
+        let (w, h) = (160, 120);
+        let base = card(w, h, 7);
+        let a = pyramid(shifted(&base, w, h, 0.0, 0.0), 3);
+        let b = pyramid(shifted(&base, w, h, 9.3, -4.6), 3);
+        let starts = corners(&a.levels[0], [30.0, 30.0, 130.0, 90.0], 8.0, 50);
+        assert!(starts.len() >= 20, "found {} corners", starts.len());
+        let pts = follow(
+            &[a, b],
+            &[Similarity::IDENTITY, Similarity::IDENTITY],
+            &starts,
+            &SurfaceConfig::default(),
+        );
+        let good = starts
+            .iter()
+            .zip(&pts)
+            .filter(|(s, e)| e.is_some_and(|e| (e.x - s.x - 9.3).hypot(e.y - s.y + 4.6) < 0.1))
+            .count();
+        assert!(
+            good * 10 >= starts.len() * 9,
+            "{good}/{} tracked within 0.1 px",
+            starts.len()
+        );
+    }
+
+    fn warp(h: &Homography, pts: &[Point2]) -> Vec<Point2> {
+        pts.iter().map(|&p| apply(h, p).unwrap()).collect()
+    }
+
+    fn grid() -> Vec<Point2> {
+        (0..12)
+            .flat_map(|i| (0..10).map(move |j| Point2::new(100.0 + 8.0 * i as f64, 80.0 + 9.0 * j as f64)))
+            .collect()
+    }
+
+    #[test]
+    fn two_planes_explain_a_fold_but_not_a_dome() {
+        let src = grid();
+        // Folded card: the two halves (split at x = 144) move by different homographies
+        // that agree on the fold line.
+        let ha: Homography = [[1.05, 0.02, -3.0], [0.01, 1.0, 2.0], [0.0, 0.0, 1.0]];
+        let fold: Vec<Point2> = src
+            .iter()
+            .map(|&p| {
+                if p.x < 144.0 {
+                    apply(&ha, p).unwrap()
+                } else {
+                    // Same map on the line x = 144 plus a shear growing with x − 144.
+                    let q = apply(&ha, p).unwrap();
+                    Point2::new(q.x - 0.12 * (p.x - 144.0), q.y + 0.03 * (p.x - 144.0))
+                }
+            })
+            .collect();
+        let (off_fold, _) = two_planes(&src, &fold, 0.5);
+        let (off_fold_one, _) = plane_fit(&src, &fold, 0.5);
+        assert!(off_fold < 0.05, "fold off two planes: {off_fold}");
+        assert!(off_fold_one > 0.2, "fold off one plane: {off_fold_one}");
+        // A dome (depth ∝ r²) turned: horizontal parallax grows with depth.
+        let dome: Vec<Point2> = src
+            .iter()
+            .map(|&p| {
+                let r2 = ((p.x - 144.0) / 48.0).powi(2) + ((p.y - 120.0) / 45.0).powi(2);
+                Point2::new(p.x + 6.0 * (1.0 - r2), p.y)
+            })
+            .collect();
+        let (off_dome, _) = two_planes(&src, &dome, 0.5);
+        assert!(off_dome > 0.3, "dome off two planes: {off_dome}");
+        // Pure homography: nothing off.
+        let flat = warp(&ha, &src);
+        assert!(two_planes(&src, &flat, 0.5).0 < 0.01);
+    }
+
+    #[test]
+    fn bad_configurations_are_refused() {
+        let bad = [
+            SurfaceConfig {
+                min_points: 2,
+                ..SurfaceConfig::default()
+            },
+            SurfaceConfig {
+                noise_px: f64::NAN,
+                ..SurfaceConfig::default()
+            },
+            SurfaceConfig {
+                min_relief: 1.5,
+                ..SurfaceConfig::default()
+            },
+            SurfaceConfig {
+                levels: 0,
+                ..SurfaceConfig::default()
+            },
+        ];
+        for cfg in bad {
+            assert!(cfg.validate().is_err(), "{cfg:?}");
+        }
+        assert!(SurfaceConfig::default().validate().is_ok());
+    }
+}
