@@ -4,12 +4,16 @@
 //! frame into a [`Template`] or a quality [`Reason`]. It never keeps a frame, a chip or a
 //! template: each is dropped, and so wiped, as soon as the step that needed it is done.
 
+use std::borrow::Borrow;
 use std::time::Instant;
 
 use crate::align::{self, AlignError, Chip};
-use crate::detect::{DetectError, Detection, Detector, DetectorConfig};
+use crate::detect::{DetectError, Detection, Detector, DetectorConfig, Landmarks};
 use crate::embed::{EmbedError, Embedder};
 use crate::frame::Frame;
+use crate::geometry::Point;
+use crate::liveness::fusion::IdentityCheck;
+use crate::liveness::Observation;
 use crate::quality::{self, ChipQuality, QualityConfig};
 use crate::template::{Comparison, Template, Threshold};
 use crate::verifier::Reason;
@@ -315,33 +319,143 @@ impl RefTemplate<'_> {
     }
 }
 
-/// Identity constancy for the liveness fusion: embeds the single face of two frames.
-struct PipelineIdentity<'a> {
+/// Identity constancy for the liveness fusion ([`IdentityCheck`]): aligns and embeds the
+/// face of two frames with the pipeline and gives the distance of the two templates.
+///
+/// Why: a photo or mask swapped in between the challenge's first and last frontal frames
+/// would pass the movement checks; the same person must be in front of the camera
+/// throughout. The faces are those liveness judged (the single face of each frame's
+/// [`Observation`]), never a fresh detection that might pick somebody else.
+///
+/// The colour frames come from a source, `frames(index) -> Result<F, E>` where `F` is a
+/// [`Frame`] or a `&Frame`, called only for the two frames compared. A kiosk that keeps its
+/// capture in memory passes `|i| frames.get(i).ok_or(..)`; a tool replaying a recording
+/// decodes the file on demand, so it never holds more than two colour frames (the liveness
+/// layers only need the observations).
+pub struct FrameIdentity<'a, S> {
     pipeline: &'a FacePipeline,
-    frames: &'a [Frame],
-    faces: &'a [Vec<Detection>],
+    observations: &'a [Observation],
+    frames: S,
+    /// The templates made so far (at most [`KEPT_TEMPLATES`], wiped on drop): the
+    /// verifier takes the frontal frame's as its probe instead of embedding it again.
+    kept: Vec<(usize, Template)>,
 }
 
-impl PipelineIdentity<'_> {
-    fn template(&self, i: usize) -> Result<Template, FaceError> {
-        let (frame, face) = match (
-            self.frames.get(i),
-            self.faces.get(i).and_then(|f| largest(f)),
-        ) {
-            (Some(frame), Some(face)) => (frame, face),
-            _ => return Err(FaceError::Align(AlignError::Degenerate)),
+/// The identity check compares two frames; keeping more would only hold biometrics longer.
+const KEPT_TEMPLATES: usize = 2;
+
+/// Why [`FrameIdentity`] could not compare two frames (a fault of the integration: the
+/// fusion only asks for frames whose single face it has seen).
+#[derive(Debug, thiserror::Error)]
+pub enum FrameIdentityError<E> {
+    /// The observations hold no single face for this frame.
+    #[error("frame {0}: no single face in the observations")]
+    NoFace(usize),
+    /// The frame source failed (e.g. the frame file could not be decoded).
+    #[error("frame {index}: {source}")]
+    Frame {
+        /// Frame index.
+        index: usize,
+        /// The source's error.
+        #[source]
+        source: E,
+    },
+    /// Alignment or embedding failed.
+    #[error("frame {index}: {source}")]
+    Face {
+        /// Frame index.
+        index: usize,
+        /// The pipeline's error.
+        #[source]
+        source: FaceError,
+    },
+}
+
+impl<'a, S, F, E> FrameIdentity<'a, S>
+where
+    S: FnMut(usize) -> Result<F, E>,
+    F: Borrow<Frame>,
+{
+    /// An identity check over `observations` (one per frame, as given to the fusion), with
+    /// the colour frames taken from `frames` when needed.
+    pub fn new(pipeline: &'a FacePipeline, observations: &'a [Observation], frames: S) -> Self {
+        FrameIdentity {
+            pipeline,
+            observations,
+            frames,
+            kept: Vec::with_capacity(KEPT_TEMPLATES),
+        }
+    }
+
+    /// Makes the template of frame `index`'s face unless it is kept already; may drop a
+    /// kept template, never that of frame `keep`.
+    fn make(&mut self, index: usize, keep: usize) -> Result<(), FrameIdentityError<E>> {
+        if self.kept.iter().any(|(i, _)| *i == index) {
+            return Ok(());
+        }
+        let face = self
+            .observations
+            .get(index)
+            .and_then(Observation::single_face)
+            .ok_or(FrameIdentityError::NoFace(index))?;
+        let landmarks = Landmarks::from_array(face.landmarks.map(|p| Point {
+            // Observations hold the detector's f32 landmarks widened to f64: narrowing
+            // gives them back exactly.
+            x: p.x as f32,
+            y: p.y as f32,
+        }));
+        let face_err = |source: FaceError| FrameIdentityError::Face { index, source };
+        let chip = {
+            let frame = (self.frames)(index)
+                .map_err(|source| FrameIdentityError::Frame { index, source })?;
+            align::align(frame.borrow(), &landmarks).map_err(|e| face_err(e.into()))?
         };
-        let chip = align::align(frame, &face.landmarks)?;
-        self.pipeline.embed_chip(&chip)
+        let template = self.pipeline.embed_chip(&chip).map_err(face_err)?;
+        if self.kept.len() >= KEPT_TEMPLATES {
+            if let Some(pos) = self.kept.iter().position(|(i, _)| *i != keep) {
+                self.kept.remove(pos);
+            }
+        }
+        self.kept.push((index, template));
+        Ok(())
+    }
+
+    fn kept(&self, index: usize) -> Option<&Template> {
+        self.kept.iter().find(|(i, _)| *i == index).map(|(_, t)| t)
     }
 }
 
-impl crate::liveness::fusion::IdentityCheck for PipelineIdentity<'_> {
-    type Error = FaceError;
-    fn distance(&mut self, a: usize, b: usize) -> Result<f32, FaceError> {
-        Ok(self.template(a)?.distance(&self.template(b)?))
+impl<S> FrameIdentity<'_, S> {
+    /// Moves out the template the check made for frame `index`, if it made one.
+    fn take_template(&mut self, index: usize) -> Option<Template> {
+        let pos = self.kept.iter().position(|(i, _)| *i == index)?;
+        Some(self.kept.swap_remove(pos).1)
     }
 }
+
+impl<S, F, E> IdentityCheck for FrameIdentity<'_, S>
+where
+    S: FnMut(usize) -> Result<F, E>,
+    F: Borrow<Frame>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    type Error = FrameIdentityError<E>;
+    fn distance(&mut self, a: usize, b: usize) -> Result<f32, Self::Error> {
+        self.make(a, b)?;
+        self.make(b, a)?;
+        match (self.kept(a), self.kept(b)) {
+            (Some(ta), Some(tb)) => Ok(ta.distance(tb)),
+            // Both were just made and neither was dropped.
+            _ => Err(FrameIdentityError::NoFace(a)),
+        }
+    }
+}
+
+/// A frame index outside the capture (cannot happen once the counts are checked, but a
+/// lookup must not panic).
+#[derive(Debug, thiserror::Error)]
+#[error("frame outside the capture")]
+struct NoSuchFrame;
 
 fn largest(faces: &[Detection]) -> Option<&Detection> {
     faces
@@ -361,7 +475,7 @@ impl crate::verifier::Verifier for FaceVerifier<'_> {
         &mut self,
         ev: FaceEvidence<'_>,
     ) -> Result<crate::verifier::Outcome, FaceVerifyError> {
-        use crate::liveness::{challenge, FaceBox, Observation};
+        use crate::liveness::{challenge, FaceBox};
         use crate::verifier::Outcome;
 
         // Consent first: without it not a single frame is processed.
@@ -392,11 +506,10 @@ impl crate::verifier::Verifier for FaceVerifier<'_> {
             &self.liveness.challenge,
             &observations,
         )?;
-        let mut identity = PipelineIdentity {
-            pipeline: self.pipeline,
-            frames: live.frames,
-            faces: &faces,
-        };
+        let frames = live.frames;
+        let mut identity = FrameIdentity::new(self.pipeline, &observations, |i| {
+            frames.get(i).ok_or(NoSuchFrame)
+        });
         let decision = self.liveness.decide(
             &outcome,
             &observations,

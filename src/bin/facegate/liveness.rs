@@ -9,16 +9,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args as ClapArgs, Subcommand};
-use facegate::align::align;
-use facegate::detect::{Detector, DetectorConfig, Landmarks};
-use facegate::embed::Embedder;
+use facegate::detect::DetectorConfig;
+use facegate::face::{FaceConfig, FacePipeline, FrameIdentity};
 use facegate::frame::{DecodeLimits, Frame};
-use facegate::geometry::Point;
 use facegate::liveness::challenge::{self, Challenge, Mode};
-use facegate::liveness::fusion::{self, IdentityCheck, NoPassive, Policy};
+use facegate::liveness::fusion::{self, NoPassive, Policy};
 use facegate::liveness::simulate::PadReport;
 use facegate::liveness::{DepthMap, FaceBox, GrayFrame, Observation};
-use facegate::template::Template;
 
 use crate::{EXIT_ERROR, EXIT_NO, EXIT_YES};
 
@@ -86,8 +83,7 @@ pub fn run(args: Args) -> ExitCode {
                 .map_err(|e| e.to_string())
                 .and_then(|ch| {
                     judge(
-                        &detector()?,
-                        &embedder()?,
+                        &pipeline()?,
                         &frames,
                         fps,
                         &ch,
@@ -150,8 +146,7 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 fn judge(
-    det: &Detector,
-    emb: &Embedder,
+    pipeline: &FacePipeline,
     frames: &Path,
     fps: f64,
     ch: &Challenge,
@@ -177,7 +172,7 @@ fn judge(
     }
     let mut obs = Vec::with_capacity(paths.len());
     for (i, p) in paths.iter().enumerate() {
-        let mut o = Observation::new(i as f64 / fps, detect_faces(det, p)?);
+        let mut o = Observation::new(i as f64 / fps, detect_faces(pipeline, p)?);
         if let Some(dp) = depth_paths.as_ref().and_then(|v| v.get(i)) {
             let d = image::open(dp)
                 .map_err(|e| format!("{}: {e}", dp.display()))?
@@ -200,80 +195,42 @@ fn judge(
     let policy = Policy::default();
     let outcome =
         challenge::evaluate(ch, Mode::Fixed, &policy.challenge, &obs).map_err(|e| e.to_string())?;
+    // Frames are decoded again only for the two faces the identity check compares.
+    let mut identity = FrameIdentity::new(pipeline, &obs, |i| {
+        let path = paths
+            .get(i)
+            .ok_or(FrameFileError(format!("no frame {i}")))?;
+        Frame::open(path, &DecodeLimits::default())
+            .map_err(|e| FrameFileError(format!("{}: {e}", path.display())))
+    });
     policy
-        .decide(
-            &outcome,
-            &obs,
-            Some(&mut EmbeddingIdentity {
-                embedder: emb,
-                paths: &paths,
-                obs: &obs,
-            }),
-            None::<&mut NoPassive>,
-        )
+        .decide(&outcome, &obs, Some(&mut identity), None::<&mut NoPassive>)
         .map_err(|e| e.to_string())
 }
 
-/// The MTCNN detector, set for small faces (phone recordings at 176×144 show faces of
-/// ≈ 40 px).
-fn detector() -> Result<Detector, String> {
-    Detector::with_default_models(DetectorConfig {
-        min_face: 20.0,
-        ..DetectorConfig::default()
+/// The face pipeline with MTCNN set for small faces (phone recordings at 176×144 show
+/// faces of ≈ 40 px).
+fn pipeline() -> Result<FacePipeline, String> {
+    FacePipeline::with_default_models(FaceConfig {
+        detector: DetectorConfig {
+            min_face: 20.0,
+            ..DetectorConfig::default()
+        },
+        ..FaceConfig::default()
     })
     .map_err(|e| e.to_string())
 }
 
-fn embedder() -> Result<Embedder, String> {
-    Embedder::with_default_model().map_err(|e| e.to_string())
-}
-
-/// Identity constancy with the face pipeline: align and embed the two frames' faces
-/// (dlib ResNet, euclidean distance).
-struct EmbeddingIdentity<'a> {
-    embedder: &'a Embedder,
-    paths: &'a [PathBuf],
-    obs: &'a [Observation],
-}
-
+/// A frame file that could not be read when the identity check needed it.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-struct IdentityError(String);
-
-impl EmbeddingIdentity<'_> {
-    fn template(&self, i: usize) -> Result<Template, IdentityError> {
-        let e = |m: String| IdentityError(format!("frame {i}: {m}"));
-        let path = self
-            .paths
-            .get(i)
-            .ok_or_else(|| e("outside the sequence".into()))?;
-        let face = self
-            .obs
-            .get(i)
-            .and_then(Observation::single_face)
-            .ok_or_else(|| e("no single face".into()))?;
-        let lm = Landmarks::from_array(face.landmarks.map(|p| Point {
-            x: p.x as f32,
-            y: p.y as f32,
-        }));
-        let frame = Frame::open(path, &DecodeLimits::default()).map_err(|x| e(x.to_string()))?;
-        let chip = align(&frame, &lm).map_err(|x| e(x.to_string()))?;
-        self.embedder.embed(&chip).map_err(|x| e(x.to_string()))
-    }
-}
-
-impl IdentityCheck for EmbeddingIdentity<'_> {
-    type Error = IdentityError;
-    fn distance(&mut self, a: usize, b: usize) -> Result<f32, IdentityError> {
-        Ok(self.template(a)?.distance(&self.template(b)?))
-    }
-}
+struct FrameFileError(String);
 
 /// Frame file → faces.
-fn detect_faces(det: &Detector, path: &Path) -> Result<Vec<FaceBox>, String> {
+fn detect_faces(pipeline: &FacePipeline, path: &Path) -> Result<Vec<FaceBox>, String> {
     let frame = Frame::open(path, &DecodeLimits::default())
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let faces = det
+    let faces = pipeline
         .detect(&frame)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(faces.iter().map(FaceBox::from).collect())
@@ -300,8 +257,7 @@ fn list_images(dir: &Path) -> Result<Vec<PathBuf>, String> {
 }
 
 fn eval(suite: &Path, mirrored: bool) -> Result<PadReport, String> {
-    let det = detector()?;
-    let emb = embedder()?;
+    let pipeline = pipeline()?;
     let mut report = PadReport::default();
     let mut labels: Vec<PathBuf> = std::fs::read_dir(suite)
         .map_err(|e| format!("{}: {e}", suite.display()))?
@@ -332,7 +288,7 @@ fn eval(suite: &Path, mirrored: bool) -> Result<PadReport, String> {
                 .trim()
                 .parse()
                 .map_err(|e| format!("{}/fps.txt: {e}", seq.display()))?;
-            let d = judge(&det, &emb, &seq, fps, &ch, None, None)?;
+            let d = judge(&pipeline, &seq, fps, &ch, None, None)?;
             report.add(&label, d.live, d.reason.map(|r| r.code()));
         }
     }
