@@ -176,13 +176,28 @@ impl FacePipeline {
         face: Detection,
         detect_ms: f64,
     ) -> Result<Capture, CaptureError> {
+        self.capture_aligned(frame, face, detect_ms, None)
+    }
+
+    /// As [`Self::capture_face`], with the template already made from this face (by
+    /// [`FrameIdentity`]): the chip is still aligned and quality-checked, not embedded again.
+    fn capture_aligned(
+        &self,
+        frame: &Frame,
+        face: Detection,
+        detect_ms: f64,
+        made: Option<Template>,
+    ) -> Result<Capture, CaptureError> {
         let t1 = Instant::now();
         let chip = align::align(frame, &face.landmarks).map_err(FaceError::from)?;
         let chip_quality =
             quality::check_chip(&chip, &self.config.quality).map_err(CaptureError::Quality)?;
         let align_ms = ms(t1);
         let t2 = Instant::now();
-        let template = self.embed_chip(&chip)?;
+        let template = match made {
+            Some(t) => t,
+            None => self.embed_chip(&chip)?,
+        };
         let embed_ms = ms(t2);
         Ok(Capture {
             template,
@@ -426,7 +441,8 @@ where
 }
 
 impl<S> FrameIdentity<'_, S> {
-    /// Moves out the template the check made for frame `index`, if it made one.
+    /// Moves out the template the check made for frame `index`, if it made one (the
+    /// verifier's probe; private so the biometric never leaves the face module this way).
     fn take_template(&mut self, index: usize) -> Option<Template> {
         let pos = self.kept.iter().position(|(i, _)| *i == index)?;
         Some(self.kept.swap_remove(pos).1)
@@ -520,6 +536,10 @@ impl crate::verifier::Verifier for FaceVerifier<'_> {
             (true, Some(i)) => i,
             _ => return Ok(decision.outcome()),
         };
+        // The identity check embedded the frontal frame already (it is the last frontal
+        // frame it compared): reuse that template rather than embed the frame twice.
+        let made = identity.take_template(frontal);
+        drop(identity);
 
         // The frame that passed liveness, and no other, is compared.
         let (frame, face) = match (
@@ -533,7 +553,7 @@ impl crate::verifier::Verifier for FaceVerifier<'_> {
                 ))
             }
         };
-        let probe = match self.pipeline.capture_face(frame, face, 0.0) {
+        let probe = match self.pipeline.capture_aligned(frame, face, 0.0, made) {
             Ok(c) => c.template,
             Err(CaptureError::Quality(r)) => return Ok(Outcome::Retry(r)),
             Err(CaptureError::Fault(e)) => return Err(e.into()),
@@ -549,5 +569,65 @@ impl crate::verifier::Verifier for FaceVerifier<'_> {
                 Outcome::Rejected(reasons::MISMATCH)
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::DecodeLimits;
+    use crate::liveness::FaceBox;
+    use std::cell::RefCell;
+
+    fn fixture(name: &str) -> Frame {
+        let p = format!(
+            "{}/tests/fixtures/images/{name}.jpg",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        Frame::open(p, &DecodeLimits::default()).unwrap()
+    }
+
+    /// The identity check decodes only the frames it compares, once each, and keeps for
+    /// the verifier exactly the template of the frame asked for — the same template a
+    /// fresh capture of that frame gives, not a neighbour's.
+    #[test]
+    fn frame_identity_is_lazy_and_keeps_each_frames_own_template() {
+        let p = FacePipeline::with_default_models(FaceConfig::default()).unwrap();
+        let frames = [fixture("obama"), fixture("biden"), fixture("obama2")];
+        let faces: Vec<Detection> = frames
+            .iter()
+            .map(|f| {
+                let d = p.detect(f).unwrap();
+                assert_eq!(d.len(), 1);
+                d[0]
+            })
+            .collect();
+        let obs: Vec<Observation> = faces
+            .iter()
+            .enumerate()
+            .map(|(i, d)| Observation::new(i as f64, vec![FaceBox::from(d)]))
+            .collect();
+        let decoded = RefCell::new(Vec::new());
+        let mut id = FrameIdentity::new(&p, &obs, |i| {
+            decoded.borrow_mut().push(i);
+            frames.get(i).ok_or(NoSuchFrame)
+        });
+        let threshold = p.config().threshold.distance();
+        assert!(id.distance(0, 1).unwrap() > threshold, "Obama vs Biden");
+        assert!(id.distance(0, 2).unwrap() < threshold, "Obama vs Obama");
+        assert!(matches!(
+            id.distance(0, 7),
+            Err(FrameIdentityError::NoFace(7))
+        ));
+        // Frame 1 was dropped to keep frame 0 (still compared) and frame 2.
+        assert!(id.take_template(1).is_none());
+        let kept = id.take_template(2).unwrap();
+        assert!(id.take_template(2).is_none(), "moved out, not copied");
+        drop(id);
+        assert_eq!(*decoded.borrow(), [0, 1, 2]);
+
+        let fresh = |i: usize| p.capture_face(&frames[i], faces[i], 0.0).unwrap().template;
+        assert!(kept.distance(&fresh(2)) < 1e-5);
+        assert!(kept.distance(&fresh(0)) > 0.05);
     }
 }
