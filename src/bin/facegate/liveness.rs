@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use clap::{Args as ClapArgs, Subcommand};
 use facegate::detect::DetectorConfig;
@@ -51,6 +52,8 @@ enum Cmd {
         /// Print the decision as JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        detection: DetectArgs,
     },
     /// ISO/IEC 30107-3 figures over a suite DIR/<label>/<sequence>/ (label `live` or an
     /// attack type), each sequence with `challenge.txt` and `fps.txt`.
@@ -64,7 +67,28 @@ enum Cmd {
         /// Print JSON with keys `apcer`, `bpcer`, `presentations`.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        detection: DetectArgs,
+        /// Sequences judged at once (default: the available parallelism). The report does
+        /// not depend on it.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        threads: Option<u16>,
     },
+}
+
+/// Detector settings shared by `check` and `eval`.
+#[derive(ClapArgs)]
+struct DetectArgs {
+    /// Smallest face to look for, pixels (at least 12). The default 20 finds the ≈ 40 px
+    /// faces of 176×144 phone recordings; 640×480 suites with large faces (e.g. the
+    /// generated ones) may use 60, which skips the largest, slowest pyramid levels.
+    #[arg(
+        long,
+        value_name = "PX",
+        default_value_t = 20.0,
+        allow_negative_numbers = true
+    )]
+    min_face: f32,
 }
 
 /// Runs the subcommand.
@@ -78,12 +102,13 @@ pub fn run(args: Args) -> ExitCode {
             depth,
             ir,
             json,
+            detection,
         } => {
             let result = Challenge::parse(&challenge, mirrored)
                 .map_err(|e| e.to_string())
                 .and_then(|ch| {
                     judge(
-                        &pipeline()?,
+                        &pipeline(detection.min_face)?,
                         &frames,
                         fps,
                         &ch,
@@ -113,7 +138,14 @@ pub fn run(args: Args) -> ExitCode {
             suite,
             mirrored,
             json,
-        } => match eval(&suite, mirrored) {
+            detection,
+            threads,
+        } => match eval(
+            &suite,
+            mirrored,
+            detection.min_face,
+            threads.map(usize::from),
+        ) {
             Ok(r) => {
                 if json {
                     println!(
@@ -208,12 +240,17 @@ fn judge(
         .map_err(|e| e.to_string())
 }
 
-/// The face pipeline with MTCNN set for small faces (phone recordings at 176×144 show
-/// faces of ≈ 40 px).
-fn pipeline() -> Result<FacePipeline, String> {
+/// The face pipeline looking for faces of at least `min_face` pixels.
+fn pipeline(min_face: f32) -> Result<FacePipeline, String> {
+    // Checked here so the message names the flag (the detector would refuse it too).
+    if !(min_face.is_finite() && min_face >= 12.0) {
+        return Err(format!(
+            "--min-face must be at least 12 pixels (MTCNN's window), got {min_face}"
+        ));
+    }
     FacePipeline::with_default_models(FaceConfig {
         detector: DetectorConfig {
-            min_face: 20.0,
+            min_face,
             ..DetectorConfig::default()
         },
         ..FaceConfig::default()
@@ -256,41 +293,110 @@ fn list_images(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(v)
 }
 
-fn eval(suite: &Path, mirrored: bool) -> Result<PadReport, String> {
-    let pipeline = pipeline()?;
-    let mut report = PadReport::default();
-    let mut labels: Vec<PathBuf> = std::fs::read_dir(suite)
-        .map_err(|e| format!("{}: {e}", suite.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    labels.sort();
-    for ldir in labels {
+/// The sequences of a suite, `(label, folder)` in label then folder-name order.
+fn suite_sequences(suite: &Path) -> Result<Vec<(String, PathBuf)>, String> {
+    let subdirs = |dir: &Path| -> Result<Vec<PathBuf>, String> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_dir())
+            .collect();
+        v.sort();
+        Ok(v)
+    };
+    let mut jobs = Vec::new();
+    for ldir in subdirs(suite)? {
         let label = ldir
             .file_name()
             .and_then(|s| s.to_str())
             .unwrap_or("")
             .to_string();
-        let mut seqs: Vec<PathBuf> = std::fs::read_dir(&ldir)
-            .map_err(|e| format!("{}: {e}", ldir.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_dir())
-            .collect();
-        seqs.sort();
-        for seq in seqs {
-            let read = |f: &str| {
-                std::fs::read_to_string(seq.join(f))
-                    .map_err(|e| format!("{}: {e}", seq.join(f).display()))
-            };
-            let ch = Challenge::parse(read("challenge.txt")?.trim(), mirrored)
-                .map_err(|e| format!("{}: {e}", seq.display()))?;
-            let fps: f64 = read("fps.txt")?
-                .trim()
-                .parse()
-                .map_err(|e| format!("{}/fps.txt: {e}", seq.display()))?;
-            let d = judge(&pipeline, &seq, fps, &ch, None, None)?;
-            report.add(&label, d.live, d.reason.map(|r| r.code()));
+        for seq in subdirs(&ldir)? {
+            jobs.push((label.clone(), seq));
         }
+    }
+    Ok(jobs)
+}
+
+/// One suite sequence → (live, reason code).
+fn judge_sequence(
+    pipeline: &FacePipeline,
+    seq: &Path,
+    mirrored: bool,
+) -> Result<(bool, Option<&'static str>), String> {
+    let read = |f: &str| {
+        std::fs::read_to_string(seq.join(f)).map_err(|e| format!("{}: {e}", seq.join(f).display()))
+    };
+    let ch = Challenge::parse(read("challenge.txt")?.trim(), mirrored)
+        .map_err(|e| format!("{}: {e}", seq.display()))?;
+    let fps: f64 = read("fps.txt")?
+        .trim()
+        .parse()
+        .map_err(|e| format!("{}/fps.txt: {e}", seq.display()))?;
+    let d = judge(pipeline, seq, fps, &ch, None, None)?;
+    Ok((d.live, d.reason.map(|r| r.code())))
+}
+
+/// Judges every sequence of the suite on `threads` threads sharing one pipeline (the
+/// planned networks are read-only; each run keeps its own state). Results are added to
+/// the report in suite order, and the first failing sequence in that order is the error
+/// reported, so the output does not depend on the thread count or on scheduling.
+fn eval(
+    suite: &Path,
+    mirrored: bool,
+    min_face: f32,
+    threads: Option<usize>,
+) -> Result<PadReport, String> {
+    let pipeline = pipeline(min_face)?;
+    let jobs = suite_sequences(suite)?;
+    let threads = threads
+        .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
+        .unwrap_or(1)
+        .clamp(1, jobs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let mut results: Vec<(usize, Result<(bool, Option<&'static str>), String>)> =
+        std::thread::scope(|s| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut done = Vec::new();
+                        // Sequences are claimed in order, so every one before a failure
+                        // is still judged: the first error in suite order is found.
+                        while !failed.load(Ordering::Relaxed) {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some((_, seq)) = jobs.get(i) else { break };
+                            let r = judge_sequence(&pipeline, seq, mirrored);
+                            if r.is_err() {
+                                failed.store(true, Ordering::Relaxed);
+                            }
+                            done.push((i, r));
+                        }
+                        done
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| {
+                    w.join()
+                        .unwrap_or_else(|_| vec![(0, Err("a worker thread panicked".into()))])
+                })
+                .collect()
+        });
+    results.sort_by_key(|(i, _)| *i);
+    let mut report = PadReport::default();
+    for (i, r) in &results {
+        let (live, reason) = r.clone()?;
+        let (label, _) = jobs.get(*i).ok_or("sequence index out of range")?;
+        report.add(label, live, reason);
+    }
+    if results.len() != jobs.len() {
+        return Err(format!(
+            "{} of {} sequences were judged",
+            results.len(),
+            jobs.len()
+        ));
     }
     Ok(report)
 }
