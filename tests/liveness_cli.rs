@@ -1,7 +1,7 @@
 //! `facegate liveness check|eval` contract: exit 0 live, 1 not live (reason printed),
 //! 2 error.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn facegate(args: &[&str]) -> (i32, String, String) {
@@ -14,6 +14,18 @@ fn facegate(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// A real recording's folder: beside the clone (CI) or two levels up from a git worktree.
+fn recording(name: &str) -> Option<PathBuf> {
+    let found = ["../shared", "../../shared"]
+        .iter()
+        .map(|root| Path::new(root).join("data/liveness/genuine").join(name))
+        .find(|p| p.is_dir());
+    if found.is_none() {
+        println!("skipped: ../shared/data/liveness/genuine/{name} is absent");
+    }
+    found
 }
 
 #[test]
@@ -60,17 +72,9 @@ fn bad_input_exits_2() {
 
 #[test]
 fn real_recording_live_in_its_order_not_live_otherwise() {
-    let Some(root) = [
-        "../shared/data/liveness/genuine",
-        "../../shared/data/liveness/genuine",
-    ]
-    .into_iter()
-    .map(Path::new)
-    .find(|p| p.is_dir()) else {
-        println!("skipped: ../shared/data/liveness is absent");
+    let Some(dir) = recording("selfie_e") else {
         return;
     };
-    let dir = root.join("selfie_e");
     let d = dir.to_str().unwrap();
     let (code, out, err) = facegate(&[
         "liveness",
@@ -148,14 +152,7 @@ fn bad_detection_and_thread_flags_exit_2_with_a_message() {
 /// threads: the same JSON, and the expected verdicts.
 #[test]
 fn eval_report_does_not_depend_on_threads() {
-    let Some(rec) = [
-        "../shared/data/liveness/genuine/selfie_e",
-        "../../shared/data/liveness/genuine/selfie_e",
-    ]
-    .into_iter()
-    .map(Path::new)
-    .find(|p| p.is_dir()) else {
-        println!("skipped: ../shared/data/liveness is absent");
+    let Some(rec) = recording("selfie_e") else {
         return;
     };
     let suite = std::env::temp_dir().join(format!("facegate-suite-{}", std::process::id()));
