@@ -318,12 +318,11 @@ fn suite_sequences(suite: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     Ok(jobs)
 }
 
-/// One suite sequence → (live, reason code).
-fn judge_sequence(
-    pipeline: &FacePipeline,
-    seq: &Path,
-    mirrored: bool,
-) -> Result<(bool, Option<&'static str>), String> {
+/// A sequence's verdict: live, and the reason code when not.
+type Verdict = (bool, Option<&'static str>);
+
+/// One suite sequence → its verdict.
+fn judge_sequence(pipeline: &FacePipeline, seq: &Path, mirrored: bool) -> Result<Verdict, String> {
     let read = |f: &str| {
         std::fs::read_to_string(seq.join(f)).map_err(|e| format!("{}: {e}", seq.join(f).display()))
     };
@@ -355,35 +354,34 @@ fn eval(
         .clamp(1, jobs.len().max(1));
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let mut results: Vec<(usize, Result<(bool, Option<&'static str>), String>)> =
-        std::thread::scope(|s| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    s.spawn(|| {
-                        let mut done = Vec::new();
-                        // Sequences are claimed in order, so every one before a failure
-                        // is still judged: the first error in suite order is found.
-                        while !failed.load(Ordering::Relaxed) {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some((_, seq)) = jobs.get(i) else { break };
-                            let r = judge_sequence(&pipeline, seq, mirrored);
-                            if r.is_err() {
-                                failed.store(true, Ordering::Relaxed);
-                            }
-                            done.push((i, r));
+    let mut results: Vec<(usize, Result<Verdict, String>)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    // Sequences are claimed in order, so every one before a failure
+                    // is still judged: the first error in suite order is found.
+                    while !failed.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((_, seq)) = jobs.get(i) else { break };
+                        let r = judge_sequence(&pipeline, seq, mirrored);
+                        if r.is_err() {
+                            failed.store(true, Ordering::Relaxed);
                         }
-                        done
-                    })
+                        done.push((i, r));
+                    }
+                    done
                 })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| {
-                    w.join()
-                        .unwrap_or_else(|_| vec![(0, Err("a worker thread panicked".into()))])
-                })
-                .collect()
-        });
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| vec![(0, Err("a worker thread panicked".into()))])
+            })
+            .collect()
+    });
     results.sort_by_key(|(i, _)| *i);
     let mut report = PadReport::default();
     for (i, r) in &results {
