@@ -313,7 +313,9 @@ impl<'p> FaceVerifier<'p> {
                     return Ok(Err(reasons::REFERENCE_UNUSABLE));
                 };
                 let chip = align::align(frame, &face.landmarks)?;
-                Ok(Ok(RefTemplate::Owned(self.pipeline.embed_chip(&chip)?)))
+                Ok(Ok(RefTemplate::Owned(Box::new(
+                    self.pipeline.embed_chip(&chip)?,
+                ))))
             }
         }
     }
@@ -322,7 +324,7 @@ impl<'p> FaceVerifier<'p> {
 /// A reference template either borrowed from the caller or made here (and wiped on drop).
 enum RefTemplate<'r> {
     Borrowed(&'r Template),
-    Owned(Template),
+    Owned(Box<Template>),
 }
 
 impl RefTemplate<'_> {
@@ -358,6 +360,17 @@ pub struct FrameIdentity<'a, S> {
 
 /// The identity check compares two frames; keeping more would only hold biometrics longer.
 const KEPT_TEMPLATES: usize = 2;
+
+impl<S> std::fmt::Debug for FrameIdentity<'_, S> {
+    /// Frame count and which frames have a kept template; never the templates.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kept: Vec<usize> = self.kept.iter().map(|(i, _)| *i).collect();
+        f.debug_struct("FrameIdentity")
+            .field("frames", &self.observations.len())
+            .field("kept_templates_of", &kept)
+            .finish_non_exhaustive()
+    }
+}
 
 /// Why [`FrameIdentity`] could not compare two frames (a fault of the integration: the
 /// fusion only asks for frames whose single face it has seen).
