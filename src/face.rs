@@ -4,12 +4,16 @@
 //! frame into a [`Template`] or a quality [`Reason`]. It never keeps a frame, a chip or a
 //! template: each is dropped, and so wiped, as soon as the step that needed it is done.
 
+use std::borrow::Borrow;
 use std::time::Instant;
 
 use crate::align::{self, AlignError, Chip};
-use crate::detect::{DetectError, Detection, Detector, DetectorConfig};
+use crate::detect::{DetectError, Detection, Detector, DetectorConfig, Landmarks};
 use crate::embed::{EmbedError, Embedder};
 use crate::frame::Frame;
+use crate::geometry::Point;
+use crate::liveness::fusion::IdentityCheck;
+use crate::liveness::Observation;
 use crate::quality::{self, ChipQuality, QualityConfig};
 use crate::template::{Comparison, Template, Threshold};
 use crate::verifier::Reason;
@@ -172,13 +176,28 @@ impl FacePipeline {
         face: Detection,
         detect_ms: f64,
     ) -> Result<Capture, CaptureError> {
+        self.capture_aligned(frame, face, detect_ms, None)
+    }
+
+    /// As [`Self::capture_face`], with the template already made from this face (by
+    /// [`FrameIdentity`]): the chip is still aligned and quality-checked, not embedded again.
+    fn capture_aligned(
+        &self,
+        frame: &Frame,
+        face: Detection,
+        detect_ms: f64,
+        made: Option<Template>,
+    ) -> Result<Capture, CaptureError> {
         let t1 = Instant::now();
         let chip = align::align(frame, &face.landmarks).map_err(FaceError::from)?;
         let chip_quality =
             quality::check_chip(&chip, &self.config.quality).map_err(CaptureError::Quality)?;
         let align_ms = ms(t1);
         let t2 = Instant::now();
-        let template = self.embed_chip(&chip)?;
+        let template = match made {
+            Some(t) => t,
+            None => self.embed_chip(&chip)?,
+        };
         let embed_ms = ms(t2);
         Ok(Capture {
             template,
@@ -294,7 +313,9 @@ impl<'p> FaceVerifier<'p> {
                     return Ok(Err(reasons::REFERENCE_UNUSABLE));
                 };
                 let chip = align::align(frame, &face.landmarks)?;
-                Ok(Ok(RefTemplate::Owned(self.pipeline.embed_chip(&chip)?)))
+                Ok(Ok(RefTemplate::Owned(Box::new(
+                    self.pipeline.embed_chip(&chip)?,
+                ))))
             }
         }
     }
@@ -303,7 +324,7 @@ impl<'p> FaceVerifier<'p> {
 /// A reference template either borrowed from the caller or made here (and wiped on drop).
 enum RefTemplate<'r> {
     Borrowed(&'r Template),
-    Owned(Template),
+    Owned(Box<Template>),
 }
 
 impl RefTemplate<'_> {
@@ -315,33 +336,155 @@ impl RefTemplate<'_> {
     }
 }
 
-/// Identity constancy for the liveness fusion: embeds the single face of two frames.
-struct PipelineIdentity<'a> {
+/// Identity constancy for the liveness fusion ([`IdentityCheck`]): aligns and embeds the
+/// face of two frames with the pipeline and gives the distance of the two templates.
+///
+/// Why: a photo or mask swapped in between the challenge's first and last frontal frames
+/// would pass the movement checks; the same person must be in front of the camera
+/// throughout. The faces are those liveness judged (the single face of each frame's
+/// [`Observation`]), never a fresh detection that might pick somebody else.
+///
+/// The colour frames come from a source, `frames(index) -> Result<F, E>` where `F` is a
+/// [`Frame`] or a `&Frame`, called only for the two frames compared. A kiosk that keeps its
+/// capture in memory passes `|i| frames.get(i).ok_or(..)`; a tool replaying a recording
+/// decodes the file on demand, so it never holds more than two colour frames (the liveness
+/// layers only need the observations).
+pub struct FrameIdentity<'a, S> {
     pipeline: &'a FacePipeline,
-    frames: &'a [Frame],
-    faces: &'a [Vec<Detection>],
+    observations: &'a [Observation],
+    frames: S,
+    /// The templates made so far (at most [`KEPT_TEMPLATES`], wiped on drop): the
+    /// verifier takes the frontal frame's as its probe instead of embedding it again.
+    kept: Vec<(usize, Template)>,
 }
 
-impl PipelineIdentity<'_> {
-    fn template(&self, i: usize) -> Result<Template, FaceError> {
-        let (frame, face) = match (
-            self.frames.get(i),
-            self.faces.get(i).and_then(|f| largest(f)),
-        ) {
-            (Some(frame), Some(face)) => (frame, face),
-            _ => return Err(FaceError::Align(AlignError::Degenerate)),
+/// The identity check compares two frames; keeping more would only hold biometrics longer.
+const KEPT_TEMPLATES: usize = 2;
+
+impl<S> std::fmt::Debug for FrameIdentity<'_, S> {
+    /// Frame count and which frames have a kept template; never the templates.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kept: Vec<usize> = self.kept.iter().map(|(i, _)| *i).collect();
+        f.debug_struct("FrameIdentity")
+            .field("frames", &self.observations.len())
+            .field("kept_templates_of", &kept)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why [`FrameIdentity`] could not compare two frames (a fault of the integration: the
+/// fusion only asks for frames whose single face it has seen).
+#[derive(Debug, thiserror::Error)]
+pub enum FrameIdentityError<E> {
+    /// The observations hold no single face for this frame.
+    #[error("frame {0}: no single face in the observations")]
+    NoFace(usize),
+    /// The frame source failed (e.g. the frame file could not be decoded).
+    #[error("frame {index}: {source}")]
+    Frame {
+        /// Frame index.
+        index: usize,
+        /// The source's error.
+        #[source]
+        source: E,
+    },
+    /// Alignment or embedding failed.
+    #[error("frame {index}: {source}")]
+    Face {
+        /// Frame index.
+        index: usize,
+        /// The pipeline's error.
+        #[source]
+        source: FaceError,
+    },
+}
+
+impl<'a, S, F, E> FrameIdentity<'a, S>
+where
+    S: FnMut(usize) -> Result<F, E>,
+    F: Borrow<Frame>,
+{
+    /// An identity check over `observations` (one per frame, as given to the fusion), with
+    /// the colour frames taken from `frames` when needed.
+    pub fn new(pipeline: &'a FacePipeline, observations: &'a [Observation], frames: S) -> Self {
+        FrameIdentity {
+            pipeline,
+            observations,
+            frames,
+            kept: Vec::with_capacity(KEPT_TEMPLATES),
+        }
+    }
+
+    /// Makes the template of frame `index`'s face unless it is kept already; may drop a
+    /// kept template, never that of frame `keep`.
+    fn make(&mut self, index: usize, keep: usize) -> Result<(), FrameIdentityError<E>> {
+        if self.kept.iter().any(|(i, _)| *i == index) {
+            return Ok(());
+        }
+        let face = self
+            .observations
+            .get(index)
+            .and_then(Observation::single_face)
+            .ok_or(FrameIdentityError::NoFace(index))?;
+        let landmarks = Landmarks::from_array(face.landmarks.map(|p| Point {
+            // Observations hold the detector's f32 landmarks widened to f64: narrowing
+            // gives them back exactly.
+            x: p.x as f32,
+            y: p.y as f32,
+        }));
+        let face_err = |source: FaceError| FrameIdentityError::Face { index, source };
+        let chip = {
+            let frame = (self.frames)(index)
+                .map_err(|source| FrameIdentityError::Frame { index, source })?;
+            align::align(frame.borrow(), &landmarks).map_err(|e| face_err(e.into()))?
         };
-        let chip = align::align(frame, &face.landmarks)?;
-        self.pipeline.embed_chip(&chip)
+        let template = self.pipeline.embed_chip(&chip).map_err(face_err)?;
+        if self.kept.len() >= KEPT_TEMPLATES {
+            if let Some(pos) = self.kept.iter().position(|(i, _)| *i != keep) {
+                self.kept.remove(pos);
+            }
+        }
+        self.kept.push((index, template));
+        Ok(())
+    }
+
+    fn kept(&self, index: usize) -> Option<&Template> {
+        self.kept.iter().find(|(i, _)| *i == index).map(|(_, t)| t)
     }
 }
 
-impl crate::liveness::fusion::IdentityCheck for PipelineIdentity<'_> {
-    type Error = FaceError;
-    fn distance(&mut self, a: usize, b: usize) -> Result<f32, FaceError> {
-        Ok(self.template(a)?.distance(&self.template(b)?))
+impl<S> FrameIdentity<'_, S> {
+    /// Moves out the template the check made for frame `index`, if it made one (the
+    /// verifier's probe; private so the biometric never leaves the face module this way).
+    fn take_template(&mut self, index: usize) -> Option<Template> {
+        let pos = self.kept.iter().position(|(i, _)| *i == index)?;
+        Some(self.kept.swap_remove(pos).1)
     }
 }
+
+impl<S, F, E> IdentityCheck for FrameIdentity<'_, S>
+where
+    S: FnMut(usize) -> Result<F, E>,
+    F: Borrow<Frame>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    type Error = FrameIdentityError<E>;
+    fn distance(&mut self, a: usize, b: usize) -> Result<f32, Self::Error> {
+        self.make(a, b)?;
+        self.make(b, a)?;
+        match (self.kept(a), self.kept(b)) {
+            (Some(ta), Some(tb)) => Ok(ta.distance(tb)),
+            // Both were just made and neither was dropped.
+            _ => Err(FrameIdentityError::NoFace(a)),
+        }
+    }
+}
+
+/// A frame index outside the capture (cannot happen once the counts are checked, but a
+/// lookup must not panic).
+#[derive(Debug, thiserror::Error)]
+#[error("frame outside the capture")]
+struct NoSuchFrame;
 
 fn largest(faces: &[Detection]) -> Option<&Detection> {
     faces
@@ -361,7 +504,7 @@ impl crate::verifier::Verifier for FaceVerifier<'_> {
         &mut self,
         ev: FaceEvidence<'_>,
     ) -> Result<crate::verifier::Outcome, FaceVerifyError> {
-        use crate::liveness::{challenge, FaceBox, GrayFrame, Observation};
+        use crate::liveness::{challenge, FaceBox, GrayFrame};
         use crate::verifier::Outcome;
 
         // Consent first: without it not a single frame is processed.
@@ -398,11 +541,10 @@ impl crate::verifier::Verifier for FaceVerifier<'_> {
             &self.liveness.challenge,
             &observations,
         )?;
-        let mut identity = PipelineIdentity {
-            pipeline: self.pipeline,
-            frames: live.frames,
-            faces: &faces,
-        };
+        let frames = live.frames;
+        let mut identity = FrameIdentity::new(self.pipeline, &observations, |i| {
+            frames.get(i).ok_or(NoSuchFrame)
+        });
         let decision = self.liveness.decide(
             &outcome,
             &observations,
@@ -413,6 +555,10 @@ impl crate::verifier::Verifier for FaceVerifier<'_> {
             (true, Some(i)) => i,
             _ => return Ok(decision.outcome()),
         };
+        // The identity check embedded the frontal frame already (it is the last frontal
+        // frame it compared): reuse that template rather than embed the frame twice.
+        let made = identity.take_template(frontal);
+        drop(identity);
 
         // The frame that passed liveness, and no other, is compared.
         let (frame, face) = match (
@@ -426,7 +572,7 @@ impl crate::verifier::Verifier for FaceVerifier<'_> {
                 ))
             }
         };
-        let probe = match self.pipeline.capture_face(frame, face, 0.0) {
+        let probe = match self.pipeline.capture_aligned(frame, face, 0.0, made) {
             Ok(c) => c.template,
             Err(CaptureError::Quality(r)) => return Ok(Outcome::Retry(r)),
             Err(CaptureError::Fault(e)) => return Err(e.into()),
@@ -442,5 +588,65 @@ impl crate::verifier::Verifier for FaceVerifier<'_> {
                 Outcome::Rejected(reasons::MISMATCH)
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::DecodeLimits;
+    use crate::liveness::FaceBox;
+    use std::cell::RefCell;
+
+    fn fixture(name: &str) -> Frame {
+        let p = format!(
+            "{}/tests/fixtures/images/{name}.jpg",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        Frame::open(p, &DecodeLimits::default()).unwrap()
+    }
+
+    /// The identity check decodes only the frames it compares, once each, and keeps for
+    /// the verifier exactly the template of the frame asked for — the same template a
+    /// fresh capture of that frame gives, not a neighbour's.
+    #[test]
+    fn frame_identity_is_lazy_and_keeps_each_frames_own_template() {
+        let p = FacePipeline::with_default_models(FaceConfig::default()).unwrap();
+        let frames = [fixture("obama"), fixture("biden"), fixture("obama2")];
+        let faces: Vec<Detection> = frames
+            .iter()
+            .map(|f| {
+                let d = p.detect(f).unwrap();
+                assert_eq!(d.len(), 1);
+                d[0]
+            })
+            .collect();
+        let obs: Vec<Observation> = faces
+            .iter()
+            .enumerate()
+            .map(|(i, d)| Observation::new(i as f64, vec![FaceBox::from(d)]))
+            .collect();
+        let decoded = RefCell::new(Vec::new());
+        let mut id = FrameIdentity::new(&p, &obs, |i| {
+            decoded.borrow_mut().push(i);
+            frames.get(i).ok_or(NoSuchFrame)
+        });
+        let threshold = p.config().threshold.distance();
+        assert!(id.distance(0, 1).unwrap() > threshold, "Obama vs Biden");
+        assert!(id.distance(0, 2).unwrap() < threshold, "Obama vs Obama");
+        assert!(matches!(
+            id.distance(0, 7),
+            Err(FrameIdentityError::NoFace(7))
+        ));
+        // Frame 1 was dropped to keep frame 0 (still compared) and frame 2.
+        assert!(id.take_template(1).is_none());
+        let kept = id.take_template(2).unwrap();
+        assert!(id.take_template(2).is_none(), "moved out, not copied");
+        drop(id);
+        assert_eq!(*decoded.borrow(), [0, 1, 2]);
+
+        let fresh = |i: usize| p.capture_face(&frames[i], faces[i], 0.0).unwrap().template;
+        assert!(kept.distance(&fresh(2)) < 1e-5);
+        assert!(kept.distance(&fresh(0)) > 0.05);
     }
 }

@@ -75,9 +75,27 @@ impl Rect {
     }
 }
 
+/// The pixel indices covered by `[start, end]` on an axis of `len` pixels: rounded
+/// outwards, clamped to the axis (a region partly outside the frame keeps its inside part,
+/// NaN gives an empty range), so the indices are always in bounds.
+pub fn pixel_span(start: f64, end: f64, len: u32) -> std::ops::Range<u32> {
+    let len_f = f64::from(len);
+    (start.floor().clamp(0.0, len_f) as u32)..(end.ceil().clamp(0.0, len_f) as u32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pixel_span_rounds_outwards_and_stays_in_bounds() {
+        assert_eq!(pixel_span(1.5, 3.2, 10), 1..4);
+        assert_eq!(pixel_span(-5.0, 3.0, 10), 0..3);
+        assert_eq!(pixel_span(8.0, 40.0, 10), 8..10);
+        assert!(pixel_span(20.0, 30.0, 10).is_empty());
+        assert!(pixel_span(f64::NAN, f64::NAN, 10).is_empty());
+        assert!(pixel_span(3.0, 1.0, 10).is_empty());
+    }
 
     #[test]
     fn iou_basics() {

@@ -47,6 +47,11 @@ pub enum SeveralFaces {
 
 /// Thresholds of the gate. [`QualityConfig::default`] suits a kiosk camera;
 /// [`QualityConfig::permissive`] only requires a face (for benchmarks on curated photos).
+///
+/// The defaults are calibrated on controlled degradations of LFW photos (blur, exposure,
+/// small and cut-off faces): each refuses the defects that make templates fail to match
+/// while keeping clean photos, measured by `examples/quality_calibrate.rs`; figures and
+/// reasons in `docs/QUALITY.md`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct QualityConfig {
     /// Policy for several faces.
@@ -71,11 +76,11 @@ impl Default for QualityConfig {
         QualityConfig {
             several_faces: SeveralFaces::Reject,
             min_inter_ocular: 24.0,
-            min_in_frame: 0.95,
-            max_yaw_ratio: 0.35,
+            min_in_frame: 0.99,
+            max_yaw_ratio: 0.4,
             max_roll_degrees: 30.0,
-            min_sharpness: 15.0,
-            luma_range: (40.0, 220.0),
+            min_sharpness: 11.0,
+            luma_range: (50.0, 200.0),
         }
     }
 }

@@ -8,17 +8,25 @@ use std::path::{Path, PathBuf};
 
 use facegate::consent::{BiometricConsent, FaceConsent, GuardianConsent};
 use facegate::date::Date;
+use facegate::detect::Detection;
 use facegate::face::{
-    FaceConfig, FaceEvidence, FacePipeline, FaceVerifier, LiveCapture, Reference,
+    FaceConfig, FaceEvidence, FacePipeline, FaceVerifier, FrameIdentity, LiveCapture, Reference,
 };
 use facegate::frame::{DecodeLimits, Frame};
-use facegate::liveness::challenge::{Challenge, Mode};
-use facegate::liveness::fusion::Policy;
+use facegate::liveness::challenge::{self, Challenge, Mode};
+use facegate::liveness::fusion::{NoPassive, Policy};
+use facegate::liveness::{FaceBox, Observation};
+use facegate::template::Threshold;
 use facegate::{Family, Outcome, ReasonKind, Verifier};
 
 fn pipeline() -> FacePipeline {
+    pipeline_at(facegate::face::DEFAULT_THRESHOLD)
+}
+
+fn pipeline_at(threshold: f32) -> FacePipeline {
     let mut config = FaceConfig::default();
     config.detector.min_face = 20.0; // phone recordings at 360×480
+    config.threshold = Threshold::new(threshold).unwrap();
     FacePipeline::with_default_models(config).unwrap()
 }
 
@@ -31,13 +39,18 @@ fn fixture(name: &str) -> Frame {
 }
 
 fn recording(name: &str) -> Option<Vec<Frame>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/liveness/genuine")
-        .join(name);
-    if !dir.is_dir() {
-        eprintln!("skipping: {} is absent", dir.display());
+    // Beside the clone (CI), or two levels up from a git worktree.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let Some(dir) = [
+        "../shared/data/liveness/genuine",
+        "../../shared/data/liveness/genuine",
+    ]
+    .iter()
+    .map(|d| root.join(d).join(name))
+    .find(|d| d.is_dir()) else {
+        eprintln!("skipping: ../shared/data/liveness/genuine/{name} is absent");
         return None;
-    }
+    };
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -173,4 +186,72 @@ fn live_person_matches_own_photo_not_another_and_a_still_photo_is_not_live() {
         Some(ReasonKind::Liveness),
         "{out:?}"
     );
+}
+
+/// The probe is exactly the frame liveness passed ([`Decision::frontal_frame`]), whether
+/// its template was made by the identity check or afresh: at a threshold far below the
+/// distance between two frames of the same recording, only that frame's own template is
+/// accepted as the reference.
+///
+/// [`Decision::frontal_frame`]: facegate::liveness::fusion::Decision::frontal_frame
+#[test]
+fn probe_is_the_frontal_frame_liveness_named() {
+    let Some(frames) = recording("selfie_d") else {
+        return;
+    };
+    let strict = pipeline_at(1e-3);
+    let times: Vec<f64> = (0..frames.len()).map(|i| i as f64 / 7.5).collect();
+    let challenge = Challenge::parse("left,right", false).unwrap();
+
+    // Which frame liveness names, learnt through the public liveness API.
+    let faces: Vec<Vec<Detection>> = frames.iter().map(|f| strict.detect(f).unwrap()).collect();
+    let obs: Vec<Observation> = faces
+        .iter()
+        .zip(&times)
+        .map(|(d, &t)| Observation::new(t, d.iter().map(FaceBox::from).collect()))
+        .collect();
+    let policy = Policy::default();
+    let outcome = challenge::evaluate(&challenge, Mode::Fixed, &policy.challenge, &obs).unwrap();
+    let mut identity = FrameIdentity::new(&strict, &obs, |i| frames.get(i).ok_or(std::fmt::Error));
+    let decision = policy
+        .decide(&outcome, &obs, Some(&mut identity), None::<&mut NoPassive>)
+        .unwrap();
+    drop(identity);
+    assert!(decision.live);
+    let frontal = decision.frontal_frame.unwrap();
+    let template = |i: usize| {
+        strict
+            .capture_face(&frames[i], faces[i][0], 0.0)
+            .ok()
+            .map(|c| c.template)
+    };
+    let own = template(frontal).unwrap();
+    // The nearest other frame with a usable single face.
+    let other = (1..frames.len())
+        .flat_map(|k| [frontal.checked_sub(k), Some(frontal + k)])
+        .flatten()
+        .filter(|&j| faces.get(j).is_some_and(|f| f.len() == 1))
+        .find_map(template)
+        .unwrap();
+    // So the strict threshold tells even neighbouring frames apart.
+    assert!(own.distance(&other) > 1e-3, "neighbouring frames differ");
+
+    let person = BiometricConsent::given_by_person();
+    let consent = FaceConsent::adult(&person);
+    let mut v = FaceVerifier::new(&strict, policy);
+    let out = v
+        .verify(FaceEvidence {
+            consent: &consent,
+            birth_date: None,
+            today: today(),
+            reference: Reference::Template(&own),
+            live: LiveCapture {
+                frames: &frames,
+                times: &times,
+                challenge: &challenge,
+                mode: Mode::Fixed,
+            },
+        })
+        .unwrap();
+    assert_eq!(out, Outcome::Accepted);
 }

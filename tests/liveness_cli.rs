@@ -1,7 +1,7 @@
 //! `facegate liveness check|eval` contract: exit 0 live, 1 not live (reason printed),
 //! 2 error.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn facegate(args: &[&str]) -> (i32, String, String) {
@@ -14,6 +14,18 @@ fn facegate(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// A real recording's folder: beside the clone (CI) or two levels up from a git worktree.
+fn recording(name: &str) -> Option<PathBuf> {
+    let found = ["../shared", "../../shared"]
+        .iter()
+        .map(|root| Path::new(root).join("data/liveness/genuine").join(name))
+        .find(|p| p.is_dir());
+    if found.is_none() {
+        println!("skipped: ../shared/data/liveness/genuine/{name} is absent");
+    }
+    found
 }
 
 #[test]
@@ -60,17 +72,9 @@ fn bad_input_exits_2() {
 
 #[test]
 fn real_recording_live_in_its_order_not_live_otherwise() {
-    let Some(root) = [
-        "../shared/data/liveness/genuine",
-        "../../shared/data/liveness/genuine",
-    ]
-    .into_iter()
-    .map(Path::new)
-    .find(|p| p.is_dir()) else {
-        println!("skipped: ../shared/data/liveness is absent");
+    let Some(dir) = recording("selfie_e") else {
         return;
     };
-    let dir = root.join("selfie_e");
     let d = dir.to_str().unwrap();
     let (code, out, err) = facegate(&[
         "liveness",
@@ -103,4 +107,95 @@ fn real_recording_live_in_its_order_not_live_otherwise() {
     ]);
     assert_eq!(code, 1);
     assert!(out.contains("liveness.challenge_timeout"), "{out}");
+}
+
+#[test]
+fn bad_detection_and_thread_flags_exit_2_with_a_message() {
+    let d = std::env::temp_dir();
+    let d = d.to_str().unwrap();
+    for (args, expect) in [
+        (vec!["eval", "--suite", d, "--threads", "0"], "--threads"),
+        (vec!["eval", "--suite", d, "--threads=-1"], "--threads"),
+        (vec!["eval", "--suite", d, "--min-face", "-3"], "--min-face"),
+        (
+            vec!["eval", "--suite", d, "--min-face", "11.5"],
+            "--min-face",
+        ),
+        (
+            vec!["eval", "--suite", d, "--min-face", "NaN"],
+            "--min-face",
+        ),
+        (
+            vec![
+                "check",
+                "--frames",
+                d,
+                "--fps",
+                "15",
+                "--challenge",
+                "left",
+                "--min-face",
+                "-3",
+            ],
+            "--min-face",
+        ),
+    ] {
+        let mut all = vec!["liveness"];
+        all.extend(args);
+        let (code, _, err) = facegate(&all);
+        assert_eq!(code, 2, "{all:?}: {err}");
+        assert!(err.contains(expect), "{all:?}: {err}");
+    }
+}
+
+/// A two-sequence suite (a live recording, a still photo of it) judged on one and on two
+/// threads: the same JSON, and the expected verdicts.
+#[test]
+fn eval_report_does_not_depend_on_threads() {
+    let Some(rec) = recording("selfie_e") else {
+        return;
+    };
+    let suite = std::env::temp_dir().join(format!("facegate-suite-{}", std::process::id()));
+    let live = suite.join("live/selfie_e");
+    let photo = suite.join("print/still");
+    for dir in [&live, &photo] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("fps.txt"), "15\n").unwrap();
+    }
+    std::fs::write(live.join("challenge.txt"), "left,right,up,down\n").unwrap();
+    std::fs::write(photo.join("challenge.txt"), "left,right\n").unwrap();
+    let mut frames: Vec<_> = std::fs::read_dir(rec)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
+        .collect();
+    frames.sort();
+    for f in &frames {
+        std::fs::copy(f, live.join(f.file_name().unwrap())).unwrap();
+    }
+    for i in 0..30 {
+        std::fs::copy(&frames[0], photo.join(format!("{i:04}.jpg"))).unwrap();
+    }
+    let s = suite.to_str().unwrap();
+    let run = |threads: &str| {
+        let (code, out, err) = facegate(&[
+            "liveness",
+            "eval",
+            "--suite",
+            s,
+            "--json",
+            "--threads",
+            threads,
+        ]);
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let (one, two) = (run("1"), run("2"));
+    std::fs::remove_dir_all(&suite).unwrap();
+    assert_eq!(one, two);
+    let v: serde_json::Value = serde_json::from_str(&one).unwrap();
+    assert_eq!(v["presentations"]["live"], 1, "{v}");
+    assert_eq!(v["presentations"]["print"], 1, "{v}");
+    assert_eq!(v["bpcer"], 0.0, "{v}");
+    assert_eq!(v["apcer"]["print"], 0.0, "{v}");
 }

@@ -15,6 +15,7 @@ use thiserror::Error;
 
 use super::linalg::fit_plane;
 use super::{BBox, DepthMap};
+use crate::geometry::pixel_span;
 
 /// Depth thresholds.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -97,20 +98,17 @@ pub fn check(depth: &DepthMap, face: &BBox, cfg: &DepthConfig) -> Result<DepthRe
     if !face.is_valid() {
         return Err(DepthError::Box);
     }
-    let (w, h) = (f64::from(depth.width()), f64::from(depth.height()));
     let c = face.centre();
     let (hw, hh) = (face.w * cfg.inner / 2.0, face.h * cfg.inner / 2.0);
-    let x0 = (c.x - hw).floor().clamp(0.0, w) as u32;
-    let x1 = (c.x + hw).ceil().clamp(0.0, w) as u32;
-    let y0 = (c.y - hh).floor().clamp(0.0, h) as u32;
-    let y1 = (c.y + hh).ceil().clamp(0.0, h) as u32;
-    let area = u64::from(x1.saturating_sub(x0)) * u64::from(y1.saturating_sub(y0));
+    let xs = pixel_span(c.x - hw, c.x + hw, depth.width());
+    let ys = pixel_span(c.y - hh, c.y + hh, depth.height());
+    let area = xs.len() as u64 * ys.len() as u64;
     // Subsample large regions: the plane fit needs hundreds of points, not a million.
     let stride = ((area as f64 / 4096.0).sqrt().floor() as u32).max(1);
     let mut pts = Vec::new();
     let mut total = 0usize;
-    for y in (y0..y1).step_by(stride as usize) {
-        for x in (x0..x1).step_by(stride as usize) {
+    for y in ys.step_by(stride as usize) {
+        for x in xs.clone().step_by(stride as usize) {
             total += 1;
             if let Some(z) = depth.get(x, y) {
                 pts.push([f64::from(x), f64::from(y), f64::from(z)]);

@@ -14,6 +14,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::{BBox, GrayFrame};
+use crate::geometry::pixel_span;
 
 /// NIR thresholds (8-bit levels).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -84,16 +85,13 @@ pub fn check(nir: &GrayFrame, face: &BBox, cfg: &NirConfig) -> Result<NirReport,
     if !face.is_valid() {
         return Err(NirError::Box);
     }
-    let (w, h) = (f64::from(nir.width()), f64::from(nir.height()));
     let c = face.centre();
     let (hw, hh) = (face.w * cfg.inner / 2.0, face.h * cfg.inner / 2.0);
-    let x0 = (c.x - hw).floor().clamp(0.0, w) as u32;
-    let x1 = (c.x + hw).ceil().clamp(0.0, w) as u32;
-    let y0 = (c.y - hh).floor().clamp(0.0, h) as u32;
-    let y1 = (c.y + hh).ceil().clamp(0.0, h) as u32;
+    let xs = pixel_span(c.x - hw, c.x + hw, nir.width());
+    let ys = pixel_span(c.y - hh, c.y + hh, nir.height());
     let (mut n, mut s, mut s2) = (0u64, 0.0f64, 0.0f64);
-    for y in y0..y1 {
-        for x in x0..x1 {
+    for y in ys {
+        for x in xs.clone() {
             if let Some(v) = nir.get(x, y) {
                 let v = f64::from(v);
                 n += 1;

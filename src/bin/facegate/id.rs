@@ -9,7 +9,8 @@ use clap::Subcommand;
 use facegate::date::Date;
 use facegate::idcard::CnIdNumber;
 
-use crate::{EXIT_ERROR, EXIT_NO, EXIT_YES};
+use crate::common::{invalid, today_or_system, under_guardian_age};
+use crate::EXIT_YES;
 
 /// Identity numbers.
 #[derive(clap::Args)]
@@ -41,18 +42,15 @@ pub fn run(args: Args) -> ExitCode {
         today,
     } = args.cmd;
     let number = zeroize::Zeroizing::new(number);
-    let Some(today) = today.or_else(Date::today_utc) else {
-        eprintln!("error: cannot read the system date; pass --today");
-        return ExitCode::from(EXIT_ERROR);
+    let today = match today_or_system(today) {
+        Ok(t) => t,
+        Err(code) => return code,
     };
     match CnIdNumber::parse(&number, today) {
         Ok(id) => {
             // Minimal output: the birth date is exactly the part the mask hides, so it is
             // not printed; the under-14 flag is what a kiosk needs (guardian consent).
-            let under_14 = id
-                .birth_date()
-                .age_on(today)
-                .is_some_and(|a| a < facegate::consent::GUARDIAN_AGE);
+            let under_14 = under_guardian_age(id.birth_date(), today);
             let kind = serde_json::to_value(id.kind())
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
@@ -74,16 +72,6 @@ pub fn run(args: Args) -> ExitCode {
             }
             ExitCode::from(EXIT_YES)
         }
-        Err(e) => {
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "valid": false, "reason": e.reason(), "message": e.to_string() })
-                );
-            } else {
-                println!("invalid: {} ({e})", e.reason());
-            }
-            ExitCode::from(EXIT_NO)
-        }
+        Err(e) => invalid(json, e.reason(), &e.to_string()),
     }
 }

@@ -7,18 +7,16 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use clap::{Args as ClapArgs, Subcommand};
-use facegate::align::align;
-use facegate::detect::{Detector, DetectorConfig, Landmarks};
-use facegate::embed::Embedder;
+use facegate::detect::DetectorConfig;
+use facegate::face::{FaceConfig, FacePipeline, FrameIdentity};
 use facegate::frame::{DecodeLimits, Frame};
-use facegate::geometry::Point;
 use facegate::liveness::challenge::{self, Challenge, Mode};
-use facegate::liveness::fusion::{self, IdentityCheck, NoPassive, Policy};
+use facegate::liveness::fusion::{self, NoPassive, Policy};
 use facegate::liveness::simulate::PadReport;
 use facegate::liveness::{DepthMap, FaceBox, GrayFrame, Observation};
-use facegate::template::Template;
 
 use crate::{EXIT_ERROR, EXIT_NO, EXIT_YES};
 
@@ -54,6 +52,8 @@ enum Cmd {
         /// Print the decision as JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        detection: DetectArgs,
     },
     /// ISO/IEC 30107-3 figures over a suite DIR/<label>/<sequence>/ (label `live` or an
     /// attack type), each sequence with `challenge.txt` and `fps.txt`.
@@ -67,7 +67,28 @@ enum Cmd {
         /// Print JSON with keys `apcer`, `bpcer`, `presentations`.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        detection: DetectArgs,
+        /// Sequences judged at once (default: the available parallelism). The report does
+        /// not depend on it.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        threads: Option<u16>,
     },
+}
+
+/// Detector settings shared by `check` and `eval`.
+#[derive(ClapArgs)]
+struct DetectArgs {
+    /// Smallest face to look for, pixels (at least 12). The default 20 finds the ≈ 40 px
+    /// faces of 176×144 phone recordings; 640×480 suites with large faces (e.g. the
+    /// generated ones) may use 60, which skips the largest, slowest pyramid levels.
+    #[arg(
+        long,
+        value_name = "PX",
+        default_value_t = 20.0,
+        allow_negative_numbers = true
+    )]
+    min_face: f32,
 }
 
 /// Runs the subcommand.
@@ -81,13 +102,13 @@ pub fn run(args: Args) -> ExitCode {
             depth,
             ir,
             json,
+            detection,
         } => {
             let result = Challenge::parse(&challenge, mirrored)
                 .map_err(|e| e.to_string())
                 .and_then(|ch| {
                     judge(
-                        &detector()?,
-                        &embedder()?,
+                        &pipeline(detection.min_face)?,
                         &frames,
                         fps,
                         &ch,
@@ -117,7 +138,14 @@ pub fn run(args: Args) -> ExitCode {
             suite,
             mirrored,
             json,
-        } => match eval(&suite, mirrored) {
+            detection,
+            threads,
+        } => match eval(
+            &suite,
+            mirrored,
+            detection.min_face,
+            threads.map(usize::from),
+        ) {
             Ok(r) => {
                 if json {
                     println!(
@@ -150,8 +178,7 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 fn judge(
-    det: &Detector,
-    emb: &Embedder,
+    pipeline: &FacePipeline,
     frames: &Path,
     fps: f64,
     ch: &Challenge,
@@ -177,7 +204,7 @@ fn judge(
     }
     let mut obs = Vec::with_capacity(paths.len());
     for (i, p) in paths.iter().enumerate() {
-        let mut o = Observation::new(i as f64 / fps, detect_faces(det, p)?);
+        let mut o = observe(pipeline, p, i as f64 / fps)?;
         if let Some(dp) = depth_paths.as_ref().and_then(|v| v.get(i)) {
             let d = image::open(dp)
                 .map_err(|e| format!("{}: {e}", dp.display()))?
@@ -200,83 +227,57 @@ fn judge(
     let policy = Policy::default();
     let outcome =
         challenge::evaluate(ch, Mode::Fixed, &policy.challenge, &obs).map_err(|e| e.to_string())?;
+    // Frames are decoded again only for the two faces the identity check compares.
+    let mut identity = FrameIdentity::new(pipeline, &obs, |i| {
+        let path = paths
+            .get(i)
+            .ok_or(FrameFileError(format!("no frame {i}")))?;
+        Frame::open(path, &DecodeLimits::default())
+            .map_err(|e| FrameFileError(format!("{}: {e}", path.display())))
+    });
     policy
-        .decide(
-            &outcome,
-            &obs,
-            Some(&mut EmbeddingIdentity {
-                embedder: emb,
-                paths: &paths,
-                obs: &obs,
-            }),
-            None::<&mut NoPassive>,
-        )
+        .decide(&outcome, &obs, Some(&mut identity), None::<&mut NoPassive>)
         .map_err(|e| e.to_string())
 }
 
-/// The MTCNN detector, set for small faces (phone recordings at 176×144 show faces of
-/// ≈ 40 px).
-fn detector() -> Result<Detector, String> {
-    Detector::with_default_models(DetectorConfig {
-        min_face: 20.0,
-        ..DetectorConfig::default()
+/// The face pipeline looking for faces of at least `min_face` pixels.
+fn pipeline(min_face: f32) -> Result<FacePipeline, String> {
+    // Checked here so the message names the flag (the detector would refuse it too).
+    if !(min_face.is_finite() && min_face >= 12.0) {
+        return Err(format!(
+            "--min-face must be at least 12 pixels (MTCNN's window), got {min_face}"
+        ));
+    }
+    FacePipeline::with_default_models(FaceConfig {
+        detector: DetectorConfig {
+            min_face,
+            ..DetectorConfig::default()
+        },
+        ..FaceConfig::default()
     })
     .map_err(|e| e.to_string())
 }
 
-fn embedder() -> Result<Embedder, String> {
-    Embedder::with_default_model().map_err(|e| e.to_string())
-}
-
-/// Identity constancy with the face pipeline: align and embed the two frames' faces
-/// (dlib ResNet, euclidean distance).
-struct EmbeddingIdentity<'a> {
-    embedder: &'a Embedder,
-    paths: &'a [PathBuf],
-    obs: &'a [Observation],
-}
-
+/// A frame file that could not be read when the identity check needed it.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-struct IdentityError(String);
-
-impl EmbeddingIdentity<'_> {
-    fn template(&self, i: usize) -> Result<Template, IdentityError> {
-        let e = |m: String| IdentityError(format!("frame {i}: {m}"));
-        let path = self
-            .paths
-            .get(i)
-            .ok_or_else(|| e("outside the sequence".into()))?;
-        let face = self
-            .obs
-            .get(i)
-            .and_then(Observation::single_face)
-            .ok_or_else(|| e("no single face".into()))?;
-        let lm = Landmarks::from_array(face.landmarks.map(|p| Point {
-            x: p.x as f32,
-            y: p.y as f32,
-        }));
-        let frame = Frame::open(path, &DecodeLimits::default()).map_err(|x| e(x.to_string()))?;
-        let chip = align(&frame, &lm).map_err(|x| e(x.to_string()))?;
-        self.embedder.embed(&chip).map_err(|x| e(x.to_string()))
-    }
-}
-
-impl IdentityCheck for EmbeddingIdentity<'_> {
-    type Error = IdentityError;
-    fn distance(&mut self, a: usize, b: usize) -> Result<f32, IdentityError> {
-        Ok(self.template(a)?.distance(&self.template(b)?))
-    }
-}
+struct FrameFileError(String);
 
 /// Frame file → faces.
-fn detect_faces(det: &Detector, path: &Path) -> Result<Vec<FaceBox>, String> {
+/// Frame file → an observation: the detected faces and the luma the surface layer tracks
+/// (the colour frame is dropped and wiped here; only the luma is kept).
+fn observe(pipeline: &FacePipeline, path: &Path, t: f64) -> Result<Observation, String> {
     let frame = Frame::open(path, &DecodeLimits::default())
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let faces = det
+    let faces = pipeline
         .detect(&frame)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(faces.iter().map(FaceBox::from).collect())
+    let mut o = Observation::new(t, faces.iter().map(FaceBox::from).collect());
+    o.luma = Some(
+        GrayFrame::new(frame.width(), frame.height(), frame.luma().to_vec())
+            .map_err(|e| format!("{}: {e}", path.display()))?,
+    );
+    Ok(o)
 }
 
 fn list_images(dir: &Path) -> Result<Vec<PathBuf>, String> {
@@ -299,42 +300,108 @@ fn list_images(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(v)
 }
 
-fn eval(suite: &Path, mirrored: bool) -> Result<PadReport, String> {
-    let det = detector()?;
-    let emb = embedder()?;
-    let mut report = PadReport::default();
-    let mut labels: Vec<PathBuf> = std::fs::read_dir(suite)
-        .map_err(|e| format!("{}: {e}", suite.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    labels.sort();
-    for ldir in labels {
+/// The sequences of a suite, `(label, folder)` in label then folder-name order.
+fn suite_sequences(suite: &Path) -> Result<Vec<(String, PathBuf)>, String> {
+    let subdirs = |dir: &Path| -> Result<Vec<PathBuf>, String> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_dir())
+            .collect();
+        v.sort();
+        Ok(v)
+    };
+    let mut jobs = Vec::new();
+    for ldir in subdirs(suite)? {
         let label = ldir
             .file_name()
             .and_then(|s| s.to_str())
             .unwrap_or("")
             .to_string();
-        let mut seqs: Vec<PathBuf> = std::fs::read_dir(&ldir)
-            .map_err(|e| format!("{}: {e}", ldir.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_dir())
-            .collect();
-        seqs.sort();
-        for seq in seqs {
-            let read = |f: &str| {
-                std::fs::read_to_string(seq.join(f))
-                    .map_err(|e| format!("{}: {e}", seq.join(f).display()))
-            };
-            let ch = Challenge::parse(read("challenge.txt")?.trim(), mirrored)
-                .map_err(|e| format!("{}: {e}", seq.display()))?;
-            let fps: f64 = read("fps.txt")?
-                .trim()
-                .parse()
-                .map_err(|e| format!("{}/fps.txt: {e}", seq.display()))?;
-            let d = judge(&det, &emb, &seq, fps, &ch, None, None)?;
-            report.add(&label, d.live, d.reason.map(|r| r.code()));
+        for seq in subdirs(&ldir)? {
+            jobs.push((label.clone(), seq));
         }
+    }
+    Ok(jobs)
+}
+
+/// A sequence's verdict: live, and the reason code when not.
+type Verdict = (bool, Option<&'static str>);
+
+/// One suite sequence → its verdict.
+fn judge_sequence(pipeline: &FacePipeline, seq: &Path, mirrored: bool) -> Result<Verdict, String> {
+    let read = |f: &str| {
+        std::fs::read_to_string(seq.join(f)).map_err(|e| format!("{}: {e}", seq.join(f).display()))
+    };
+    let ch = Challenge::parse(read("challenge.txt")?.trim(), mirrored)
+        .map_err(|e| format!("{}: {e}", seq.display()))?;
+    let fps: f64 = read("fps.txt")?
+        .trim()
+        .parse()
+        .map_err(|e| format!("{}/fps.txt: {e}", seq.display()))?;
+    let d = judge(pipeline, seq, fps, &ch, None, None)?;
+    Ok((d.live, d.reason.map(|r| r.code())))
+}
+
+/// Judges every sequence of the suite on `threads` threads sharing one pipeline (the
+/// planned networks are read-only; each run keeps its own state). Results are added to
+/// the report in suite order, and the first failing sequence in that order is the error
+/// reported, so the output does not depend on the thread count or on scheduling.
+fn eval(
+    suite: &Path,
+    mirrored: bool,
+    min_face: f32,
+    threads: Option<usize>,
+) -> Result<PadReport, String> {
+    let pipeline = pipeline(min_face)?;
+    let jobs = suite_sequences(suite)?;
+    let threads = threads
+        .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
+        .unwrap_or(1)
+        .clamp(1, jobs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let mut results: Vec<(usize, Result<Verdict, String>)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    // Sequences are claimed in order, so every one before a failure
+                    // is still judged: the first error in suite order is found.
+                    while !failed.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((_, seq)) = jobs.get(i) else { break };
+                        let r = judge_sequence(&pipeline, seq, mirrored);
+                        if r.is_err() {
+                            failed.store(true, Ordering::Relaxed);
+                        }
+                        done.push((i, r));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| vec![(0, Err("a worker thread panicked".into()))])
+            })
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    let mut report = PadReport::default();
+    for (i, r) in &results {
+        let (live, reason) = r.clone()?;
+        let (label, _) = jobs.get(*i).ok_or("sequence index out of range")?;
+        report.add(label, live, reason);
+    }
+    if results.len() != jobs.len() {
+        return Err(format!(
+            "{} of {} sequences were judged",
+            results.len(),
+            jobs.len()
+        ));
     }
     Ok(report)
 }

@@ -10,7 +10,8 @@ use facegate::date::Date;
 use facegate::idcard::Mrz;
 use zeroize::Zeroizing;
 
-use crate::{EXIT_ERROR, EXIT_NO, EXIT_YES};
+use crate::common::{invalid, today_or_system, under_guardian_age};
+use crate::{EXIT_ERROR, EXIT_YES};
 
 /// Machine-readable zones.
 #[derive(clap::Args)]
@@ -40,9 +41,9 @@ const MAX_INPUT: u64 = 4096;
 /// Runs the subcommand.
 pub fn run(args: Args) -> ExitCode {
     let Cmd::Check { file, today, json } = args.cmd;
-    let Some(today) = today.or_else(Date::today_utc) else {
-        eprintln!("error: cannot read the system date; pass --today");
-        return ExitCode::from(EXIT_ERROR);
+    let today = match today_or_system(today) {
+        Ok(t) => t,
+        Err(code) => return code,
     };
     let mut text = Zeroizing::new(String::new());
     let read = if file == "-" {
@@ -57,10 +58,7 @@ pub fn run(args: Args) -> ExitCode {
     match Mrz::parse(&text, today).and_then(|m| m.check_expiry(today).map(|()| m)) {
         Ok(m) => {
             // Minimal output: no name, no birth date, the document number masked.
-            let under_14 = m
-                .birth_date()
-                .age_on(today)
-                .is_some_and(|a| a < facegate::consent::GUARDIAN_AGE);
+            let under_14 = under_guardian_age(m.birth_date(), today);
             if json {
                 let v = serde_json::json!({
                     "valid": true,
@@ -86,16 +84,6 @@ pub fn run(args: Args) -> ExitCode {
             }
             ExitCode::from(EXIT_YES)
         }
-        Err(e) => {
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "valid": false, "reason": e.reason(), "message": e.to_string() })
-                );
-            } else {
-                println!("invalid: {} ({e})", e.reason());
-            }
-            ExitCode::from(EXIT_NO)
-        }
+        Err(e) => invalid(json, e.reason(), &e.to_string()),
     }
 }
