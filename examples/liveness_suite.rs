@@ -741,7 +741,7 @@ fn background(rng: &mut SimRng) -> Vec<[f32; 3]> {
 
 /// A flat (or folded) object in front of the camera showing `tex`.
 struct Plane<'a> {
-    tex: &'a RgbImage,
+    tex: &'a Tex,
     yaw: f64,
     pitch: f64,
     roll: f64,
@@ -758,7 +758,7 @@ struct Plane<'a> {
 /// plane), seen by a pinhole camera of focal F: each output pixel is mapped back onto the
 /// texture by the inverse of the plane's homography and sampled bilinearly.
 fn render(p: &Plane, bg: &[[f32; 3]]) -> Vec<[f32; 3]> {
-    let (tw, th) = (f64::from(p.tex.width()), f64::from(p.tex.height()));
+    let (tw, th) = (f64::from(p.tex.w), f64::from(p.tex.h));
     let (sy, cy) = p.yaw.to_radians().sin_cos();
     let (sp, cp) = p.pitch.to_radians().sin_cos();
     let ru0 = [cy, sp * sy, -cp * sy];
@@ -820,7 +820,7 @@ fn render(p: &Plane, bg: &[[f32; 3]]) -> Vec<[f32; 3]> {
             if let Some((u, v, _, shade)) = best {
                 let (u, v) = (u + tw / 2.0, v + th / 2.0);
                 if u >= 0.0 && v >= 0.0 && u < tw - 1.0 && v < th - 1.0 {
-                    px = bilinear(p.tex, u, v).map(|c| c as f32 * shade);
+                    px = p.tex.bilinear(u, v).map(|c| c * shade);
                 }
             }
             out.push(px);
@@ -829,14 +829,48 @@ fn render(p: &Plane, bg: &[[f32; 3]]) -> Vec<[f32; 3]> {
     out
 }
 
-fn bilinear(img: &RgbImage, x: f64, y: f64) -> [f64; 3] {
-    let (x0, y0) = (x.floor() as u32, y.floor() as u32);
-    let (fx, fy) = (x - f64::from(x0), y - f64::from(y0));
-    let p = |x: u32, y: u32| img.get_pixel(x, y).0.map(f64::from);
-    let (a, b, c, d) = (p(x0, y0), p(x0 + 1, y0), p(x0, y0 + 1), p(x0 + 1, y0 + 1));
-    std::array::from_fn(|k| {
-        (a[k] * (1.0 - fx) + b[k] * fx) * (1.0 - fy) + (c[k] * (1.0 - fx) + d[k] * fx) * fy
-    })
+/// A texture as linear floats, sampled bilinearly.
+struct Tex {
+    w: u32,
+    h: u32,
+    px: Vec<[f32; 3]>,
+}
+
+impl Tex {
+    fn from_fn(w: u32, h: u32, mut f: impl FnMut(u32, u32) -> [f32; 3]) -> Tex {
+        let mut px = Vec::with_capacity((w * h) as usize);
+        for y in 0..h {
+            for x in 0..w {
+                px.push(f(x, y));
+            }
+        }
+        Tex { w, h, px }
+    }
+
+    fn from_rgb(img: &RgbImage) -> Tex {
+        Tex {
+            w: img.width(),
+            h: img.height(),
+            px: img.pixels().map(|p| p.0.map(f32::from)).collect(),
+        }
+    }
+
+    /// Bilinear sample; the caller keeps 0 ≤ x < w − 1 and 0 ≤ y < h − 1.
+    fn bilinear(&self, x: f64, y: f64) -> [f32; 3] {
+        let (x0, y0) = (x as usize, y as usize);
+        let (fx, fy) = ((x - x0 as f64) as f32, (y - y0 as f64) as f32);
+        let w = self.w as usize;
+        let i = y0 * w + x0;
+        let (a, b, c, d) = (
+            self.px[i],
+            self.px[i + 1],
+            self.px[i + w],
+            self.px[i + w + 1],
+        );
+        std::array::from_fn(|k| {
+            (a[k] * (1.0 - fx) + b[k] * fx) * (1.0 - fy) + (c[k] * (1.0 - fx) + d[k] * fx) * fy
+        })
+    }
 }
 
 /// Slow hand drift: a few sinusoids per axis.
@@ -863,26 +897,33 @@ impl Drift {
 // ---------------------------------------------------------------------------------------
 // Prints
 
-/// The photo as printed: paper margin, reduced print contrast, paper tone.
-fn print_texture(photo: &RgbImage, rng: &mut SimRng) -> RgbImage {
+/// The photo as printed: a portrait crop around the face (LFW stills are centred on the
+/// face; the edges often show other people, and an attacker prints the victim, not the
+/// crowd), paper margin, reduced print contrast, paper tone.
+fn print_texture(photo: &RgbImage, rng: &mut SimRng) -> Tex {
+    let (pw, ph) = (f64::from(photo.width()), f64::from(photo.height()));
+    let cw = (pw * rng.range(0.56, 0.8)).round();
+    let ch = (cw * rng.range(1.1, 1.3)).min(ph).round();
+    // The fold runs through the crop's centre line: keep it on the nose.
+    let x0 = ((pw - cw) / 2.0 + rng.range(-2.0, 2.0)).clamp(0.0, pw - cw) as u32;
+    let y0 = ((ph - ch) / 2.0 + rng.range(-10.0, 6.0)).clamp(0.0, ph - ch) as u32;
     let margin = (rng.uniform() * 13.0) as u32;
     let paper = rng.range(215.0, 245.0);
     let contrast = rng.range(0.8, 1.0);
     let tone = [rng.range(0.97, 1.02), 1.0, rng.range(0.92, 1.0)];
-    let (w, h) = (photo.width() + 2 * margin, photo.height() + 2 * margin);
-    RgbImage::from_fn(w, h, |x, y| {
+    let (cw, ch) = (cw as u32, ch as u32);
+    let (w, h) = (cw + 2 * margin, ch + 2 * margin);
+    Tex::from_fn(w, h, |x, y| {
         let inside = x >= margin && y >= margin && x < w - margin && y < h - margin;
         let c = if inside {
             photo
-                .get_pixel(x - margin, y - margin)
+                .get_pixel(x - margin + x0, y - margin + y0)
                 .0
                 .map(|c| f64::from(c) * contrast + (1.0 - contrast) * 40.0)
         } else {
             [paper; 3]
         };
-        Rgb(std::array::from_fn(|k| {
-            (c[k] * tone[k]).round().clamp(0.0, 255.0) as u8
-        }))
+        std::array::from_fn(|k| (c[k] * tone[k]).clamp(0.0, 255.0) as f32)
     })
 }
 
@@ -1069,7 +1110,7 @@ impl Screen {
         }
     }
 
-    fn compose(&self, frame: &RgbImage) -> RgbImage {
+    fn compose(&self, frame: &RgbImage) -> Tex {
         let (vw, vh) = (frame.width(), frame.height());
         let (bx, by) = if self.portrait_video {
             (self.bezel, self.bezel + self.band)
@@ -1085,7 +1126,7 @@ impl Screen {
                 self.black + (255.0 - self.black) * (lin * self.gain * self.tint[k]).min(1.0)
             })
         });
-        RgbImage::from_fn(w, h, |x, y| {
+        Tex::from_fn(w, h, |x, y| {
             let on_glass =
                 x >= self.bezel && y >= self.bezel && x < w - self.bezel && y < h - self.bezel;
             let mut c = if !on_glass {
@@ -1103,7 +1144,7 @@ impl Screen {
                 let g = self.glare.0 * (-s * s).exp();
                 c = c.map(|v| v + g);
             }
-            Rgb(c.map(|v| v.round().clamp(0.0, 255.0) as u8))
+            c.map(|v| v.clamp(0.0, 255.0) as f32)
         })
     }
 }
@@ -1192,8 +1233,9 @@ fn replay_sequence(ctx: &Ctx, i: usize, rng: &mut SimRng) -> Result<usize, Strin
 
 /// `src` scaled to cover `w`×`h` and centre-cropped (bilinear), as linear floats.
 fn cover(src: &RgbImage, w: u32, h: u32) -> Vec<[f32; 3]> {
+    let tex = Tex::from_rgb(src);
     if src.width() == w && src.height() == h {
-        return src.pixels().map(|p| p.0.map(f32::from)).collect();
+        return tex.px;
     }
     let (sw, sh) = (f64::from(src.width()), f64::from(src.height()));
     let s = (f64::from(w) / sw).max(f64::from(h) / sh);
@@ -1203,7 +1245,7 @@ fn cover(src: &RgbImage, w: u32, h: u32) -> Vec<[f32; 3]> {
         for x in 0..w {
             let u = ((f64::from(x) + ox + 0.5) / s - 0.5).clamp(0.0, sw - 1.001);
             let v = ((f64::from(y) + oy + 0.5) / s - 0.5).clamp(0.0, sh - 1.001);
-            out.push(bilinear(src, u, v).map(|c| c as f32));
+            out.push(tex.bilinear(u, v));
         }
     }
     out
