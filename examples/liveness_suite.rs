@@ -10,8 +10,8 @@
 //! real faces; only the attack instrument is simulated.
 //!
 //! Attack types (labels):
-//! - `static_print`: an LFW photo printed (paper margin, print contrast) and held still
-//!   (hand shake, slow drift);
+//! - `static_print`: an LFW photo printed (a portrait crop around the face, so no
+//!   bystanders; paper margin, print contrast) and held still (hand shake, slow drift);
 //! - `moved_print`: the print turned and tilted to follow the challenge;
 //! - `folded_print`: the print folded 15–40° along its vertical centre line (the nose),
 //!   ridge towards the camera, then turned like the moved print; the halves catch the
