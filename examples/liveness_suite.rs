@@ -1,22 +1,63 @@
-//! Writes an image-level evaluation suite for `facegate liveness eval` from still photos
-//! (LFW): `OUT/<label>/<sequence>/NNNN.jpg` + `challenge.txt` + `fps.txt`.
+//! Writes an image-level evaluation suite for `facegate liveness eval`:
+//! `OUT/<label>/<sequence>/NNNN.jpg` + `challenge.txt` + `fps.txt` (+ `meta.txt`, what the
+//! sequence was made of, for error analysis). 15 fps; printed and screen attacks are
+//! rendered at 640×480, spliced real recordings keep their camera's size.
 //!
-//! - `static_print`: the photo on a card held still (hand shake, exposure drift, noise);
-//! - `moved_print`: the card turned and tilted in perspective to follow the challenge
-//!   (each frame is the photo warped by the homography of a rotated plane), with
-//!   exposure drift and sensor noise;
-//! - `folded_print`: the card folded 15–40° along its vertical centre line (the nose),
-//!   ridge towards the camera, then turned like the moved print;
-//! - `live`: links to the real recordings (if present) with the turns they contain.
+//! Why generate: ISO/IEC 30107-3 figures need hundreds of attack presentations per type,
+//! from identities not used for tuning, and nobody can record that many. Every
+//! presentation is a perspective rendering (per-pixel inverse homography) of a real
+//! photo or real recording, so the detector, the landmarks and the pose estimator see
+//! real faces; only the attack instrument is simulated.
+//!
+//! Attack types (labels):
+//! - `static_print`: an LFW photo printed (a portrait crop around the face, so no
+//!   bystanders; paper margin, print contrast) and held still (hand shake, slow drift);
+//! - `moved_print`: the print turned and tilted to follow the challenge;
+//! - `folded_print`: the print folded 15–40° along its vertical centre line (the nose),
+//!   ridge towards the camera, then turned like the moved print; the halves catch the
+//!   light differently;
+//! - `replay_wrong_order`: a real recording played on a phone or tablet held in front of
+//!   the camera (tilted, slowly moving screen, dark bezel, letterbox, screen gamma,
+//!   brightness and tint, glare, blur, sensor noise), with a 2-step challenge that the
+//!   recording does *not* contain in that order (so only the order check and the
+//!   planarity of the screen can catch it);
+//! - `identity_swap`: two different real recordings spliced (person A until just after
+//!   their first turn, then person B from the same point of their own recording), with a
+//!   challenge that the spliced sequence does contain: only identity constancy and track
+//!   continuity can catch it;
+//! - `identity_swap_print`: the same with folded prints of two LFW people (the attacker
+//!   swaps cards between the steps);
+//! - `live`: links to the five real recordings with the turns they contain.
+//!
+//! Rendering conditions vary per sequence so the suite is not one condition: defocus
+//! blur (Gaussian σ 0–2 px for prints), lighting that changes over the sequence (gain
+//! ramp and colour cast), sensor noise, JPEG quality 70–95, background, print contrast
+//! and paper margin, light direction (prints are lit, screens emit).
+//!
+//! Identity split: `--identities A-E` keeps LFW people whose directory name starts with
+//! A–E (tuning and development), `F-J` for the evaluation suite. The five real
+//! recordings are the only source of moving live faces, so replay and swap suites reuse
+//! them in every split (their challenge logic, not the identities, is what they test).
+//!
+//! Deterministic: each sequence has its own seed derived from `--seed`, the type and its
+//! index, so the output is the same whatever `--threads`.
 //!
 //! Research data: write the suite outside the repository; never commit it.
 //!
-//! `cargo run --release --example liveness_suite -- LFW_IMAGES OUT [N per type] [seed]`
+//! `cargo run --release --example liveness_suite -- --out DIR [--n 20] [--seed 1]
+//! [--identities A-E] [--types static_print,...] [--threads 2] [--lfw DIR] [--recordings DIR]`
 
+use std::fs::File;
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
 
 use facegate::liveness::challenge::Step;
 use facegate::liveness::simulate::SimRng;
+use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
 
 const W: u32 = 640;
@@ -24,117 +65,960 @@ const H: u32 = 480;
 const FPS: f64 = 15.0;
 const F: f64 = 600.0;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (Some(lfw), Some(out)) = (args.first(), args.get(1)) else {
-        eprintln!("usage: liveness_suite LFW_IMAGES OUT [N] [SEED]");
-        std::process::exit(2);
-    };
-    let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20);
-    let seed: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(4);
-    let mut photos: Vec<PathBuf> = Vec::new();
-    for person in std::fs::read_dir(lfw)? {
-        let dir = person?.path();
-        if dir.is_dir() {
-            for f in std::fs::read_dir(&dir)? {
-                let p = f?.path();
-                if p.extension().is_some_and(|e| e == "jpg") {
-                    photos.push(p);
+const USAGE: &str = "usage: liveness_suite --out DIR [options]
+
+  --out DIR          suite folder to write (outside the repository)
+  --n N              sequences per attack type (default 20)
+  --seed S           seed (default 1)
+  --identities A-E   LFW people whose directory starts with these letters (default A-Z)
+  --types LIST       comma list of static_print, moved_print, folded_print,
+                     replay_wrong_order, identity_swap, identity_swap_print, live
+                     (default all)
+  --threads T        rendering threads (default 2)
+  --lfw DIR          LFW images (default ../shared/data/lfw-dev/images)
+  --recordings DIR   real recordings (default ../shared/data/liveness/genuine)";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    StaticPrint,
+    MovedPrint,
+    FoldedPrint,
+    ReplayWrongOrder,
+    IdentitySwap,
+    IdentitySwapPrint,
+    Live,
+}
+
+impl Kind {
+    const ALL: [Kind; 7] = [
+        Kind::StaticPrint,
+        Kind::MovedPrint,
+        Kind::FoldedPrint,
+        Kind::ReplayWrongOrder,
+        Kind::IdentitySwap,
+        Kind::IdentitySwapPrint,
+        Kind::Live,
+    ];
+
+    const fn name(self) -> &'static str {
+        match self {
+            Kind::StaticPrint => "static_print",
+            Kind::MovedPrint => "moved_print",
+            Kind::FoldedPrint => "folded_print",
+            Kind::ReplayWrongOrder => "replay_wrong_order",
+            Kind::IdentitySwap => "identity_swap",
+            Kind::IdentitySwapPrint => "identity_swap_print",
+            Kind::Live => "live",
+        }
+    }
+}
+
+/// A real recording, annotated from its pose trace
+/// (`cargo run --release --example liveness_real -- --trace`; yaw/pitch relative to the
+/// first frames, a turn is where its axis dominates and exceeds 15°).
+struct Recording {
+    name: &'static str,
+    /// Every turn the recording may be read as containing, in order, including brief or
+    /// borderline ones: a wrong-order challenge must not be a subsequence of this.
+    order: &'static [Step],
+    /// Clear turns as (step, first frame, frame back at frontal).
+    turns: &'static [(Step, usize, usize)],
+    /// Whether a wrong-order challenge exists that the recording clearly lacks.
+    replayable: bool,
+}
+
+use Step::{Down as D, Left as L, Right as R, Up as U};
+
+/// The five recordings (`README.md` beside them). Not mirrored: own left = nose towards
+/// image right. `webcam_a` turns left and right several times and nods in between, so
+/// nearly every 2-step order is in it: it is spliced but not replayed.
+const RECORDINGS: [Recording; 5] = [
+    Recording {
+        name: "webcam_a",
+        order: &[L, R, L, R, D, U, R, L, R],
+        turns: &[(L, 12, 24), (R, 25, 38), (L, 38, 55), (R, 56, 70)],
+        replayable: false,
+    },
+    Recording {
+        name: "selfie_b",
+        order: &[L, R, U, D],
+        turns: &[(L, 16, 52), (R, 55, 85), (U, 88, 114), (D, 116, 146)],
+        replayable: true,
+    },
+    Recording {
+        name: "selfie_c",
+        // Looks up again at the very end.
+        order: &[L, R, U, D, U],
+        turns: &[(L, 11, 46), (R, 50, 88), (U, 95, 128), (D, 131, 163)],
+        replayable: true,
+    },
+    Recording {
+        name: "selfie_d",
+        order: &[L, R, U, D],
+        turns: &[(L, 23, 54), (R, 57, 89), (U, 97, 134), (D, 137, 169)],
+        replayable: true,
+    },
+    Recording {
+        name: "selfie_e",
+        // Turns right twice, with a brief upward glance in between.
+        order: &[L, R, U, R, U, D],
+        turns: &[(L, 7, 51), (R, 54, 95), (U, 104, 149), (D, 152, 180)],
+        replayable: true,
+    },
+];
+
+/// The turns each recording is linked with as `live`.
+fn live_challenge(name: &str) -> &'static str {
+    if name == "webcam_a" {
+        "left,right"
+    } else {
+        "left,right,up,down"
+    }
+}
+
+/// Whether person B's frames, scaled to cover person A's frame size and centre-cropped,
+/// keep B's face inside: the four phone recordings (portrait, 360×480 and 144×176) take
+/// each other, and the webcam's centre fits them; the webcam's own frame would crop a
+/// portrait face, so it is never person A.
+fn swap_fits(a: &str, b: &str) -> bool {
+    let phone = |n: &str| matches!(n, "selfie_b" | "selfie_c" | "selfie_d" | "selfie_e");
+    a != b && phone(a) && (phone(b) || b == "webcam_a")
+}
+
+struct Opts {
+    out: PathBuf,
+    n: usize,
+    seed: u64,
+    identities: (char, char),
+    types: Vec<Kind>,
+    threads: usize,
+    lfw: PathBuf,
+    recordings: PathBuf,
+}
+
+impl Opts {
+    fn parse(args: impl Iterator<Item = String>) -> Result<Opts, String> {
+        let mut o = Opts {
+            out: PathBuf::new(),
+            n: 20,
+            seed: 1,
+            identities: ('A', 'Z'),
+            types: Kind::ALL.to_vec(),
+            threads: 2,
+            lfw: PathBuf::from("../shared/data/lfw-dev/images"),
+            recordings: PathBuf::from("../shared/data/liveness/genuine"),
+        };
+        let mut args = args;
+        while let Some(flag) = args.next() {
+            if flag == "-h" || flag == "--help" {
+                return Err(String::new());
+            }
+            let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+            let num = |v: &str| v.parse::<u64>().map_err(|e| format!("{flag} {v}: {e}"));
+            match flag.as_str() {
+                "--out" => o.out = PathBuf::from(value),
+                "--n" => o.n = usize::try_from(num(&value)?).map_err(|e| e.to_string())?,
+                "--seed" => o.seed = num(&value)?,
+                "--threads" => {
+                    o.threads = usize::try_from(num(&value)?)
+                        .map_err(|e| e.to_string())?
+                        .clamp(1, 64)
                 }
+                "--identities" => o.identities = parse_range(&value)?,
+                "--types" => {
+                    o.types = value
+                        .split(',')
+                        .map(|s| {
+                            Kind::ALL
+                                .into_iter()
+                                .find(|k| k.name() == s.trim())
+                                .ok_or_else(|| format!("unknown type {s:?}"))
+                        })
+                        .collect::<Result<_, _>>()?
+                }
+                "--lfw" => o.lfw = PathBuf::from(value),
+                "--recordings" => o.recordings = PathBuf::from(value),
+                _ => return Err(format!("unknown option {flag}")),
             }
         }
+        if o.out.as_os_str().is_empty() {
+            return Err("--out is required".into());
+        }
+        Ok(o)
     }
-    photos.sort();
-    if photos.is_empty() {
-        eprintln!("no photos under {lfw}");
-        std::process::exit(2);
-    }
-    let mut rng = SimRng::new(seed);
-    for label in ["static_print", "moved_print", "folded_print"] {
-        for i in 0..n {
-            let photo =
-                image::open(&photos[(rng.next_u64() % photos.len() as u64) as usize])?.into_rgb8();
-            let steps = [rng.step(), rng.step()];
-            let dir = Path::new(out).join(label).join(format!("{i:04}"));
-            std::fs::create_dir_all(&dir)?;
-            std::fs::write(
-                dir.join("challenge.txt"),
-                steps
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            )?;
-            std::fs::write(dir.join("fps.txt"), "15")?;
-            let fold = if label == "folded_print" {
-                rng.range(15.0, 40.0)
-            } else {
-                0.0
-            };
-            let script = if label != "static_print" {
-                plan(&steps, &mut rng)
-            } else {
-                vec![(0.0, 0.0, 0.0), (5.0, 0.0, 0.0)]
-            };
-            let end = script.last().map_or(5.0, |k| k.0) + 0.6;
-            let scale = rng.range(1.4, 1.9);
-            let exposure = (rng.range(0.8, 1.1), rng.range(-0.15, 0.15));
-            let mut k = 0;
-            let mut t = 0.0;
-            while t < end {
-                let (yaw, pitch) = at(&script, t);
-                let shake = (
-                    rng.gauss() * 0.6,
-                    rng.gauss() * 0.6,
-                    rng.gauss() * 2.0,
-                    rng.gauss() * 2.0,
-                );
-                let gain = exposure.0 + exposure.1 * t / end;
-                let img = render(
-                    &photo,
-                    yaw + shake.0,
-                    pitch + shake.1,
-                    fold,
-                    scale,
-                    (shake.2, shake.3),
-                    gain,
-                    &mut rng,
-                );
-                img.save(dir.join(format!("{k:04}.jpg")))?;
-                k += 1;
-                t += 1.0 / FPS;
+}
+
+/// `A-E` or `F` → inclusive upper-case letter range.
+fn parse_range(s: &str) -> Result<(char, char), String> {
+    let letters: Vec<char> = s
+        .split('-')
+        .map(|p| {
+            let mut c = p.trim().chars();
+            match (c.next(), c.next()) {
+                (Some(ch), None) if ch.is_ascii_alphabetic() => Ok(ch.to_ascii_uppercase()),
+                _ => Err(format!(
+                    "--identities {s:?}: expected a letter range such as A-E"
+                )),
             }
+        })
+        .collect::<Result<_, _>>()?;
+    match letters.as_slice() {
+        [a] => Ok((*a, *a)),
+        [a, b] if a <= b => Ok((*a, *b)),
+        _ => Err(format!(
+            "--identities {s:?}: expected a letter range such as A-E"
+        )),
+    }
+}
+
+/// One LFW person: name and photos.
+struct Person {
+    name: String,
+    photos: Vec<PathBuf>,
+}
+
+struct RecordingFrames {
+    spec: &'static Recording,
+    frames: Vec<PathBuf>,
+}
+
+struct Ctx {
+    out: PathBuf,
+    people: Vec<Person>,
+    recordings: Vec<RecordingFrames>,
+}
+
+fn main() -> ExitCode {
+    let opts = match Opts::parse(std::env::args().skip(1)) {
+        Ok(o) => o,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("error: {e}\n");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
         }
     }
-    // Real live recordings, linked with the turns they contain.
-    let real = Path::new(lfw).join("../../liveness/genuine");
-    for (name, steps) in [
-        ("webcam_a", "left,right"),
-        ("selfie_b", "left,right,up,down"),
-        ("selfie_c", "left,right,up,down"),
-        ("selfie_d", "left,right,up,down"),
-        ("selfie_e", "left,right,up,down"),
-    ] {
-        let src = real.join(name);
-        if !src.is_dir() {
+}
+
+fn run(opts: &Opts) -> Result<(), String> {
+    let t0 = Instant::now();
+    let ctx = Ctx {
+        out: opts.out.clone(),
+        people: load_people(&opts.lfw, opts.identities)?,
+        recordings: load_recordings(&opts.recordings)?,
+    };
+    let needs_people = opts.types.iter().any(|k| {
+        matches!(
+            k,
+            Kind::StaticPrint | Kind::MovedPrint | Kind::FoldedPrint | Kind::IdentitySwapPrint
+        )
+    });
+    if needs_people && ctx.people.len() < 2 {
+        return Err(format!(
+            "fewer than two LFW people in {}–{} under {}",
+            opts.identities.0,
+            opts.identities.1,
+            opts.lfw.display()
+        ));
+    }
+    let needs_recordings = opts
+        .types
+        .iter()
+        .any(|k| matches!(k, Kind::ReplayWrongOrder | Kind::IdentitySwap));
+    if needs_recordings && ctx.recordings.len() < 2 {
+        return Err(format!(
+            "replay and swap need the real recordings under {}",
+            opts.recordings.display()
+        ));
+    }
+    eprintln!(
+        "{} LFW people in {}–{}, {} recordings",
+        ctx.people.len(),
+        opts.identities.0,
+        opts.identities.1,
+        ctx.recordings.len()
+    );
+    if opts.types.contains(&Kind::Live) {
+        link_live(&ctx)?;
+    }
+    let jobs: Vec<(usize, Kind, usize)> = opts
+        .types
+        .iter()
+        .filter(|k| **k != Kind::Live)
+        .flat_map(|&k| {
+            let ki = Kind::ALL.iter().position(|x| *x == k).unwrap_or(0);
+            (0..opts.n).map(move |i| (ki, k, i))
+        })
+        .collect();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let frames_written = AtomicUsize::new(0);
+    let errors: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let counts: Mutex<Vec<(Kind, usize)>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..opts.threads {
+            s.spawn(|| loop {
+                let j = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(ki, kind, i)) = jobs.get(j) else {
+                    break;
+                };
+                let seed = sequence_seed(opts.seed, ki, i);
+                match sequence(&ctx, kind, i, seed) {
+                    Ok(nf) => {
+                        frames_written.fetch_add(nf, Ordering::Relaxed);
+                        if let Ok(mut c) = counts.lock() {
+                            c.push((kind, nf));
+                        }
+                        let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                        let el = t0.elapsed().as_secs_f64();
+                        let eta = el / d as f64 * (jobs.len() - d) as f64;
+                        eprintln!(
+                            "[{d}/{}] {}/{i:04}: {nf} frames ({el:.0} s, ETA {eta:.0} s)",
+                            jobs.len(),
+                            kind.name()
+                        );
+                    }
+                    Err(e) => {
+                        eprintln!("{}/{i:04}: {e}", kind.name());
+                        if let Ok(mut v) = errors.lock() {
+                            v.push(format!("{}/{i:04}: {e}", kind.name()));
+                        }
+                        next.store(jobs.len(), Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    let errors = errors.into_inner().unwrap_or_default();
+    if let Some(e) = errors.first() {
+        return Err(format!("{} sequence(s) failed, first: {e}", errors.len()));
+    }
+    let counts = counts.into_inner().unwrap_or_default();
+    for k in &opts.types {
+        if *k == Kind::Live {
             continue;
         }
-        let dir = Path::new(out).join("live").join(name);
-        std::fs::create_dir_all(&dir)?;
-        for f in std::fs::read_dir(&src)? {
-            let p = f?.path();
+        let (seqs, frames) = counts
+            .iter()
+            .filter(|(c, _)| c == k)
+            .fold((0, 0), |(s, f), (_, n)| (s + 1, f + n));
+        println!("{:20} {seqs:4} sequences {frames:6} frames", k.name());
+    }
+    println!(
+        "wrote {} sequences, {} frames to {} in {:.0} s",
+        jobs.len(),
+        frames_written.load(Ordering::Relaxed),
+        opts.out.display(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// A seed per (suite seed, type, index), independent of the thread that renders it.
+fn sequence_seed(seed: u64, kind: usize, i: usize) -> u64 {
+    let mix = |x: u64| SimRng::new(x).next_u64();
+    mix(mix(mix(seed) ^ kind as u64) ^ i as u64)
+}
+
+fn load_people(lfw: &Path, (lo, hi): (char, char)) -> Result<Vec<Person>, String> {
+    let rd = match std::fs::read_dir(lfw) {
+        Ok(rd) => rd,
+        Err(_) => return Ok(Vec::new()),
+    };
+    let mut people = Vec::new();
+    for entry in rd.flatten() {
+        let dir = entry.path();
+        let Some(name) = dir.file_name().and_then(|s| s.to_str()).map(String::from) else {
+            continue;
+        };
+        let first = name.chars().next().map(|c| c.to_ascii_uppercase());
+        if !dir.is_dir() || !first.is_some_and(|c| (lo..=hi).contains(&c)) {
+            continue;
+        }
+        let mut photos: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
+            .collect();
+        photos.sort();
+        if !photos.is_empty() {
+            people.push(Person { name, photos });
+        }
+    }
+    people.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(people)
+}
+
+fn load_recordings(root: &Path) -> Result<Vec<RecordingFrames>, String> {
+    let mut out = Vec::new();
+    for spec in &RECORDINGS {
+        let dir = root.join(spec.name);
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut frames: Vec<PathBuf> = rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
+            .collect();
+        frames.sort();
+        let last = spec.turns.iter().map(|t| t.2).max().unwrap_or(0);
+        if frames.len() <= last {
+            return Err(format!(
+                "{}: {} frames, the annotation expects more than {last}",
+                dir.display(),
+                frames.len()
+            ));
+        }
+        out.push(RecordingFrames { spec, frames });
+    }
+    Ok(out)
+}
+
+/// Real recordings, linked (not copied) with the turns they contain.
+fn link_live(ctx: &Ctx) -> Result<(), String> {
+    for rec in &ctx.recordings {
+        let dir = ctx.out.join("live").join(rec.spec.name);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for p in &rec.frames {
             if let Some(fname) = p.file_name() {
                 let dst = dir.join(fname);
-                if !dst.exists() {
-                    std::os::unix::fs::symlink(std::fs::canonicalize(&p)?, dst)?;
+                if dst.symlink_metadata().is_err() {
+                    let src =
+                        std::fs::canonicalize(p).map_err(|e| format!("{}: {e}", p.display()))?;
+                    std::os::unix::fs::symlink(src, &dst)
+                        .map_err(|e| format!("{}: {e}", dst.display()))?;
                 }
             }
         }
-        std::fs::write(dir.join("challenge.txt"), steps)?;
-        std::fs::write(dir.join("fps.txt"), "15")?;
+        write(&dir.join("challenge.txt"), live_challenge(rec.spec.name))?;
+        write(&dir.join("fps.txt"), "15")?;
     }
-    println!("wrote {n} sequences per attack type to {out}");
     Ok(())
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn open_rgb(p: &Path) -> Result<RgbImage, String> {
+    Ok(image::open(p)
+        .map_err(|e| format!("{}: {e}", p.display()))?
+        .into_rgb8())
+}
+
+fn pick<'a, T>(v: &'a [T], rng: &mut SimRng) -> &'a T {
+    &v[(rng.next_u64() % v.len().max(1) as u64) as usize]
+}
+
+fn steps_text(steps: &[Step]) -> String {
+    steps
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// One sequence folder being written.
+struct SeqOut {
+    dir: PathBuf,
+    quality: u8,
+    k: usize,
+}
+
+impl SeqOut {
+    fn new(ctx: &Ctx, kind: Kind, i: usize, quality: u8) -> Result<SeqOut, String> {
+        let dir = ctx.out.join(kind.name()).join(format!("{i:04}"));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        // A rerun with fewer frames must not leave old ones behind.
+        for e in std::fs::read_dir(&dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?
+            .flatten()
+        {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "jpg") {
+                std::fs::remove_file(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+            }
+        }
+        Ok(SeqOut { dir, quality, k: 0 })
+    }
+
+    fn push(&mut self, img: &RgbImage) -> Result<(), String> {
+        let path = self.dir.join(format!("{:04}.jpg", self.k));
+        let f = File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        JpegEncoder::new_with_quality(BufWriter::new(f), self.quality)
+            .encode_image(img)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        self.k += 1;
+        Ok(())
+    }
+
+    fn finish(self, steps: &[Step], meta: &str) -> Result<usize, String> {
+        write(&self.dir.join("challenge.txt"), &steps_text(steps))?;
+        write(&self.dir.join("fps.txt"), "15")?;
+        write(&self.dir.join("meta.txt"), meta)?;
+        Ok(self.k)
+    }
+}
+
+fn sequence(ctx: &Ctx, kind: Kind, i: usize, seed: u64) -> Result<usize, String> {
+    let mut rng = SimRng::new(seed);
+    match kind {
+        Kind::StaticPrint | Kind::MovedPrint | Kind::FoldedPrint | Kind::IdentitySwapPrint => {
+            print_sequence(ctx, kind, i, &mut rng)
+        }
+        Kind::ReplayWrongOrder => replay_sequence(ctx, i, &mut rng),
+        Kind::IdentitySwap => splice_sequence(ctx, i, &mut rng),
+        Kind::Live => Ok(0),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Camera and scene
+
+/// What the kiosk camera does to every frame of one sequence.
+struct Camera {
+    /// Defocus, Gaussian σ in pixels.
+    blur: f64,
+    /// Exposure gain at the start and the end (lighting changes over the sequence).
+    gain: (f64, f64),
+    /// Per-channel colour cast at the start and the end.
+    cast: ([f64; 3], [f64; 3]),
+    /// Sensor noise σ (grey levels).
+    noise: f64,
+    quality: u8,
+}
+
+impl Camera {
+    fn random(rng: &mut SimRng, blur_max: f64, noise: (f64, f64)) -> Camera {
+        let mut cast = || {
+            let warm = rng.range(-0.08, 0.08);
+            let green = rng.range(-0.03, 0.03);
+            [1.0 + warm, 1.0 + green, 1.0 - warm]
+        };
+        let c0 = cast();
+        let c1 = cast();
+        let g0 = rng.range(0.8, 1.15);
+        Camera {
+            blur: rng.range(0.0, blur_max),
+            gain: (g0, g0 * rng.range(0.8, 1.2)),
+            cast: (c0, c1),
+            noise: rng.range(noise.0, noise.1),
+            quality: rng.range(70.0, 95.999) as u8,
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "camera blur_sigma={:.2} gain={:.2}->{:.2} cast=[{:.2},{:.2},{:.2}]->[{:.2},{:.2},{:.2}] noise={:.1} jpeg_quality={}",
+            self.blur,
+            self.gain.0,
+            self.gain.1,
+            self.cast.0[0],
+            self.cast.0[1],
+            self.cast.0[2],
+            self.cast.1[0],
+            self.cast.1[1],
+            self.cast.1[2],
+            self.noise,
+            self.quality
+        )
+    }
+
+    /// Blur, exposure, colour cast and noise at progress `u` ∈ [0, 1] of the sequence.
+    fn develop(
+        &self,
+        mut buf: Vec<[f32; 3]>,
+        w: u32,
+        h: u32,
+        u: f64,
+        rng: &mut SimRng,
+    ) -> RgbImage {
+        gaussian_blur(&mut buf, w as usize, h as usize, self.blur);
+        let g = self.gain.0 + (self.gain.1 - self.gain.0) * u;
+        let m: [f32; 3] = std::array::from_fn(|k| {
+            (g * (self.cast.0[k] + (self.cast.1[k] - self.cast.0[k]) * u)) as f32
+        });
+        let table = noise_table();
+        let mask = table.len() - 1;
+        let mut at = (rng.next_u64() as usize) & mask;
+        let sigma = self.noise as f32;
+        let mut img = RgbImage::new(w, h);
+        for (px, c) in img.pixels_mut().zip(&buf) {
+            let n = table[at] * sigma + 0.5;
+            at = (at + 1) & mask;
+            // `as u8` saturates: the clamp to 0..=255 for free.
+            *px = Rgb(std::array::from_fn(|k| (c[k] * m[k] + n) as u8));
+        }
+        img
+    }
+}
+
+/// Standard normal samples, drawn once: a frame reads them from a random offset (drawing
+/// a Gaussian per pixel was most of the rendering time).
+fn noise_table() -> &'static [f32] {
+    static TABLE: std::sync::OnceLock<Vec<f32>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut rng = SimRng::new(0x6e_6f69_7365);
+        (0..1 << 20).map(|_| rng.gauss() as f32).collect()
+    })
+}
+
+/// Separable Gaussian blur, edges clamped; σ below 0.3 px is a no-op.
+fn gaussian_blur(buf: &mut [[f32; 3]], w: usize, h: usize, sigma: f64) {
+    if sigma < 0.3 || w == 0 || h == 0 {
+        return;
+    }
+    let r = (3.0 * sigma).ceil() as isize;
+    let mut kernel: Vec<f32> = (-r..=r)
+        .map(|d| (-(d * d) as f64 / (2.0 * sigma * sigma)).exp() as f32)
+        .collect();
+    let sum: f32 = kernel.iter().sum();
+    kernel.iter_mut().for_each(|k| *k /= sum);
+    let mut tmp = vec![[0.0f32; 3]; w * h];
+    let pass = |src: &[[f32; 3]], dst: &mut [[f32; 3]], horizontal: bool| {
+        for y in 0..h {
+            for x in 0..w {
+                let mut acc = [0.0f32; 3];
+                for (j, k) in kernel.iter().enumerate() {
+                    let d = j as isize - r;
+                    let (sx, sy) = if horizontal {
+                        ((x as isize + d).clamp(0, w as isize - 1) as usize, y)
+                    } else {
+                        (x, (y as isize + d).clamp(0, h as isize - 1) as usize)
+                    };
+                    let p = src[sy * w + sx];
+                    for c in 0..3 {
+                        acc[c] += k * p[c];
+                    }
+                }
+                dst[y * w + x] = acc;
+            }
+        }
+    };
+    pass(buf, &mut tmp, true);
+    pass(&tmp, buf, false);
+}
+
+/// A room behind the presented object: tinted, with a vertical gradient and soft
+/// low-frequency structure.
+fn background(rng: &mut SimRng) -> Vec<[f32; 3]> {
+    let base = rng.range(60.0, 160.0);
+    let tint = [rng.range(0.85, 1.1), 1.0, rng.range(0.85, 1.1)];
+    let grad = rng.range(-40.0, 40.0);
+    let waves: Vec<(f64, f64, f64, f64)> = (0..3)
+        .map(|_| {
+            (
+                rng.range(5.0, 20.0),
+                rng.range(0.004, 0.02),
+                rng.range(0.004, 0.02),
+                rng.range(0.0, std::f64::consts::TAU),
+            )
+        })
+        .collect();
+    let mut out = Vec::with_capacity((W * H) as usize);
+    for y in 0..H {
+        for x in 0..W {
+            let (fx, fy) = (f64::from(x), f64::from(y));
+            let mut v = base + grad * fy / f64::from(H);
+            for (a, kx, ky, ph) in &waves {
+                v += a * (kx * fx + ky * fy + ph).sin();
+            }
+            out.push(std::array::from_fn(|k| (v * tint[k]) as f32));
+        }
+    }
+    out
+}
+
+/// A flat (or folded) object in front of the camera showing `tex`.
+struct Plane<'a> {
+    tex: &'a Tex,
+    yaw: f64,
+    pitch: f64,
+    roll: f64,
+    /// Fold along the texture's vertical centre line, ridge towards the camera (degrees).
+    fold: f64,
+    /// Texture pixels → camera pixels at the reference distance.
+    scale: f64,
+    shift: (f64, f64),
+    /// Light direction and strength for a lit object (print); `None` for a screen.
+    light: Option<([f64; 3], f64)>,
+}
+
+/// The plane at depth F, rotated about its centre (yaw, pitch, then roll in its own
+/// plane), seen by a pinhole camera of focal F: each output pixel is mapped back onto the
+/// texture by the inverse of the plane's homography and sampled bilinearly.
+fn render(p: &Plane, bg: &[[f32; 3]]) -> Vec<[f32; 3]> {
+    let (tw, th) = (f64::from(p.tex.w), f64::from(p.tex.h));
+    let (sy, cy) = p.yaw.to_radians().sin_cos();
+    let (sp, cp) = p.pitch.to_radians().sin_cos();
+    let ru0 = [cy, sp * sy, -cp * sy];
+    let rv0 = [0.0, cp, sp];
+    let rz = [sy, -sp * cy, cp * cy];
+    let (sr, cr) = p.roll.to_radians().sin_cos();
+    let ru: [f64; 3] = std::array::from_fn(|i| cr * ru0[i] + sr * rv0[i]);
+    let rv: [f64; 3] = std::array::from_fn(|i| -sr * ru0[i] + cr * rv0[i]);
+    // Half σ of a fold has u-axis cos(α)·ru − σ·sin(α)·rz: the ridge (u = 0) is nearest.
+    let (sf, cf) = p.fold.to_radians().sin_cos();
+    let halves: Vec<(f64, [f64; 3], f32)> = [-1.0f64, 1.0]
+        .into_iter()
+        .map(|sg| {
+            let hu: [f64; 3] = std::array::from_fn(|i| cf * ru[i] - sg * sf * rz[i]);
+            let n = [
+                hu[1] * rv[2] - hu[2] * rv[1],
+                hu[2] * rv[0] - hu[0] * rv[2],
+                hu[0] * rv[1] - hu[1] * rv[0],
+            ];
+            let shade = p.light.map_or(1.0, |(l, k)| {
+                let nl = n[0] * l[0] + n[1] * l[1] + n[2] * l[2];
+                (1.0 + k * (nl - l[2])).clamp(0.5, 1.4)
+            });
+            (sg, hu, shade as f32)
+        })
+        .collect();
+    let folded = p.fold > 0.0;
+    let mut out = Vec::with_capacity((W * H) as usize);
+    for y in 0..H {
+        for x in 0..W {
+            let a = (f64::from(x) - f64::from(W) / 2.0 - p.shift.0) / F;
+            let b = (f64::from(y) - f64::from(H) / 2.0 - p.shift.1) / F;
+            let mut best: Option<(f64, f64, f64, f32)> = None;
+            for (sg, hu, shade) in &halves {
+                if !folded && *sg > 0.0 {
+                    continue;
+                }
+                // s·(u·hu + v·rv)_xy = (a, b)·(F − s·(u·hu + v·rv)_z)
+                let m = [
+                    [p.scale * (hu[0] + a * hu[2]), p.scale * (rv[0] + a * rv[2])],
+                    [p.scale * (hu[1] + b * hu[2]), p.scale * (rv[1] + b * rv[2])],
+                ];
+                let det = m[0][0] * m[1][1] - m[0][1] * m[1][0];
+                if det.abs() <= 1e-9 {
+                    continue;
+                }
+                let (ra, rb) = (a * F, b * F);
+                let u = (ra * m[1][1] - rb * m[0][1]) / det;
+                let v = (rb * m[0][0] - ra * m[1][0]) / det;
+                if folded && sg * u < 0.0 {
+                    continue;
+                }
+                let pz = p.scale * (u * hu[2] + v * rv[2]);
+                if best.map_or(true, |(_, _, z, _)| pz > z) {
+                    best = Some((u, v, pz, *shade));
+                }
+            }
+            let mut px = bg[(y * W + x) as usize];
+            if let Some((u, v, _, shade)) = best {
+                let (u, v) = (u + tw / 2.0, v + th / 2.0);
+                if u >= 0.0 && v >= 0.0 && u < tw - 1.0 && v < th - 1.0 {
+                    px = p.tex.bilinear(u, v).map(|c| c * shade);
+                }
+            }
+            out.push(px);
+        }
+    }
+    out
+}
+
+/// A texture as linear floats, sampled bilinearly.
+struct Tex {
+    w: u32,
+    h: u32,
+    px: Vec<[f32; 3]>,
+}
+
+impl Tex {
+    fn from_fn(w: u32, h: u32, mut f: impl FnMut(u32, u32) -> [f32; 3]) -> Tex {
+        let mut px = Vec::with_capacity((w * h) as usize);
+        for y in 0..h {
+            for x in 0..w {
+                px.push(f(x, y));
+            }
+        }
+        Tex { w, h, px }
+    }
+
+    fn from_rgb(img: &RgbImage) -> Tex {
+        Tex {
+            w: img.width(),
+            h: img.height(),
+            px: img.pixels().map(|p| p.0.map(f32::from)).collect(),
+        }
+    }
+
+    /// Bilinear sample; the caller keeps 0 ≤ x < w − 1 and 0 ≤ y < h − 1.
+    fn bilinear(&self, x: f64, y: f64) -> [f32; 3] {
+        let (x0, y0) = (x as usize, y as usize);
+        let (fx, fy) = ((x - x0 as f64) as f32, (y - y0 as f64) as f32);
+        let w = self.w as usize;
+        let i = y0 * w + x0;
+        let (a, b, c, d) = (
+            self.px[i],
+            self.px[i + 1],
+            self.px[i + w],
+            self.px[i + w + 1],
+        );
+        std::array::from_fn(|k| {
+            (a[k] * (1.0 - fx) + b[k] * fx) * (1.0 - fy) + (c[k] * (1.0 - fx) + d[k] * fx) * fy
+        })
+    }
+}
+
+/// Slow hand drift: a few sinusoids per axis.
+struct Drift([(f64, f64, f64); 5]);
+
+impl Drift {
+    fn random(rng: &mut SimRng, amp: [f64; 5]) -> Drift {
+        Drift(std::array::from_fn(|k| {
+            (
+                amp[k] * rng.range(0.3, 1.0),
+                rng.range(0.1, 0.6),
+                rng.range(0.0, std::f64::consts::TAU),
+            )
+        }))
+    }
+
+    /// (yaw°, pitch°, roll°, x px, y px) at time t.
+    fn at(&self, t: f64) -> [f64; 5] {
+        self.0
+            .map(|(a, f, ph)| a * (std::f64::consts::TAU * f * t + ph).sin())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Prints
+
+/// The photo as printed: a portrait crop around the face (LFW stills are centred on the
+/// face; the edges often show other people, and an attacker prints the victim, not the
+/// crowd), paper margin, reduced print contrast, paper tone.
+fn print_texture(photo: &RgbImage, rng: &mut SimRng) -> Tex {
+    let (pw, ph) = (f64::from(photo.width()), f64::from(photo.height()));
+    let cw = (pw * rng.range(0.56, 0.8)).round();
+    let ch = (cw * rng.range(1.1, 1.3)).min(ph).round();
+    // The fold runs through the crop's centre line: keep it on the nose.
+    let x0 = ((pw - cw) / 2.0 + rng.range(-2.0, 2.0)).clamp(0.0, pw - cw) as u32;
+    let y0 = ((ph - ch) / 2.0 + rng.range(-10.0, 6.0)).clamp(0.0, ph - ch) as u32;
+    let margin = (rng.uniform() * 13.0) as u32;
+    let paper = rng.range(215.0, 245.0);
+    let contrast = rng.range(0.8, 1.0);
+    let tone = [rng.range(0.97, 1.02), 1.0, rng.range(0.92, 1.0)];
+    let (cw, ch) = (cw as u32, ch as u32);
+    let (w, h) = (cw + 2 * margin, ch + 2 * margin);
+    Tex::from_fn(w, h, |x, y| {
+        let inside = x >= margin && y >= margin && x < w - margin && y < h - margin;
+        let c = if inside {
+            photo
+                .get_pixel(x - margin + x0, y - margin + y0)
+                .0
+                .map(|c| f64::from(c) * contrast + (1.0 - contrast) * 40.0)
+        } else {
+            [paper; 3]
+        };
+        std::array::from_fn(|k| (c[k] * tone[k]).clamp(0.0, 255.0) as f32)
+    })
+}
+
+fn random_photo(ctx: &Ctx, rng: &mut SimRng, not: Option<usize>) -> (usize, PathBuf) {
+    loop {
+        let pi = (rng.next_u64() % ctx.people.len().max(1) as u64) as usize;
+        if Some(pi) != not {
+            return (pi, pick(&ctx.people[pi].photos, rng).clone());
+        }
+    }
+}
+
+fn print_sequence(ctx: &Ctx, kind: Kind, i: usize, rng: &mut SimRng) -> Result<usize, String> {
+    let (pa, path_a) = random_photo(ctx, rng, None);
+    let tex_a = print_texture(&open_rgb(&path_a)?, rng);
+    let swap = if kind == Kind::IdentitySwapPrint {
+        let (_, path_b) = random_photo(ctx, rng, Some(pa));
+        Some((print_texture(&open_rgb(&path_b)?, rng), path_b))
+    } else {
+        None
+    };
+    let steps = [rng.step(), rng.step()];
+    // Folded along the nose line: relief that moves like a face's (the hard print).
+    let fold = match kind {
+        Kind::FoldedPrint | Kind::IdentitySwapPrint => rng.range(15.0, 40.0),
+        _ => 0.0,
+    };
+    let script = if kind == Kind::StaticPrint {
+        vec![(0.0, 0.0, 0.0), (rng.range(4.5, 6.0), 0.0, 0.0)]
+    } else {
+        plan(&steps, rng)
+    };
+    let end = script.last().map_or(5.0, |k| k.0) + 0.6;
+    // Card swapped while it is frontal between the two steps.
+    let swap_t = script
+        .get(4)
+        .zip(script.get(5))
+        .map_or(end, |(a, b)| rng.range(a.0, b.0));
+    let scale = rng.range(1.3, 1.9);
+    let base = (
+        rng.range(-6.0, 6.0),
+        rng.range(-6.0, 6.0),
+        rng.range(-5.0, 5.0),
+    );
+    let offset = (rng.range(-50.0, 50.0), rng.range(-40.0, 30.0));
+    let drift = Drift::random(rng, [1.5, 1.5, 1.0, 6.0, 6.0]);
+    let light = {
+        let (lx, ly) = (rng.range(-0.6, 0.6), rng.range(-0.7, 0.3));
+        let lz = (1.0 - lx * lx - ly * ly).max(0.1).sqrt();
+        ([lx, ly, lz], rng.range(0.4, 1.0))
+    };
+    let bg = background(rng);
+    let cam = Camera::random(rng, 2.0, (1.5, 4.0));
+    let mut out = SeqOut::new(ctx, kind, i, cam.quality)?;
+    let mut t = 0.0;
+    while t < end {
+        let (yaw, pitch) = at(&script, t);
+        let d = drift.at(t);
+        let tex = match &swap {
+            Some((b, _)) if t >= swap_t => b,
+            _ => &tex_a,
+        };
+        let plane = Plane {
+            tex,
+            yaw: base.0 + yaw + d[0] + rng.gauss() * 0.5,
+            pitch: base.1 + pitch + d[1] + rng.gauss() * 0.5,
+            roll: base.2 + d[2] + rng.gauss() * 0.3,
+            fold,
+            scale: scale * (1.0 + 0.01 * rng.gauss()),
+            shift: (
+                offset.0 + d[3] + rng.gauss() * 1.5,
+                offset.1 + d[4] + rng.gauss() * 1.5,
+            ),
+            light: Some(light),
+        };
+        let buf = render(&plane, &bg);
+        out.push(&cam.develop(buf, W, H, t / end, rng))?;
+        t += 1.0 / FPS;
+    }
+    let mut meta = format!(
+        "{} photo={} fold_deg={fold:.1} scale={scale:.2} {}",
+        kind.name(),
+        short(&path_a),
+        cam.describe()
+    );
+    if let Some((_, b)) = &swap {
+        meta += &format!(" swap_to={} at_s={swap_t:.2}", short(b));
+    }
+    out.finish(&steps, &(meta + "\n"))
+}
+
+/// `person/file.jpg` of a path.
+fn short(p: &Path) -> String {
+    let parts: Vec<&str> = p.iter().rev().take(2).filter_map(|s| s.to_str()).collect();
+    parts.into_iter().rev().collect::<Vec<_>>().join("/")
 }
 
 /// Card keyframes (t, yaw°, pitch°) turning like a head would for each step.
@@ -178,89 +1062,315 @@ fn at(keys: &[(f64, f64, f64)], t: f64) -> (f64, f64) {
     keys.last().map_or((0.0, 0.0), |k| (k.1, k.2))
 }
 
-/// The photo on a plane at 600 px depth, rotated by yaw/pitch about its centre, seen by a
-/// pinhole camera (focal 600 px): each output pixel is mapped back onto the card by the
-/// inverse of the plane's homography and sampled bilinearly.
-#[allow(clippy::too_many_arguments)] // one call site; a struct would only rename them
-fn render(
-    photo: &RgbImage,
-    yaw: f64,
-    pitch: f64,
-    fold_deg: f64,
-    scale: f64,
-    shift: (f64, f64),
-    gain: f64,
-    rng: &mut SimRng,
-) -> RgbImage {
-    let (pw, ph) = (f64::from(photo.width()), f64::from(photo.height()));
-    let (sy, cy) = yaw.to_radians().sin_cos();
-    let (sp, cp) = pitch.to_radians().sin_cos();
-    // Columns of R (yaw then pitch) for the card's u and v axes.
-    let ru = [cy, sp * sy, -cp * sy];
-    let rv = [0.0, cp, sp];
-    let rz = [sy, -sp * cy, cp * cy];
-    // Folded along the vertical centre line (the nose), ridge towards the camera: the half
-    // on side σ has u-axis cos(α)·ru − σ·sin(α)·rz.
-    let (sf, cf) = fold_deg.to_radians().sin_cos();
-    let halves: Vec<(f64, [f64; 3])> = [-1.0, 1.0]
-        .into_iter()
-        .map(|sg: f64| (sg, std::array::from_fn(|i| cf * ru[i] - sg * sf * rz[i])))
-        .collect();
-    let z0 = F;
-    // Frame pixel (x, y) ← card point (u, v): x = cx + F·X/Z with X = s·(u·ru + v·rv).
-    // Solve for (u, v) per pixel: X/Z = (x − cx)/F =: a, Y/Z = (y − cy)/F =: b.
-    let mut img = RgbImage::new(W, H);
-    for y in 0..H {
-        for x in 0..W {
-            let a = (f64::from(x) - f64::from(W) / 2.0 - shift.0) / F;
-            let b = (f64::from(y) - f64::from(H) / 2.0 - shift.1) / F;
-            // s·(u·ru_x + v·rv_x) = a·(z0 − s·(u·ru_z + v·rv_z)) (card faces the camera: z towards it)
-            let bg = 90.0 + 40.0 * f64::from(y) / f64::from(H);
-            let mut px = [bg, bg, bg * 0.9];
-            let mut best: Option<(f64, f64, f64)> = None;
-            for (sg, ru) in &halves {
-                let m = [
-                    [scale * (ru[0] + a * ru[2]), scale * (rv[0] + a * rv[2])],
-                    [scale * (ru[1] + b * ru[2]), scale * (rv[1] + b * rv[2])],
-                ];
-                let det = m[0][0] * m[1][1] - m[0][1] * m[1][0];
-                if det.abs() <= 1e-9 {
-                    continue;
-                }
-                let (ra, rb) = (a * z0, b * z0);
-                let u = (ra * m[1][1] - rb * m[0][1]) / det;
-                let v = (rb * m[0][0] - ra * m[1][0]) / det;
-                if sg * u < 0.0 && fold_deg > 0.0 {
-                    continue;
-                }
-                let pz = scale * (u * ru[2] + v * rv[2]);
-                if best.map_or(true, |(_, _, z)| pz > z) {
-                    best = Some((u, v, pz));
-                }
-            }
-            if let Some((u, v, _)) = best {
-                let (u, v) = (u + pw / 2.0, v + ph / 2.0);
-                if u >= 0.0 && v >= 0.0 && u < pw - 1.0 && v < ph - 1.0 {
-                    px = bilinear(photo, u, v).map(|c| c * gain);
-                }
-            }
-            let noise = rng.gauss() * 3.0;
-            img.put_pixel(
-                x,
-                y,
-                Rgb(px.map(|c| (c + noise).round().clamp(0.0, 255.0) as u8)),
-            );
-        }
-    }
-    img
+// ---------------------------------------------------------------------------------------
+// Screen replay
+
+/// Whether `needle` occurs in `hay` in order (other elements in between allowed): what a
+/// fixed challenge accepts.
+fn is_subsequence(needle: &[Step], hay: &[Step]) -> bool {
+    let mut it = hay.iter();
+    needle.iter().all(|n| it.any(|h| h == n))
 }
 
-fn bilinear(img: &RgbImage, x: f64, y: f64) -> [f64; 3] {
-    let (x0, y0) = (x.floor() as u32, y.floor() as u32);
-    let (fx, fy) = (x - f64::from(x0), y - f64::from(y0));
-    let p = |x: u32, y: u32| img.get_pixel(x, y).0.map(f64::from);
-    let (a, b, c, d) = (p(x0, y0), p(x0 + 1, y0), p(x0, y0 + 1), p(x0 + 1, y0 + 1));
-    std::array::from_fn(|k| {
-        (a[k] * (1.0 - fx) + b[k] * fx) * (1.0 - fy) + (c[k] * (1.0 - fx) + d[k] * fx) * fy
-    })
+/// How a screen shows a video frame: letterbox bands, bezel, black level, gamma,
+/// brightness, tint and a glare band. Texture pixels are video pixels.
+struct Screen {
+    band: u32,
+    bezel: u32,
+    portrait_video: bool,
+    black: f64,
+    gamma: f64,
+    gain: f64,
+    tint: [f64; 3],
+    bezel_level: f64,
+    glare: (f64, f64, f64, f64),
+}
+
+impl Screen {
+    fn random(vw: u32, vh: u32, rng: &mut SimRng) -> Screen {
+        let portrait_video = vh >= vw;
+        let long = if portrait_video { vh } else { vw };
+        // Phone (tall screen: wide bands) or tablet (nearly the video's shape).
+        let band = (f64::from(long) * rng.range(0.0, 0.3)) as u32;
+        Screen {
+            band,
+            bezel: (f64::from(vw.min(vh)) * rng.range(0.03, 0.09)) as u32,
+            portrait_video,
+            black: rng.range(6.0, 22.0),
+            gamma: rng.range(0.85, 1.2),
+            gain: rng.range(0.85, 1.15),
+            tint: [rng.range(0.92, 1.0), 1.0, rng.range(1.0, 1.08)],
+            bezel_level: rng.range(12.0, 35.0),
+            glare: (
+                rng.range(0.0, 35.0),
+                rng.range(0.0, std::f64::consts::PI),
+                rng.range(-0.4, 0.4),
+                rng.range(0.05, 0.2),
+            ),
+        }
+    }
+
+    fn compose(&self, frame: &RgbImage) -> Tex {
+        let (vw, vh) = (frame.width(), frame.height());
+        let (bx, by) = if self.portrait_video {
+            (self.bezel, self.bezel + self.band)
+        } else {
+            (self.bezel + self.band, self.bezel)
+        };
+        let (w, h) = (vw + 2 * bx, vh + 2 * by);
+        let (gs, gc) = self.glare.1.sin_cos();
+        let diag = f64::from(w.max(h));
+        let lut: [[f64; 256]; 3] = std::array::from_fn(|k| {
+            std::array::from_fn(|c| {
+                let lin = (c as f64 / 255.0).powf(self.gamma);
+                self.black + (255.0 - self.black) * (lin * self.gain * self.tint[k]).min(1.0)
+            })
+        });
+        Tex::from_fn(w, h, |x, y| {
+            let on_glass =
+                x >= self.bezel && y >= self.bezel && x < w - self.bezel && y < h - self.bezel;
+            let mut c = if !on_glass {
+                [self.bezel_level; 3]
+            } else if x >= bx && y >= by && x < bx + vw && y < by + vh {
+                let p = frame.get_pixel(x - bx, y - by).0;
+                std::array::from_fn(|k| lut[k][usize::from(p[k])])
+            } else {
+                [self.black; 3]
+            };
+            if on_glass {
+                // Reflection of a light on the glass.
+                let s =
+                    ((f64::from(x) * gc + f64::from(y) * gs) / diag - self.glare.2) / self.glare.3;
+                let g = self.glare.0 * (-s * s).exp();
+                c = c.map(|v| v + g);
+            }
+            c.map(|v| v.clamp(0.0, 255.0) as f32)
+        })
+    }
+}
+
+fn replay_sequence(ctx: &Ctx, i: usize, rng: &mut SimRng) -> Result<usize, String> {
+    let candidates: Vec<&RecordingFrames> = ctx
+        .recordings
+        .iter()
+        .filter(|r| r.spec.replayable)
+        .collect();
+    if candidates.is_empty() {
+        return Err("no replayable recording".into());
+    }
+    let rec = *pick(&candidates, rng);
+    // Every 2-step challenge the recording does not contain in that order.
+    let wrong: Vec<[Step; 2]> = Step::ALL
+        .iter()
+        .flat_map(|&a| Step::ALL.iter().map(move |&b| [a, b]))
+        .filter(|s| !is_subsequence(s, rec.spec.order))
+        .collect();
+    let steps = *pick(&wrong, rng);
+    let start = (rng.next_u64() % 5) as usize;
+    let first = open_rgb(&rec.frames[start])?;
+    let (vw, vh) = (first.width(), first.height());
+    let screen = Screen::random(vw, vh, rng);
+    // Apparent size of the video's long side in the camera image.
+    let long = if vh >= vw {
+        rng.range(300.0, 430.0) / f64::from(vh)
+    } else {
+        rng.range(380.0, 560.0) / f64::from(vw)
+    };
+    let base = (
+        rng.range(-15.0, 15.0),
+        rng.range(-15.0, 15.0),
+        rng.range(-6.0, 6.0),
+    );
+    let offset = (rng.range(-40.0, 40.0), rng.range(-30.0, 30.0));
+    let drift = Drift::random(rng, [4.0, 4.0, 2.0, 15.0, 12.0]);
+    let bg = background(rng);
+    let mut cam = Camera::random(rng, 1.5, (1.5, 4.5));
+    // A screen is never perfectly sharp through a camera focused at arm's length.
+    cam.blur = cam.blur.max(0.4);
+    let mut out = SeqOut::new(ctx, Kind::ReplayWrongOrder, i, cam.quality)?;
+    let n = rec.frames.len() - start;
+    for (k, path) in rec.frames[start..].iter().enumerate() {
+        let t = k as f64 / FPS;
+        let frame = if k == 0 {
+            first.clone()
+        } else {
+            open_rgb(path)?
+        };
+        let tex = screen.compose(&frame);
+        let d = drift.at(t);
+        let plane = Plane {
+            tex: &tex,
+            yaw: base.0 + d[0] + rng.gauss() * 0.3,
+            pitch: base.1 + d[1] + rng.gauss() * 0.3,
+            roll: base.2 + d[2] + rng.gauss() * 0.2,
+            fold: 0.0,
+            scale: long * (1.0 + 0.01 * rng.gauss()),
+            shift: (
+                offset.0 + d[3] + rng.gauss() * 1.0,
+                offset.1 + d[4] + rng.gauss() * 1.0,
+            ),
+            light: None,
+        };
+        let buf = render(&plane, &bg);
+        out.push(&cam.develop(buf, W, H, k as f64 / n as f64, rng))?;
+    }
+    let meta = format!(
+        "replay_wrong_order recording={} contains={} start_frame={start} screen_scale={long:.2} tilt=({:.1},{:.1},{:.1}) band={} gamma={:.2} {}\n",
+        rec.spec.name,
+        steps_text(rec.spec.order),
+        base.0,
+        base.1,
+        base.2,
+        screen.band,
+        screen.gamma,
+        cam.describe()
+    );
+    out.finish(&steps, &meta)
+}
+
+// ---------------------------------------------------------------------------------------
+// Spliced real recordings
+
+/// `src` scaled to cover `w`×`h` and centre-cropped (bilinear), as linear floats.
+fn cover(src: &RgbImage, w: u32, h: u32) -> Vec<[f32; 3]> {
+    let tex = Tex::from_rgb(src);
+    if src.width() == w && src.height() == h {
+        return tex.px;
+    }
+    let (sw, sh) = (f64::from(src.width()), f64::from(src.height()));
+    let s = (f64::from(w) / sw).max(f64::from(h) / sh);
+    let (ox, oy) = ((sw * s - f64::from(w)) / 2.0, (sh * s - f64::from(h)) / 2.0);
+    let mut out = Vec::with_capacity((w * h) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            let u = ((f64::from(x) + ox + 0.5) / s - 0.5).clamp(0.0, sw - 1.001);
+            let v = ((f64::from(y) + oy + 0.5) / s - 0.5).clamp(0.0, sh - 1.001);
+            out.push(tex.bilinear(u, v));
+        }
+    }
+    out
+}
+
+fn splice_sequence(ctx: &Ctx, i: usize, rng: &mut SimRng) -> Result<usize, String> {
+    let pairs: Vec<(&RecordingFrames, &RecordingFrames)> = ctx
+        .recordings
+        .iter()
+        .flat_map(|a| ctx.recordings.iter().map(move |b| (a, b)))
+        .filter(|(a, b)| swap_fits(a.spec.name, b.spec.name))
+        .collect();
+    if pairs.is_empty() {
+        return Err("no pair of recordings to splice".into());
+    }
+    let (a, b) = *pick(&pairs, rng);
+    // Cut while frontal between the first and the second turn, in both recordings.
+    let gap = |r: &RecordingFrames, rng: &mut SimRng| {
+        let (lo, hi) = match r.spec.turns {
+            [t0, t1, ..] => (t0.2, t1.1.saturating_sub(1).max(t0.2)),
+            _ => (0, 0),
+        };
+        lo + (rng.next_u64() % (hi - lo + 1) as u64) as usize
+    };
+    let cut_a = gap(a, rng);
+    let cut_b = gap(b, rng);
+    let start = (rng.next_u64() % 4) as usize;
+    // Second step: a turn person B performs after the cut.
+    let later: Vec<&(Step, usize, usize)> = b.spec.turns.iter().filter(|t| t.1 > cut_b).collect();
+    if later.is_empty() {
+        return Err(format!("{}: no turn after frame {cut_b}", b.spec.name));
+    }
+    let second = *pick(&later, rng);
+    let first_step = a.spec.turns.first().map_or(Step::Left, |t| t.0);
+    let steps = [first_step, second.0];
+    let end_b = (second.2 + 8 + (rng.next_u64() % 15) as usize).min(b.frames.len() - 1);
+    let first = open_rgb(&a.frames[start])?;
+    let (w, h) = (first.width(), first.height());
+    let cam = Camera::random(rng, 1.0, (0.5, 2.5));
+    let mut out = SeqOut::new(ctx, Kind::IdentitySwap, i, cam.quality)?;
+    let paths: Vec<&PathBuf> = a.frames[start..=cut_a]
+        .iter()
+        .chain(&b.frames[cut_b..=end_b])
+        .collect();
+    let n = paths.len();
+    for (k, p) in paths.into_iter().enumerate() {
+        let frame = if k == 0 { first.clone() } else { open_rgb(p)? };
+        let buf = cover(&frame, w, h);
+        out.push(&cam.develop(buf, w, h, k as f64 / n as f64, rng))?;
+    }
+    let meta = format!(
+        "identity_swap a={} frames {start}..={cut_a} then b={} frames {cut_b}..={end_b} (cut after frame {}) size={w}x{h} {}\n",
+        a.spec.name,
+        b.spec.name,
+        cut_a - start,
+        cam.describe()
+    );
+    out.finish(&steps, &meta)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subsequence_is_order_with_gaps() {
+        assert!(is_subsequence(&[L, D], &[L, R, U, D]));
+        assert!(!is_subsequence(&[R, L], &[L, R, U, D]));
+        assert!(!is_subsequence(&[L, L], &[L, R, U, D]));
+    }
+
+    #[test]
+    fn annotations_agree_and_leave_wrong_orders() {
+        for r in &RECORDINGS {
+            // The clear turns are in the conservative order, in sequence and in time.
+            let turns: Vec<Step> = r.turns.iter().map(|t| t.0).collect();
+            assert!(is_subsequence(&turns, r.order), "{}", r.name);
+            assert!(r.turns.windows(2).all(|w| w[0].2 <= w[1].1), "{}", r.name);
+            assert!(r.turns.iter().all(|t| t.1 < t.2), "{}", r.name);
+            let wrong = Step::ALL
+                .iter()
+                .flat_map(|&a| Step::ALL.iter().map(move |&b| [a, b]))
+                .filter(|s| !is_subsequence(s, r.order))
+                .count();
+            assert!(!r.replayable || wrong >= 4, "{}: {wrong}", r.name);
+        }
+    }
+
+    #[test]
+    fn identity_ranges_parse() {
+        assert_eq!(parse_range("A-E"), Ok(('A', 'E')));
+        assert_eq!(parse_range("f-j"), Ok(('F', 'J')));
+        assert_eq!(parse_range("K"), Ok(('K', 'K')));
+        assert!(parse_range("E-A").is_err());
+        assert!(parse_range("AB-C").is_err());
+        assert!(parse_range("1-3").is_err());
+    }
+
+    #[test]
+    fn swaps_are_between_two_people_and_person_a_is_a_phone() {
+        assert!(swap_fits("selfie_b", "selfie_c"));
+        assert!(swap_fits("selfie_e", "webcam_a"));
+        assert!(!swap_fits("selfie_b", "selfie_b"));
+        assert!(!swap_fits("webcam_a", "selfie_b"));
+    }
+
+    #[test]
+    fn sequence_seeds_differ_by_suite_type_and_index() {
+        let a = sequence_seed(1, 0, 3);
+        assert_eq!(a, sequence_seed(1, 0, 3));
+        assert_ne!(a, sequence_seed(2, 0, 0));
+        assert_ne!(a, sequence_seed(1, 1, 3));
+        assert_ne!(a, sequence_seed(1, 0, 2));
+    }
+
+    #[test]
+    fn blur_keeps_flat_fields_and_spreads_a_point() {
+        let (w, h) = (9, 9);
+        let mut flat = vec![[100.0f32; 3]; w * h];
+        gaussian_blur(&mut flat, w, h, 1.5);
+        assert!(flat.iter().all(|p| (p[0] - 100.0).abs() < 1e-3));
+        let mut dot = vec![[0.0f32; 3]; w * h];
+        dot[4 * w + 4] = [90.0; 3];
+        gaussian_blur(&mut dot, w, h, 1.0);
+        let total: f32 = dot.iter().map(|p| p[0]).sum();
+        assert!((total - 90.0).abs() < 1e-2 && dot[4 * w + 4][0] < 30.0);
+    }
 }
