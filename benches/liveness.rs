@@ -1,5 +1,5 @@
 //! Per-frame cost of each liveness layer (the challenge, parallax, depth and NIR layers
-//! run on every frame of a 2–4 s session at 15–30 fps).
+//! run on every frame of a 2–4 s session at 15–30 fps; the surface layer once per step).
 //!
 //! `cargo bench --bench liveness`
 
@@ -10,6 +10,7 @@ use facegate::liveness::nir::{self, synth as nsynth, NirConfig};
 use facegate::liveness::parallax;
 use facegate::liveness::pose;
 use facegate::liveness::simulate::{self, Presentation, SimConfig, SimRng};
+use facegate::liveness::surface::{self, SurfaceConfig};
 use std::hint::black_box;
 
 fn layers(c: &mut Criterion) {
@@ -55,6 +56,13 @@ fn layers(c: &mut Criterion) {
     let dm = dsynth::head(640, 480, &bbox, 550.0, 30.0, 1.0, &mut rng);
     c.bench_function("depth/check 640x480 (per frame)", |b| {
         b.iter(|| depth::check(black_box(&dm), &bbox, &DepthConfig::default()))
+    });
+    // Dense-point surface layer: one 20-frame turn of a rendered face-shaped card
+    // (320×240, IOD ≈ 64 px), the whole step: corners, anchored tracking, two-plane search.
+    let seq = surface::synth::sequence(surface::synth::Shape::Face, 4);
+    let pass = surface::synth::pass();
+    c.bench_function("surface/analyze one step (20 frames, 320x240)", |b| {
+        b.iter(|| surface::analyze(black_box(&seq), &pass, &SurfaceConfig::default()))
     });
     let nf = nsynth::skin(640, 480, &bbox, &mut rng);
     c.bench_function("nir/check 640x480 (per frame)", |b| {

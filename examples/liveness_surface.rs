@@ -51,16 +51,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         min_face,
         ..DetectorConfig::default()
     })?;
-    let mut policy = Policy::default();
-    if let Some(v) = std::env::var("FG_DIS").ok().and_then(|v| v.parse().ok()) {
-        policy.surface_config.max_dissimilarity = v;
-    }
+    let policy = Policy::default();
     for seq in expanded {
         let label = seq
             .parent()
             .and_then(Path::file_name)
             .map_or(String::new(), |n| n.to_string_lossy().into_owned());
-        let name = seq.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        let name = seq
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
         let steps = std::fs::read_to_string(seq.join("challenge.txt"))?;
         let fps: f64 = std::fs::read_to_string(seq.join("fps.txt"))
             .ok()
@@ -153,7 +152,10 @@ fn format_faces(faces: &[FaceBox]) -> String {
                 v.push(p.x);
                 v.push(p.y);
             }
-            v.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(",")
+            v.iter()
+                .map(|x| format!("{x:.3}"))
+                .collect::<Vec<_>>()
+                .join(",")
         })
         .collect::<Vec<_>>()
         .join(";")

@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn facegate(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_facegate")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_facegate"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn temp(name: &str) -> PathBuf {
@@ -23,7 +26,10 @@ fn small_lfw_subset_json_and_roc() {
     let lines: Vec<&str> = all.lines().skip(1).collect();
     let mut mini = String::from("2 3\n");
     for fold in 0..2 {
-        for l in lines[fold * 600..fold * 600 + 3].iter().chain(&lines[fold * 600 + 300..fold * 600 + 303]) {
+        for l in lines[fold * 600..fold * 600 + 3]
+            .iter()
+            .chain(&lines[fold * 600 + 300..fold * 600 + 303])
+        {
             mini.push_str(l);
             mini.push('\n');
         }
@@ -42,9 +48,20 @@ fn small_lfw_subset_json_and_roc() {
         "--roc",
         roc.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    for key in ["accuracy_mean", "accuracy_std", "tar_at_far_1e3", "eer", "accuracy_at_default_threshold"] {
+    for key in [
+        "accuracy_mean",
+        "accuracy_std",
+        "tar_at_far_1e3",
+        "eer",
+        "accuracy_at_default_threshold",
+    ] {
         let x = v[key].as_f64().unwrap_or_else(|| panic!("{key} missing"));
         assert!((0.0..=1.0).contains(&x), "{key} = {x}");
     }
@@ -60,12 +77,26 @@ fn small_lfw_subset_json_and_roc() {
 
 #[test]
 fn bad_pairs_files_exit_2() {
-    let out = facegate(&["eval", "lfw", "--pairs", "/nonexistent/pairs.txt", "--images", "/tmp"]);
+    let out = facegate(&[
+        "eval",
+        "lfw",
+        "--pairs",
+        "/nonexistent/pairs.txt",
+        "--images",
+        "/tmp",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("pairs.txt"));
     let bad = temp("bad-pairs.txt");
     std::fs::write(&bad, "10 300\nAaron 1\n").unwrap();
-    let out = facegate(&["eval", "lfw", "--pairs", bad.to_str().unwrap(), "--images", "/tmp"]);
+    let out = facegate(&[
+        "eval",
+        "lfw",
+        "--pairs",
+        bad.to_str().unwrap(),
+        "--images",
+        "/tmp",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 2"), "{err}");

@@ -15,7 +15,7 @@ use facegate::face::{
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::challenge::{self, Challenge, Mode};
 use facegate::liveness::fusion::{NoPassive, Policy};
-use facegate::liveness::{FaceBox, Observation};
+use facegate::liveness::{FaceBox, GrayFrame, Observation};
 use facegate::template::Threshold;
 use facegate::{Family, Outcome, ReasonKind, Verifier};
 
@@ -208,7 +208,12 @@ fn probe_is_the_frontal_frame_liveness_named() {
     let obs: Vec<Observation> = faces
         .iter()
         .zip(&times)
-        .map(|(d, &t)| Observation::new(t, d.iter().map(FaceBox::from).collect()))
+        .zip(&frames)
+        .map(|((d, &t), f)| {
+            let mut o = Observation::new(t, d.iter().map(FaceBox::from).collect());
+            o.luma = Some(GrayFrame::new(f.width(), f.height(), f.luma().to_vec()).unwrap());
+            o
+        })
         .collect();
     let policy = Policy::default();
     let outcome = challenge::evaluate(&challenge, Mode::Fixed, &policy.challenge, &obs).unwrap();

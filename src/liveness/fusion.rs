@@ -113,9 +113,7 @@ pub fn prompt_for(reason: Reason) -> Option<&'static str> {
         "liveness.too_few_frames" => {
             "Please move your head a little more slowly and keep your face in view."
         }
-        "liveness.low_texture" => {
-            "Please face the light and come a little closer to the camera."
-        }
+        "liveness.low_texture" => "Please face the light and come a little closer to the camera.",
         "liveness.depth_distance" => "Please stand about an arm's length from the camera.",
         "liveness.depth_missing" => {
             "Please step in front of the camera so your face is fully visible."
@@ -401,9 +399,7 @@ impl Policy {
             let span = frames.get(first..=last).unwrap_or(&[]);
             let have_luma = !span.is_empty() && span.iter().all(|o| o.luma.is_some());
             match (self.surface, have_luma) {
-                (Requirement::Required, false) => {
-                    return Err(FusionError::MissingLayer("surface"))
-                }
+                (Requirement::Required, false) => return Err(FusionError::MissingLayer("surface")),
                 (_, false) => {}
                 (_, true) => {
                     match surface::analyze(frames, &pass, &self.surface_config)
