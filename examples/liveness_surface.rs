@@ -5,7 +5,8 @@
 //! `fps.txt`, default 15); a folder holding such folders is expanded. Detections are cached
 //! in `CACHE/` (plain text, landmarks only) so re-runs cost only the tracking.
 //!
-//! `cargo run --release --example liveness_surface -- [--min-face PX] [--cache DIR] SEQ…`
+//! `cargo run --release --example liveness_surface -- [--min-face PX] [--cache DIR]
+//! [--noise-px PX] [--noise-iod FRACTION] SEQ…` (the last two override the defaults)
 //!
 //! Prints one line per step: label, sequence, reference → peak frames, tracked points,
 //! fraction of points off one plane and off the best two planes, median error / IOD, and
@@ -26,8 +27,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut min_face = 20.0f32;
     let mut cache = PathBuf::from("target/surface-cache");
     let mut seqs: Vec<PathBuf> = Vec::new();
+    let mut policy = Policy::default();
     while let Some(a) = args.next() {
         match a.as_str() {
+            "--noise-px" => {
+                policy.surface_config.noise_px = args.next().ok_or("--noise-px PX")?.parse()?
+            }
+            "--noise-iod" => {
+                policy.surface_config.noise_iod =
+                    args.next().ok_or("--noise-iod FRACTION")?.parse()?
+            }
             "--min-face" => min_face = args.next().ok_or("--min-face PX")?.parse()?,
             "--cache" => cache = PathBuf::from(args.next().ok_or("--cache DIR")?),
             _ => seqs.push(PathBuf::from(a)),
@@ -51,7 +60,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         min_face,
         ..DetectorConfig::default()
     })?;
-    let policy = Policy::default();
     for seq in expanded {
         let label = seq
             .parent()
