@@ -504,6 +504,7 @@ impl crate::verifier::Verifier for FaceVerifier<'_> {
         &mut self,
         ev: FaceEvidence<'_>,
     ) -> Result<crate::verifier::Outcome, FaceVerifyError> {
+        use crate::liveness::fusion::Requirement;
         use crate::liveness::{challenge, FaceBox, GrayFrame};
         use crate::verifier::Outcome;
 
@@ -524,14 +525,18 @@ impl crate::verifier::Verifier for FaceVerifier<'_> {
         // Liveness over the whole capture, from our own detections.
         let mut faces = Vec::with_capacity(live.frames.len());
         let mut observations = Vec::with_capacity(live.frames.len());
+        // Only the surface layer reads pixels; without it no copy of the face is kept.
+        let keep_luma = self.liveness.surface != Requirement::Off;
         for (frame, &t) in live.frames.iter().zip(live.times) {
             let d = self.pipeline.detect(frame)?;
             let mut o = Observation::new(t, d.iter().map(FaceBox::from).collect());
-            // The surface layer tracks the face's texture; the luma is wiped with `o`.
-            o.luma = Some(
-                GrayFrame::new(frame.width(), frame.height(), frame.luma().to_vec())
-                    .map_err(|_| FaceVerifyError::Capture("frame without pixels"))?,
-            );
+            if keep_luma {
+                // The surface layer tracks the face's texture; the luma is wiped with `o`.
+                o.luma = Some(
+                    GrayFrame::new(frame.width(), frame.height(), frame.luma().to_vec())
+                        .map_err(|_| FaceVerifyError::Capture("frame without pixels"))?,
+                );
+            }
             observations.push(o);
             faces.push(d);
         }

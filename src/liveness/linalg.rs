@@ -120,9 +120,59 @@ pub fn fit_plane(points: &[[f64; 3]]) -> Option<([f64; 3], f64)> {
     Some(([a, b, c], (ss / n).sqrt()))
 }
 
+/// Inverse of an `N×N` matrix by Gauss–Jordan elimination with partial pivoting.
+/// `None` when the matrix is (numerically) singular or not finite.
+pub fn invert<const N: usize>(a: [[f64; N]; N]) -> Option<[[f64; N]; N]> {
+    let scale = a.iter().flatten().fold(0.0f64, |s, v| s.max(v.abs()));
+    if !(scale.is_finite() && scale > 0.0) {
+        return None;
+    }
+    let mut m = a;
+    let mut inv = [[0.0f64; N]; N];
+    for (i, row) in inv.iter_mut().enumerate() {
+        row[i] = 1.0;
+    }
+    for col in 0..N {
+        let piv = (col..N).max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))?;
+        if m[piv][col].abs() < 1e-12 * scale {
+            return None;
+        }
+        m.swap(col, piv);
+        inv.swap(col, piv);
+        let d = m[col][col];
+        m[col].iter_mut().for_each(|v| *v /= d);
+        inv[col].iter_mut().for_each(|v| *v /= d);
+        let (pm, pi) = (m[col], inv[col]);
+        for row in 0..N {
+            let f = m[row][col];
+            if row != col && f != 0.0 {
+                for k in 0..N {
+                    m[row][k] -= f * pm[k];
+                    inv[row][k] -= f * pi[k];
+                }
+            }
+        }
+    }
+    inv.iter().flatten().all(|v| v.is_finite()).then_some(inv)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invert_gives_the_inverse_and_refuses_singular_matrices() {
+        let a = [[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]];
+        let inv = invert(a).unwrap();
+        for i in 0..3 {
+            for j in 0..3 {
+                let p: f64 = (0..3).map(|k| a[i][k] * inv[k][j]).sum();
+                assert!((p - if i == j { 1.0 } else { 0.0 }).abs() < 1e-12);
+            }
+        }
+        assert!(invert([[1.0, 2.0], [2.0, 4.0]]).is_none());
+        assert!(invert([[f64::NAN, 0.0], [0.0, 1.0]]).is_none());
+    }
 
     #[test]
     fn solve3_recovers_solution_and_rejects_singular() {

@@ -44,10 +44,12 @@
 
 use serde::Serialize;
 use thiserror::Error;
+use zeroize::{Zeroize, Zeroizing};
 
 pub mod synth;
 
 use super::challenge::ChallengePass;
+use super::linalg::invert;
 use super::parallax::{apply, fit_homography, Homography};
 use super::{
     FaceBox, GrayFrame, Observation, Point2, LEFT_EYE, LEFT_MOUTH, NOSE, RIGHT_EYE, RIGHT_MOUTH,
@@ -194,7 +196,6 @@ pub fn analyze(
         _ => return Ok(Err(SurfaceInsufficient::TooFewPoints(0))),
     };
     let mut steps = Vec::new();
-    let mut most_points = 0;
     let mut start = pass.first_frontal;
     for (k, &reached) in pass.reached.iter().enumerate() {
         let end = pass
@@ -238,10 +239,7 @@ pub fn analyze(
         match step_relief(frames, reference, peak, cfg) {
             Err(insufficient) => return Ok(Err(insufficient)),
             Ok(None) => {}
-            Ok(Some((relief, n))) => {
-                most_points = most_points.max(n);
-                steps.push(relief);
-            }
+            Ok(Some(relief)) => steps.push(relief),
         }
     }
     let counted: Vec<&StepRelief> = steps
@@ -249,7 +247,8 @@ pub fn analyze(
         .filter(|s| s.points >= cfg.min_points)
         .collect();
     if counted.is_empty() {
-        return Ok(Err(SurfaceInsufficient::TooFewPoints(most_points)));
+        let most = steps.iter().map(|s| s.points).max().unwrap_or(0);
+        return Ok(Err(SurfaceInsufficient::TooFewPoints(most)));
     }
     // A face shows relief on every turn; a print may catch a lucky one (a blurred view
     // whose tracking error nears the floor), so the steps are averaged, not maximised.
@@ -267,29 +266,17 @@ fn shape_change(a: &FaceBox, b: &FaceBox) -> Option<f64> {
     if !b.is_valid() {
         return None;
     }
-    let ca = centroid(&a.landmarks);
-    let cb = centroid(&b.landmarks);
-    // Least-squares similarity b ≈ s·R·a (complex-number form: z_b ≈ c·z_a).
-    let (mut re, mut im, mut na) = (0.0, 0.0, 0.0);
-    for (p, q) in a.landmarks.iter().zip(&b.landmarks) {
-        let (ax, ay) = (p.x - ca.x, p.y - ca.y);
-        let (bx, by) = (q.x - cb.x, q.y - cb.y);
-        re += ax * bx + ay * by;
-        im += ax * by - ay * bx;
-        na += ax * ax + ay * ay;
-    }
-    if na <= 1e-12 {
-        return None;
-    }
-    let (cr, ci) = (re / na, im / na);
-    let mut ss = 0.0;
-    for (p, q) in a.landmarks.iter().zip(&b.landmarks) {
-        let (ax, ay) = (p.x - ca.x, p.y - ca.y);
-        let (mx, my) = (cr * ax - ci * ay, ci * ax + cr * ay);
-        ss += (mx - (q.x - cb.x)).powi(2) + (my - (q.y - cb.y)).powi(2);
-    }
-    let iod = b.inter_ocular();
-    let v = (ss / 5.0).sqrt() / iod;
+    let sim = Similarity::try_fit(&a.landmarks, &b.landmarks)?;
+    let ss: f64 = a
+        .landmarks
+        .iter()
+        .zip(&b.landmarks)
+        .map(|(p, q)| {
+            let m = sim.apply(*p);
+            (m.x - q.x).powi(2) + (m.y - q.y).powi(2)
+        })
+        .sum();
+    let v = (ss / 5.0).sqrt() / b.inter_ocular();
     v.is_finite().then_some(v)
 }
 
@@ -300,14 +287,14 @@ fn centroid(p: &[Point2; 5]) -> Point2 {
     )
 }
 
-/// Tracks corners from `reference` to `peak` and back and fits the two-plane model.
+/// Tracks corners from `reference` to `peak` and fits the two-plane model.
 /// `Ok(None)` when the step has no corners at all.
 fn step_relief(
     frames: &[Observation],
     reference: usize,
     peak: usize,
     cfg: &SurfaceConfig,
-) -> Result<Option<(StepRelief, usize)>, SurfaceInsufficient> {
+) -> Result<Option<StepRelief>, SurfaceInsufficient> {
     let face = frames
         .get(reference)
         .and_then(Observation::single_face)
@@ -420,17 +407,14 @@ fn step_relief(
     } else {
         (1.0, f64::NAN)
     };
-    Ok(Some((
-        StepRelief {
-            reference,
-            peak,
-            points: n,
-            off_one_plane: off_one,
-            off_two_planes: off_two,
-            median_error_iod: median / iod,
-        },
-        n,
-    )))
+    Ok(Some(StepRelief {
+        reference,
+        peak,
+        points: n,
+        off_one_plane: off_one,
+        off_two_planes: off_two,
+        median_error_iod: median / iod,
+    }))
 }
 
 /// The inner face: from the brows to below the mouth, between the outer eye corners —
@@ -569,7 +553,7 @@ struct Image {
 
 impl Drop for Image {
     fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.px);
+        self.px.zeroize();
     }
 }
 
@@ -758,6 +742,11 @@ impl Similarity {
 
     /// Least-squares similarity from `a` to `b` (identity when degenerate).
     fn fit(a: &[Point2; 5], b: &[Point2; 5]) -> Similarity {
+        Similarity::try_fit(a, b).unwrap_or(Similarity::IDENTITY)
+    }
+
+    /// Least-squares similarity from `a` to `b`; `None` when degenerate.
+    fn try_fit(a: &[Point2; 5], b: &[Point2; 5]) -> Option<Similarity> {
         let (ca, cb) = (centroid(a), centroid(b));
         let (mut re, mut im, mut na) = (0.0, 0.0, 0.0);
         for (p, q) in a.iter().zip(b) {
@@ -768,18 +757,17 @@ impl Similarity {
             na += ax * ax + ay * ay;
         }
         if !(na > 1e-12) {
-            return Similarity::IDENTITY;
+            return None;
         }
         let c = (re / na, im / na);
         let t = (
             cb.x - (c.0 * ca.x - c.1 * ca.y),
             cb.y - (c.1 * ca.x + c.0 * ca.y),
         );
-        if [c.0, c.1, t.0, t.1].iter().all(|v| v.is_finite()) {
-            Similarity { c, t }
-        } else {
-            Similarity::IDENTITY
-        }
+        [c.0, c.1, t.0, t.1]
+            .iter()
+            .all(|v| v.is_finite())
+            .then_some(Similarity { c, t })
     }
 
     fn apply(&self, p: Point2) -> Point2 {
@@ -800,6 +788,24 @@ struct Patch {
     sd: Vec<[f64; 6]>,
     /// Inverse of the Gauss–Newton Hessian.
     hinv: [[f64; 6]; 6],
+}
+
+impl Drop for Patch {
+    fn drop(&mut self) {
+        self.t.zeroize();
+        self.sd.zeroize();
+    }
+}
+
+/// Mean and Euclidean norm about the mean of a patch.
+fn mean_norm(v: &[f32]) -> (f32, f64) {
+    let mean = v.iter().sum::<f32>() / v.len().max(1) as f32;
+    let norm = v
+        .iter()
+        .map(|x| f64::from((x - mean) * (x - mean)))
+        .sum::<f64>()
+        .sqrt();
+    (mean, norm)
 }
 
 /// An affine map of patch offsets into a frame: `q = m·x + t`.
@@ -828,8 +834,9 @@ fn follow(
     let Some(base) = pyr.first() else {
         return vec![None; starts.len()];
     };
-    let mut rim = vec![0.0f32; (side + 2) * (side + 2)];
-    let mut warped = vec![0.0f32; n];
+    // Face pixels: wiped when the tracking is done.
+    let mut rim = Zeroizing::new(vec![0.0f32; (side + 2) * (side + 2)]);
+    let mut warped = Zeroizing::new(vec![0.0f32; n]);
     let mut out = Vec::with_capacity(starts.len());
     for &p in starts {
         // Per level: mean-free template, its norm, steepest-descent rows and the inverse
@@ -852,9 +859,8 @@ fn follow(
                     sd[k] = [gx * x, gx * y, gy * x, gy * y, gx, gy];
                 }
             }
-            let mean = t.iter().sum::<f32>() / n as f32;
+            let (mean, norm) = mean_norm(&t);
             t.iter_mut().for_each(|v| *v -= mean);
-            let norm = t.iter().map(|v| f64::from(v * v)).sum::<f64>().sqrt();
             let mut h = [[0.0f64; 6]; 6];
             for row in &sd {
                 for a in 0..6 {
@@ -863,7 +869,7 @@ fn follow(
                     }
                 }
             }
-            match invert6(h) {
+            match invert(h) {
                 Some(hinv) if norm > 1e-3 => tpl.push(Patch { t, norm, sd, hinv }),
                 _ => break,
             }
@@ -908,12 +914,7 @@ fn follow(
                             );
                         }
                     }
-                    let mean = warped.iter().sum::<f32>() / n as f32;
-                    let wnorm = warped
-                        .iter()
-                        .map(|v| f64::from((v - mean) * (v - mean)))
-                        .sum::<f64>()
-                        .sqrt();
+                    let (mean, wnorm) = mean_norm(&warped);
                     if !(wnorm > 1e-3) {
                         alive = false;
                         break;
@@ -969,12 +970,7 @@ fn follow(
             // The matched patch must still look like the reference patch.
             let residual = {
                 let Patch { t, norm: tnorm, .. } = &tpl[0];
-                let mean = warped.iter().sum::<f32>() / n as f32;
-                let wnorm = warped
-                    .iter()
-                    .map(|v| f64::from((v - mean) * (v - mean)))
-                    .sum::<f64>()
-                    .sqrt();
+                let (mean, wnorm) = mean_norm(&warped);
                 let corr = warped
                     .iter()
                     .zip(t)
@@ -997,41 +993,6 @@ fn follow(
         out.push(alive.then_some(warp.t));
     }
     out
-}
-
-/// Inverse of a 6×6 matrix by Gauss–Jordan elimination with partial pivoting.
-fn invert6(a: [[f64; 6]; 6]) -> Option<[[f64; 6]; 6]> {
-    let mut m = [[0.0f64; 12]; 6];
-    for i in 0..6 {
-        m[i][..6].copy_from_slice(&a[i]);
-        m[i][6 + i] = 1.0;
-    }
-    let scale = a.iter().flatten().fold(0.0f64, |s, v| s.max(v.abs()));
-    if !(scale.is_finite() && scale > 0.0) {
-        return None;
-    }
-    for col in 0..6 {
-        let piv = (col..6).max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))?;
-        if m[piv][col].abs() < 1e-12 * scale {
-            return None;
-        }
-        m.swap(col, piv);
-        let d = m[col][col];
-        m[col].iter_mut().for_each(|v| *v /= d);
-        for row in 0..6 {
-            if row != col {
-                let f = m[row][col];
-                if f != 0.0 {
-                    let pivot_row = m[col];
-                    for (v, pv) in m[row].iter_mut().zip(pivot_row) {
-                        *v -= f * pv;
-                    }
-                }
-            }
-        }
-    }
-    let inv: [[f64; 6]; 6] = std::array::from_fn(|i| std::array::from_fn(|j| m[i][6 + j]));
-    inv.iter().flatten().all(|v| v.is_finite()).then_some(inv)
 }
 
 #[cfg(test)]
