@@ -27,7 +27,15 @@
 //!   continuity can catch it;
 //! - `identity_swap_print`: the same with folded prints of two LFW people (the attacker
 //!   swaps cards between the steps);
-//! - `live`: links to the five real recordings with the turns they contain.
+//! - `live`: links to the five real recordings with the turns they contain;
+//! - `live_sim` (written under the label `live`): simulated genuine people — an LFW photo
+//!   on a face-shaped 3-D surface (head ellipsoid, nose ridge, eye sockets; nose depth
+//!   20–30 mm, placed on the photo's own landmarks) that turns its head to follow the
+//!   challenge with natural drift and tremor, rendered by a z-buffered mesh through the
+//!   same camera model as the prints. `pose.txt` holds the true head pose per frame, for
+//!   the pose-error measurement (`examples/liveness_pose.rs`). A frontal photo on a shape
+//!   is not a person (no new skin at large turns, no expression, no blinking): the figure
+//!   it gives complements the five real recordings, it does not replace them.
 //!
 //! Rendering conditions vary per sequence so the suite is not one condition: defocus
 //! blur (Gaussian σ 0–2 px for prints), lighting that changes over the sequence (gain
@@ -55,8 +63,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use facegate::face::{FaceConfig, FacePipeline};
+use facegate::frame::Frame;
 use facegate::liveness::challenge::Step;
+use facegate::liveness::pose::{self, HeadPose};
 use facegate::liveness::simulate::SimRng;
+use facegate::liveness::Point2;
 use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
 
@@ -72,8 +84,8 @@ const USAGE: &str = "usage: liveness_suite --out DIR [options]
   --seed S           seed (default 1)
   --identities A-E   LFW people whose directory starts with these letters (default A-Z)
   --types LIST       comma list of static_print, moved_print, folded_print,
-                     replay_wrong_order, identity_swap, identity_swap_print, live
-                     (default all)
+                     replay_wrong_order, identity_swap, identity_swap_print, live,
+                     live_sim (default all)
   --threads T        rendering threads (default 2)
   --lfw DIR          LFW images (default ../shared/data/lfw-dev/images)
   --recordings DIR   real recordings (default ../shared/data/liveness/genuine)";
@@ -87,10 +99,12 @@ enum Kind {
     IdentitySwap,
     IdentitySwapPrint,
     Live,
+    LiveSim,
 }
 
 impl Kind {
-    const ALL: [Kind; 7] = [
+    // New kinds go at the end: the index seeds the sequences.
+    const ALL: [Kind; 8] = [
         Kind::StaticPrint,
         Kind::MovedPrint,
         Kind::FoldedPrint,
@@ -98,6 +112,7 @@ impl Kind {
         Kind::IdentitySwap,
         Kind::IdentitySwapPrint,
         Kind::Live,
+        Kind::LiveSim,
     ];
 
     const fn name(self) -> &'static str {
@@ -109,6 +124,15 @@ impl Kind {
             Kind::IdentitySwap => "identity_swap",
             Kind::IdentitySwapPrint => "identity_swap_print",
             Kind::Live => "live",
+            Kind::LiveSim => "live_sim",
+        }
+    }
+
+    /// The suite label the sequences are written under (`eval` counts `live` as genuine).
+    const fn label(self) -> &'static str {
+        match self {
+            Kind::LiveSim => "live",
+            k => k.name(),
         }
     }
 }
@@ -286,6 +310,8 @@ struct Ctx {
     out: PathBuf,
     people: Vec<Person>,
     recordings: Vec<RecordingFrames>,
+    /// The face pipeline, to find the landmarks a simulated head is shaped around.
+    faces: Option<FacePipeline>,
 }
 
 fn main() -> ExitCode {
@@ -314,11 +340,23 @@ fn run(opts: &Opts) -> Result<(), String> {
         out: opts.out.clone(),
         people: load_people(&opts.lfw, opts.identities)?,
         recordings: load_recordings(&opts.recordings)?,
+        faces: if opts.types.contains(&Kind::LiveSim) {
+            Some(
+                FacePipeline::with_default_models(FaceConfig::default())
+                    .map_err(|e| format!("face models: {e}"))?,
+            )
+        } else {
+            None
+        },
     };
     let needs_people = opts.types.iter().any(|k| {
         matches!(
             k,
-            Kind::StaticPrint | Kind::MovedPrint | Kind::FoldedPrint | Kind::IdentitySwapPrint
+            Kind::StaticPrint
+                | Kind::MovedPrint
+                | Kind::FoldedPrint
+                | Kind::IdentitySwapPrint
+                | Kind::LiveSim
         )
     });
     if needs_people && ctx.people.len() < 2 {
@@ -537,7 +575,7 @@ struct SeqOut {
 
 impl SeqOut {
     fn new(ctx: &Ctx, kind: Kind, i: usize, quality: u8) -> Result<SeqOut, String> {
-        let dir = ctx.out.join(kind.name()).join(format!("{i:04}"));
+        let dir = ctx.out.join(kind.label()).join(format!("{i:04}"));
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         // A rerun with fewer frames must not leave old ones behind.
         for e in std::fs::read_dir(&dir)
@@ -579,6 +617,7 @@ fn sequence(ctx: &Ctx, kind: Kind, i: usize, seed: u64) -> Result<usize, String>
         Kind::ReplayWrongOrder => replay_sequence(ctx, i, &mut rng),
         Kind::IdentitySwap => splice_sequence(ctx, i, &mut rng),
         Kind::Live => Ok(0),
+        Kind::LiveSim => head_sequence(ctx, i, &mut rng),
     }
 }
 
@@ -873,6 +912,13 @@ impl Tex {
     }
 }
 
+/// A light from the front half-space (camera coordinates) and its strength in `strength`.
+fn random_light(rng: &mut SimRng, strength: (f64, f64)) -> ([f64; 3], f64) {
+    let (lx, ly) = (rng.range(-0.6, 0.6), rng.range(-0.7, 0.3));
+    let lz = (1.0 - lx * lx - ly * ly).max(0.1).sqrt();
+    ([lx, ly, lz], rng.range(strength.0, strength.1))
+}
+
 /// Slow hand drift: a few sinusoids per axis.
 struct Drift([(f64, f64, f64); 5]);
 
@@ -970,11 +1016,7 @@ fn print_sequence(ctx: &Ctx, kind: Kind, i: usize, rng: &mut SimRng) -> Result<u
     );
     let offset = (rng.range(-50.0, 50.0), rng.range(-40.0, 30.0));
     let drift = Drift::random(rng, [1.5, 1.5, 1.0, 6.0, 6.0]);
-    let light = {
-        let (lx, ly) = (rng.range(-0.6, 0.6), rng.range(-0.7, 0.3));
-        let lz = (1.0 - lx * lx - ly * ly).max(0.1).sqrt();
-        ([lx, ly, lz], rng.range(0.4, 1.0))
-    };
+    let light = random_light(rng, (0.4, 1.0));
     let bg = background(rng);
     let cam = Camera::random(rng, 2.0, (1.5, 4.0));
     let mut out = SeqOut::new(ctx, kind, i, cam.quality)?;
@@ -1373,4 +1415,383 @@ mod tests {
         let total: f32 = dot.iter().map(|p| p[0]).sum();
         assert!((total - 90.0).abs() < 1e-2 && dot[4 * w + 4][0] < 30.0);
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Simulated live heads
+
+/// A face-shaped surface under a photo: depth (mm, towards the camera, eye centres ≈ 0)
+/// in the photo's own eye-aligned frame (x along the eye line, mm from the eye midpoint).
+struct HeadShape {
+    /// Half-width and depth of the horizontal profile (mm).
+    half_width: f64,
+    side_depth: f64,
+    /// Nose ridge height over the base at the tip (mm), and the tip's position.
+    nose_height: f64,
+    nose: (f64, f64),
+    /// Eye centres and socket depth (mm).
+    eyes: [(f64, f64); 2],
+    socket: f64,
+    /// Heights of the brow ridge, cheekbones, lips and chin over the base (mm): in
+    /// profile the glabella, lips and chin line up and the eyes sit 10–15 mm behind.
+    brow: f64,
+    cheek: f64,
+    lips: f64,
+    chin: f64,
+}
+
+impl HeadShape {
+    /// Vertical profile: centre 35 mm below the eye line, 150 mm half-height (crown to
+    /// neck), receding 60 mm at its ends: nearly flat over the face, as a profile is.
+    const YC: f64 = 35.0;
+    const HALF_HEIGHT: f64 = 150.0;
+    const TOP_DEPTH: f64 = 60.0;
+
+    /// Inside the head outline (an ellipse through the crown, the neck and the ears).
+    fn inside(&self, x: f64, y: f64) -> bool {
+        (x / self.half_width).powi(2) + ((y - Self::YC) / Self::HALF_HEIGHT).powi(2) < 1.0
+    }
+
+    fn base(&self, x: f64, y: f64) -> f64 {
+        let qx = (x / self.half_width).powi(2).min(1.0);
+        let qy = ((y - Self::YC) / Self::HALF_HEIGHT).powi(2).min(1.0);
+        -self.side_depth * (1.0 - (1.0 - qx).sqrt()) - Self::TOP_DEPTH * (1.0 - (1.0 - qy).sqrt())
+    }
+
+    /// The nose: a ridge from the bridge (between the eyes, a third of the height) to
+    /// the tip, narrow at the bridge, falling off within 12 mm below the tip.
+    fn nose_ridge(&self, x: f64, y: f64) -> f64 {
+        let (nx, ny) = self.nose;
+        let ny = ny.max(10.0);
+        let (h, cx, sigma) = if y <= 0.0 {
+            (0.35 * (1.0 + y / 15.0).max(0.0), 0.0, 6.0)
+        } else if y <= ny {
+            let a = y / ny;
+            (0.35 + 0.65 * a.powf(1.5), a * nx, 6.0 + 4.0 * a)
+        } else {
+            let a = ((y - ny) / 12.0).min(1.0);
+            ((1.0 - a).powi(2), nx, 10.0)
+        };
+        self.nose_height * h * (-(x - cx).powi(2) / (2.0 * sigma * sigma)).exp()
+    }
+
+    fn depth(&self, x: f64, y: f64) -> f64 {
+        let sockets: f64 = self
+            .eyes
+            .iter()
+            .map(|&(ex, ey)| {
+                let d2 = (x - ex).powi(2) + (y - ey).powi(2);
+                -self.socket * (-d2 / (2.0 * 11.0 * 11.0)).exp()
+            })
+            .sum();
+        let bump = |cx: f64, cy: f64, sx: f64, sy: f64| {
+            (-(x - cx).powi(2) / (2.0 * sx * sx) - (y - cy).powi(2) / (2.0 * sy * sy)).exp()
+        };
+        let features = self.brow * bump(0.0, -16.0, 40.0, 7.0)
+            + self.cheek * (bump(-45.0, 22.0, 12.0, 12.0) + bump(45.0, 22.0, 12.0, 12.0))
+            + self.lips * bump(0.0, 72.0, 20.0, 8.0)
+            + self.chin * bump(0.0, 115.0, 18.0, 14.0);
+        self.base(x, y) + self.nose_ridge(x, y) + sockets + features
+    }
+}
+
+/// A mesh vertex: position, photo coordinates (u, v), unit normal.
+type Vertex = ([f64; 3], (f64, f64), [f64; 3]);
+
+/// A photo on a head shape, as a mesh: vertices every `STEP` photo pixels inside the
+/// head outline, in photo pixels (z towards the camera), with their photo coordinates
+/// and surface normals.
+struct HeadMesh {
+    tex: Tex,
+    cols: usize,
+    rows: usize,
+    /// Per grid vertex; `None` outside the head.
+    verts: Vec<Option<Vertex>>,
+    /// The pivot of head turns (the neck, behind and below the eyes), photo pixels.
+    pivot: [f64; 3],
+}
+
+impl HeadMesh {
+    const STEP: f64 = 2.0;
+
+    /// Shapes the head around the photo's landmarks
+    /// (left eye, right eye, nose, mouth corners; photo pixels).
+    fn new(photo: &RgbImage, lm: [(f64, f64); 5], rng: &mut SimRng) -> Option<(HeadMesh, f64)> {
+        let (le, re, nose) = (lm[0], lm[1], lm[2]);
+        let iod = ((re.0 - le.0).powi(2) + (re.1 - le.1).powi(2)).sqrt();
+        if iod.is_nan() || iod <= 8.0 {
+            return None;
+        }
+        let mm = 63.0 / iod; // mm per photo pixel
+        let (c, s) = ((re.0 - le.0) / iod, (re.1 - le.1) / iod);
+        let mid = ((le.0 + re.0) / 2.0, (le.1 + re.1) / 2.0);
+        // Photo pixel → eye-aligned mm, and back.
+        let local = |u: f64, v: f64| {
+            let (dx, dy) = (u - mid.0, v - mid.1);
+            ((c * dx + s * dy) * mm, (-s * dx + c * dy) * mm)
+        };
+        let photo_of = |x: f64, y: f64| {
+            let (x, y) = (x / mm, y / mm);
+            (mid.0 + c * x - s * y, mid.1 + s * x + c * y)
+        };
+        let nose_depth = rng.range(20.0, 30.0);
+        let mut shape = HeadShape {
+            half_width: rng.range(75.0, 88.0),
+            side_depth: rng.range(65.0, 85.0),
+            nose_height: 0.0,
+            nose: local(nose.0, nose.1),
+            eyes: [local(le.0, le.1), local(re.0, re.1)],
+            socket: rng.range(2.0, 5.0),
+            brow: rng.range(2.0, 6.0),
+            cheek: rng.range(2.0, 6.0),
+            lips: rng.range(2.0, 5.0),
+            chin: rng.range(4.0, 10.0),
+        };
+        // The ridge height that puts the tip `nose_depth` in front of the eye centres.
+        let eyes_z = shape
+            .eyes
+            .iter()
+            .map(|&(x, y)| shape.depth(x, y))
+            .sum::<f64>()
+            / 2.0;
+        let tip_z = shape.depth(shape.nose.0, shape.nose.1);
+        shape.nose_height = (nose_depth - (tip_z - eyes_z)).max(0.0);
+        let eyes_z = shape
+            .eyes
+            .iter()
+            .map(|&(x, y)| shape.depth(x, y))
+            .sum::<f64>()
+            / 2.0;
+
+        let (w, h) = (f64::from(photo.width()), f64::from(photo.height()));
+        let cols = (w / Self::STEP) as usize;
+        let rows = (h / Self::STEP) as usize;
+        let z_at = |u: f64, v: f64| {
+            let (x, y) = local(u, v);
+            (shape.depth(x, y) - eyes_z) / mm
+        };
+        let mut verts = Vec::with_capacity(cols * rows);
+        for r in 0..rows {
+            for k in 0..cols {
+                let (u, v) = (k as f64 * Self::STEP, r as f64 * Self::STEP);
+                let (x, y) = local(u, v);
+                if !shape.inside(x, y) || u >= w - 1.0 || v >= h - 1.0 {
+                    verts.push(None);
+                    continue;
+                }
+                let z = z_at(u, v);
+                let e = 0.5;
+                let zu = (z_at(u + e, v) - z_at(u - e, v)) / (2.0 * e);
+                let zv = (z_at(u, v + e) - z_at(u, v - e)) / (2.0 * e);
+                let n = norm3([-zu, -zv, 1.0]);
+                verts.push(Some(([u - mid.0, v - mid.1, z], (u, v), n)));
+            }
+        }
+        let p = photo_of(0.0, 50.0);
+        let pivot = [p.0 - mid.0, p.1 - mid.1, -90.0 / mm];
+        let describe = nose_depth;
+        Some((
+            HeadMesh {
+                tex: Tex::from_rgb(photo),
+                cols,
+                rows,
+                verts,
+                pivot,
+            },
+            describe,
+        ))
+    }
+}
+
+fn norm3(v: [f64; 3]) -> [f64; 3] {
+    let n = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt().max(1e-12);
+    v.map(|x| x / n)
+}
+
+/// The head turned by `pose` about its pivot, scaled by `scale` (photo → camera pixels at
+/// the reference distance F), shifted in the image, seen by the pinhole camera; every
+/// triangle rasterised with a depth buffer (the nose hides the far cheek at a turn) and
+/// lit by `light` on top of the photo's own shading.
+fn render_head(
+    mesh: &HeadMesh,
+    pose: HeadPose,
+    scale: f64,
+    shift: (f64, f64),
+    light: ([f64; 3], f64),
+    bg: &[[f32; 3]],
+) -> Vec<[f32; 3]> {
+    let r = pose.rotation();
+    let mul = |v: [f64; 3]| -> [f64; 3] {
+        std::array::from_fn(|i| r[i][0] * v[0] + r[i][1] * v[1] + r[i][2] * v[2])
+    };
+    let (l, k) = light;
+    // Projected vertices: (x, y, distance, u, v, shade).
+    let proj: Vec<Option<[f64; 6]>> = mesh
+        .verts
+        .iter()
+        .map(|v| {
+            let (p, (u, tv), n) = (*v)?;
+            let d: [f64; 3] = std::array::from_fn(|i| p[i] - mesh.pivot[i]);
+            let q = mul(d);
+            let q: [f64; 3] = std::array::from_fn(|i| (q[i] + mesh.pivot[i]) * scale);
+            let dist = F - q[2];
+            if dist < F * 0.2 {
+                return None;
+            }
+            let x = f64::from(W) / 2.0 + shift.0 + F * q[0] / dist;
+            let y = f64::from(H) / 2.0 + shift.1 + F * q[1] / dist;
+            let nc = mul(n);
+            let shade =
+                (1.0 + k * (nc[0] * l[0] + nc[1] * l[1] + nc[2] * l[2] - l[2])).clamp(0.5, 1.4);
+            Some([x, y, dist, u, tv, shade])
+        })
+        .collect();
+    let (w, h) = (W as usize, H as usize);
+    let mut zbuf = vec![f64::INFINITY; w * h];
+    let mut hit = vec![[0.0f32; 3]; w * h]; // u, v, shade
+    let mut tri = |a: [f64; 6], b: [f64; 6], c: [f64; 6]| {
+        let area = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
+        if area.abs() < 1e-9 {
+            return;
+        }
+        let x0 = a[0].min(b[0]).min(c[0]).floor().max(0.0) as usize;
+        let x1 = (a[0].max(b[0]).max(c[0]).ceil() as isize).min(w as isize - 1);
+        let y0 = a[1].min(b[1]).min(c[1]).floor().max(0.0) as usize;
+        let y1 = (a[1].max(b[1]).max(c[1]).ceil() as isize).min(h as isize - 1);
+        if x1 < 0 || y1 < 0 {
+            return;
+        }
+        for py in y0..=y1 as usize {
+            for px in x0..=x1 as usize {
+                let (fx, fy) = (px as f64 + 0.5, py as f64 + 0.5);
+                let wa = ((b[0] - fx) * (c[1] - fy) - (b[1] - fy) * (c[0] - fx)) / area;
+                let wb = ((c[0] - fx) * (a[1] - fy) - (c[1] - fy) * (a[0] - fx)) / area;
+                let wc = 1.0 - wa - wb;
+                if wa < 0.0 || wb < 0.0 || wc < 0.0 {
+                    continue;
+                }
+                let z = wa * a[2] + wb * b[2] + wc * c[2];
+                let i = py * w + px;
+                if z < zbuf[i] {
+                    zbuf[i] = z;
+                    hit[i] = [3usize, 4, 5].map(|j| (wa * a[j] + wb * b[j] + wc * c[j]) as f32);
+                }
+            }
+        }
+    };
+    let at = |r: usize, k: usize| proj[r * mesh.cols + k];
+    for r in 0..mesh.rows.saturating_sub(1) {
+        for k in 0..mesh.cols.saturating_sub(1) {
+            if let (Some(a), Some(b), Some(c)) = (at(r, k), at(r, k + 1), at(r + 1, k)) {
+                tri(a, b, c);
+            }
+            if let (Some(a), Some(b), Some(c)) = (at(r, k + 1), at(r + 1, k + 1), at(r + 1, k)) {
+                tri(a, b, c);
+            }
+        }
+    }
+    let (tw, th) = (f64::from(mesh.tex.w), f64::from(mesh.tex.h));
+    (0..w * h)
+        .map(|i| {
+            if zbuf[i].is_finite() {
+                let [u, v, shade] = hit[i];
+                let (u, v) = (f64::from(u), f64::from(v));
+                if u >= 0.0 && v >= 0.0 && u < tw - 1.0 && v < th - 1.0 {
+                    return mesh.tex.bilinear(u, v).map(|c| c * shade);
+                }
+            }
+            bg[i]
+        })
+        .collect()
+}
+
+/// The five landmarks of the one face in a photo (photo pixels), if it is the only face
+/// and near frontal (|yaw|, |pitch| ≤ 10° by the landmark pose estimate): a person asked
+/// to face the camera does, while many LFW stills catch people looking aside or with a
+/// bystander beside them.
+fn photo_landmarks(ctx: &Ctx, photo: &RgbImage) -> Result<Option<[(f64, f64); 5]>, String> {
+    let faces = ctx.faces.as_ref().ok_or("no face pipeline")?;
+    let frame = Frame::from_rgb(photo.width(), photo.height(), photo.as_raw().clone())
+        .map_err(|e| e.to_string())?;
+    let found = faces.detect(&frame).map_err(|e| e.to_string())?;
+    let [d] = found.as_slice() else {
+        return Ok(None);
+    };
+    let l = &d.landmarks;
+    let lm = [l.left_eye, l.right_eye, l.nose, l.mouth_left, l.mouth_right]
+        .map(|p| (f64::from(p.x), f64::from(p.y)));
+    let pose = pose::estimate(&lm.map(|(x, y)| Point2::new(x, y)));
+    Ok(pose
+        .ok()
+        .filter(|p| p.yaw.abs() <= 10.0 && p.pitch.abs() <= 10.0)
+        .map(|_| lm))
+}
+
+fn head_sequence(ctx: &Ctx, i: usize, rng: &mut SimRng) -> Result<usize, String> {
+    // A photo with a detectable face (a few LFW stills have none the detector finds).
+    let (path, mesh, nose_depth) = {
+        let mut tries = 0;
+        loop {
+            let (_, path) = random_photo(ctx, rng, None);
+            let photo = open_rgb(&path)?;
+            if let Some(lm) = photo_landmarks(ctx, &photo)? {
+                if let Some((mesh, nd)) = HeadMesh::new(&photo, lm, rng) {
+                    break (path, mesh, nd);
+                }
+            }
+            tries += 1;
+            if tries > 200 {
+                return Err("no photo with a detectable face".into());
+            }
+        }
+    };
+    let steps = [rng.step(), rng.step()];
+    let script = plan(&steps, rng);
+    let end = script.last().map_or(5.0, |k| k.0) + 0.6;
+    let scale = rng.range(1.3, 1.9);
+    let base_roll = rng.range(-4.0, 4.0);
+    let offset = (rng.range(-50.0, 50.0), rng.range(-40.0, 30.0));
+    // A person does not hold still: slow sway, and a faster tremor below.
+    let drift = Drift::random(rng, [2.5, 2.5, 2.0, 8.0, 6.0]);
+    let light = random_light(rng, (0.2, 0.5));
+    let bg = background(rng);
+    let cam = Camera::random(rng, 2.0, (1.5, 4.0));
+    let mut out = SeqOut::new(ctx, Kind::LiveSim, i, cam.quality)?;
+    let mut truth = String::from("# frame yaw pitch roll (degrees, facegate's pose convention)\n");
+    let mut t = 0.0;
+    let mut k = 0;
+    while t < end {
+        let (yaw, pitch) = at(&script, t);
+        let d = drift.at(t);
+        let pose = HeadPose::new(
+            yaw + d[0] + rng.gauss() * 0.3,
+            pitch + d[1] + rng.gauss() * 0.3,
+            base_roll + d[2] + rng.gauss() * 0.2,
+        );
+        let buf = render_head(
+            &mesh,
+            pose,
+            scale * (1.0 + 0.005 * rng.gauss()),
+            (
+                offset.0 + d[3] + rng.gauss() * 0.8,
+                offset.1 + d[4] + rng.gauss() * 0.8,
+            ),
+            light,
+            &bg,
+        );
+        out.push(&cam.develop(buf, W, H, t / end, rng))?;
+        truth += &format!(
+            "{k:04} {:.3} {:.3} {:.3}\n",
+            pose.yaw, pose.pitch, pose.roll
+        );
+        k += 1;
+        t += 1.0 / FPS;
+    }
+    write(&out.dir.join("pose.txt"), &truth)?;
+    let meta = format!(
+        "live_sim photo={} nose_depth_mm={nose_depth:.1} scale={scale:.2} {}\n",
+        short(&path),
+        cam.describe()
+    );
+    out.finish(&steps, &meta)
 }

@@ -9,9 +9,11 @@
 //! surface and leave any two planes.
 //!
 //! # Test
-//! For each challenge step, the reference is the most frontal frame before the step and
-//! the measured frame is the first one turned [`SurfaceConfig::turn_fraction`] of the
-//! step's furthest turn (shape change of the five landmarks after removing a similarity).
+//! For each challenge step, the reference is the last frame before the step that is about
+//! as frontal as the most frontal one, and the measured frame is the first one turned
+//! [`SurfaceConfig::turn_fraction`] of the way to the step's furthest turn (shape change
+//! of the five landmarks after removing a similarity, median of three frames: one frame's
+//! landmark noise once made a frontal frame the "turned" one, a step with no relief).
 //! Corners (Shi–Tomasi minimum eigenvalue, the strongest per grid cell of IOD/9) are
 //! picked inside the face — brows to below the mouth, between the outer eye corners, away
 //! from the outline and the background — on the reference frame. Each corner's reference
@@ -77,9 +79,10 @@ pub struct SurfaceConfig {
     pub min_relief: f64,
     /// Most frames tracked through between reference and peak.
     pub max_hops: usize,
-    /// Where a step is measured: the first frame turned this fraction of the step's
-    /// furthest turn (landmark shape change). Far enough for relief, near enough that the
-    /// face's patches still match their frontal appearance.
+    /// Where a step is measured: the first frame turned this fraction of the way from the
+    /// most frontal frame before the step to its furthest turn (landmark shape change,
+    /// median of three frames). Far enough for relief, near enough that the face's patches
+    /// still match their frontal appearance.
     pub turn_fraction: f64,
 }
 
@@ -208,33 +211,52 @@ pub fn analyze(
             start = reached;
             continue;
         }
-        let shape = |i: usize| {
+        // How far the face has turned from the baseline, median of three frames: a single
+        // frame's landmark noise (up to a third of a full turn's shape change) must not pick
+        // a turned frame as "frontal" or a frontal one as "turned".
+        let raw = |i: usize| {
             frames
                 .get(i)
                 .and_then(Observation::single_face)
                 .and_then(|f| shape_change(&base, f))
         };
-        // Peak: the furthest turned frame of this step; reference: the most frontal before it.
+        let shape = |i: usize| {
+            raw(i)?;
+            let mut v: Vec<f64> = (i.saturating_sub(1)..=i + 1).filter_map(raw).collect();
+            v.sort_by(f64::total_cmp);
+            v.get(v.len() / 2).copied()
+        };
+        // Peak: the furthest turned frame of this step.
         let peak = (reached..=end)
             .filter_map(|i| shape(i).map(|s| (i, s)))
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(i, _)| i);
-        let Some(peak) = peak else {
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        let Some((peak, furthest)) = peak else {
             start = reached;
             continue;
         };
         let from = start.max(peak.saturating_sub(cfg.max_hops));
-        let reference = (from..=reached)
+        let before: Vec<(usize, f64)> = (from..=reached)
             .filter_map(|i| shape(i).map(|s| (i, s)))
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(i, _)| i);
+            .collect();
         start = reached;
-        let Some(reference) = reference else { continue };
+        let Some(least) = before.iter().map(|b| b.1).min_by(f64::total_cmp) else {
+            continue;
+        };
+        // Reference: the last frame before the turn that is about as frontal as the most
+        // frontal one (close in time: less to track, less drift).
+        let span = furthest - least;
+        let Some(reference) = before
+            .iter()
+            .rev()
+            .find(|b| b.1 <= least + 0.15 * span)
+            .map(|b| b.0)
+        else {
+            continue;
+        };
         // Measure where the face has turned `turn_fraction` of the way: far enough for relief,
         // near enough that its patches still match the frontal ones.
-        let furthest = shape(peak).unwrap_or(0.0);
-        let peak = (reference..=peak)
-            .find(|&i| shape(i).is_some_and(|v| v >= cfg.turn_fraction * furthest))
+        let peak = (reference + 1..=peak)
+            .find(|&i| shape(i).is_some_and(|v| v >= least + cfg.turn_fraction * span))
             .unwrap_or(peak);
         match step_relief(frames, reference, peak, cfg) {
             Err(insufficient) => return Ok(Err(insufficient)),
@@ -311,6 +333,14 @@ fn step_relief(
     }
     let first = luma(reference)?;
     let size = (first.width(), first.height());
+    // Every frame of the span must carry luma of one size, tracked or not: a sequence
+    // that changes cameras mid-turn is not a sequence to judge.
+    for i in reference..=peak {
+        let l = luma(i)?;
+        if (l.width(), l.height()) != size {
+            return Err(SurfaceInsufficient::NoImage(i));
+        }
+    }
     // Work on the part of the frames the face sweeps (plus the search margin): a tenth of
     // the pixels and memory of whole frames.
     let mut sweep = [
@@ -349,11 +379,7 @@ fn step_relief(
     }
     let mut pyr = Vec::with_capacity(hops.len());
     for &i in &hops {
-        let l = luma(i)?;
-        if (l.width(), l.height()) != size {
-            return Err(SurfaceInsufficient::NoImage(i));
-        }
-        pyr.push(Pyramid::new(l, crop, cfg.levels));
+        pyr.push(Pyramid::new(luma(i)?, crop, cfg.levels));
     }
     let Some(base) = pyr.first() else {
         return Ok(None);
