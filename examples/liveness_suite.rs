@@ -1475,6 +1475,15 @@ impl HeadShape {
         self.nose_height * h * (-(x - cx).powi(2) / (2.0 * sigma * sigma)).exp()
     }
 
+    /// Mean depth at the two eye centres.
+    fn eyes_depth(&self) -> f64 {
+        self.eyes
+            .iter()
+            .map(|&(x, y)| self.depth(x, y))
+            .sum::<f64>()
+            / 2.0
+    }
+
     fn depth(&self, x: f64, y: f64) -> f64 {
         let sockets: f64 = self
             .eyes
@@ -1548,20 +1557,10 @@ impl HeadMesh {
             chin: rng.range(4.0, 10.0),
         };
         // The ridge height that puts the tip `nose_depth` in front of the eye centres.
-        let eyes_z = shape
-            .eyes
-            .iter()
-            .map(|&(x, y)| shape.depth(x, y))
-            .sum::<f64>()
-            / 2.0;
+        let eyes_z = shape.eyes_depth();
         let tip_z = shape.depth(shape.nose.0, shape.nose.1);
         shape.nose_height = (nose_depth - (tip_z - eyes_z)).max(0.0);
-        let eyes_z = shape
-            .eyes
-            .iter()
-            .map(|&(x, y)| shape.depth(x, y))
-            .sum::<f64>()
-            / 2.0;
+        let eyes_z = shape.eyes_depth();
 
         let (w, h) = (f64::from(photo.width()), f64::from(photo.height()));
         let cols = (w / Self::STEP) as usize;
