@@ -11,7 +11,7 @@ use facegate::detect::{Detector, DetectorConfig};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::challenge::{self, Challenge, Mode};
 use facegate::liveness::fusion::{NoPassive, Policy, Requirement};
-use facegate::liveness::{pose, FaceBox, Observation};
+use facegate::liveness::{pose, FaceBox, GrayFrame, Observation};
 
 const RECORDINGS: [(&str, &str); 5] = [
     ("webcam_a", "left,right"),
@@ -52,7 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let frames: Vec<Observation> = paths
             .iter()
             .enumerate()
-            .map(|(i, p)| Ok(Observation::new(i as f64 / 15.0, faces(&det, p)?)))
+            .map(|(i, p)| observe(&det, p, i as f64 / 15.0))
             .collect::<Result<_, Box<dyn std::error::Error>>>()?;
         let ms = t0.elapsed().as_secs_f64() * 1e3 / frames.len().max(1) as f64;
         let single: Vec<Option<&FaceBox>> = frames.iter().map(Observation::single_face).collect();
@@ -79,10 +79,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             None::<&mut NoPassive>,
         )?;
         println!(
-            "  challenge {steps}: live={} reason={:?} parallax={:?} challenge={:?}",
+            "  challenge {steps}: live={} reason={:?} parallax={:?} surface={:?} challenge={:?}",
             d.live,
             d.reason.map(|r| r.code()),
             d.parallax.map(|p| (p.score, p.residual_iod)),
+            d.surface.as_ref().map(|s| s.score),
             out.as_ref()
                 .map(|p| (p.first_frontal, p.last_frontal, p.reached.clone()))
                 .map_err(|f| (f.failure, f.step, f.frame))
@@ -100,9 +101,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn faces(det: &Detector, p: &Path) -> Result<Vec<FaceBox>, Box<dyn std::error::Error>> {
+/// Detections and the luma (the surface layer tracks texture) of one frame.
+fn observe(det: &Detector, p: &Path, t: f64) -> Result<Observation, Box<dyn std::error::Error>> {
     let frame = Frame::open(p, &DecodeLimits::default())?;
-    Ok(det.detect(&frame)?.iter().map(FaceBox::from).collect())
+    let mut o = Observation::new(t, det.detect(&frame)?.iter().map(FaceBox::from).collect());
+    o.luma = Some(GrayFrame::new(
+        frame.width(),
+        frame.height(),
+        frame.luma().to_vec(),
+    )?);
+    Ok(o)
 }
 
 /// Landmark noise from second differences over consecutive single-face frames:

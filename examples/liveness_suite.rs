@@ -31,7 +31,8 @@
 //! - `live_sim` (written under the label `live`): simulated genuine people — an LFW photo
 //!   on a face-shaped 3-D surface (head ellipsoid, nose ridge, eye sockets; nose depth
 //!   20–30 mm, placed on the photo's own landmarks) that turns its head to follow the
-//!   challenge with natural drift and tremor, rendered by a z-buffered mesh through the
+//!   challenge (40–60°, as far as the real recordings turn) with natural drift and tremor,
+//!   rendered by a z-buffered mesh through the
 //!   same camera model as the prints. `pose.txt` holds the true head pose per frame, for
 //!   the pose-error measurement (`examples/liveness_pose.rs`). A frontal photo on a shape
 //!   is not a person (no new skin at large turns, no expression, no blinking): the figure
@@ -1000,7 +1001,7 @@ fn print_sequence(ctx: &Ctx, kind: Kind, i: usize, rng: &mut SimRng) -> Result<u
     let script = if kind == Kind::StaticPrint {
         vec![(0.0, 0.0, 0.0), (rng.range(4.5, 6.0), 0.0, 0.0)]
     } else {
-        plan(&steps, rng)
+        plan(&steps, CARD_TURN, rng)
     };
     let end = script.last().map_or(5.0, |k| k.0) + 0.6;
     // Card swapped while it is frontal between the two steps.
@@ -1063,12 +1064,18 @@ fn short(p: &Path) -> String {
     parts.into_iter().rev().collect::<Vec<_>>().join("/")
 }
 
-/// Card keyframes (t, yaw°, pitch°) turning like a head would for each step.
-fn plan(steps: &[Step], rng: &mut SimRng) -> Vec<(f64, f64, f64)> {
+/// How far an attacker turns a card (degrees): enough to pass the 15° reach.
+const CARD_TURN: (f64, f64) = (25.0, 45.0);
+/// How far a person turns the head when asked (degrees): the five real recordings read
+/// 45–65° at the furthest frame (`examples/liveness_real.rs --trace`).
+const HEAD_TURN: (f64, f64) = (40.0, 60.0);
+
+/// Keyframes (t, yaw°, pitch°) turning by `turn` for each step, back to frontal between.
+fn plan(steps: &[Step], turn: (f64, f64), rng: &mut SimRng) -> Vec<(f64, f64, f64)> {
     let mut keys = vec![(0.0, 0.0, 0.0)];
     let mut t = rng.range(0.8, 1.4);
     for s in steps {
-        let a = rng.range(25.0, 45.0);
+        let a = rng.range(turn.0, turn.1);
         let (y, p) = match s {
             Step::Left => (a, 0.0),
             Step::Right => (-a, 0.0),
@@ -1745,7 +1752,7 @@ fn head_sequence(ctx: &Ctx, i: usize, rng: &mut SimRng) -> Result<usize, String>
         }
     };
     let steps = [rng.step(), rng.step()];
-    let script = plan(&steps, rng);
+    let script = plan(&steps, HEAD_TURN, rng);
     let end = script.last().map_or(5.0, |k| k.0) + 0.6;
     let scale = rng.range(1.3, 1.9);
     let base_roll = rng.range(-4.0, 4.0);
