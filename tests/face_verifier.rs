@@ -71,6 +71,29 @@ fn today() -> Date {
     Date::new(2026, 11, 23).unwrap()
 }
 
+/// Adult (or dated) evidence over a capture recorded in `mode`.
+fn evidence<'e>(
+    consent: &'e FaceConsent<'e>,
+    birth_date: Option<Date>,
+    reference: Reference<'e>,
+    (frames, times): (&'e [Frame], &'e [f64]),
+    challenge: &'e Challenge,
+    mode: Mode,
+) -> FaceEvidence<'e> {
+    FaceEvidence {
+        consent,
+        birth_date,
+        today: today(),
+        reference,
+        live: LiveCapture {
+            frames,
+            times,
+            challenge,
+            mode,
+        },
+    }
+}
+
 #[test]
 fn consent_is_checked_before_any_frame() {
     let p = pipeline();
@@ -83,18 +106,15 @@ fn consent_is_checked_before_any_frame() {
     let challenge = Challenge::parse("left,right", false).unwrap();
     // A 10-year-old without a guardian's consent: refused, although the capture is empty
     // (which would be an error if any frame were looked at).
-    let ev = FaceEvidence {
-        consent: &consent,
-        birth_date: Some(Date::new(2016, 5, 1).unwrap()),
-        today: today(),
-        reference: Reference::Photo(&reference),
-        live: LiveCapture {
-            frames: &[],
-            times: &[],
-            challenge: &challenge,
-            mode: Mode::Interactive,
-        },
-    };
+    let child = Some(Date::new(2016, 5, 1).unwrap());
+    let ev = evidence(
+        &consent,
+        child,
+        Reference::Photo(&reference),
+        (&[], &[]),
+        &challenge,
+        Mode::Interactive,
+    );
     let out = v.verify(ev).unwrap();
     assert_eq!(
         out.reason().map(|r| r.kind()),
@@ -105,18 +125,14 @@ fn consent_is_checked_before_any_frame() {
     // malformed, having none).
     let guardian = GuardianConsent::given_by_guardian();
     let both = FaceConsent::with_guardian(&person, &guardian);
-    let ev = FaceEvidence {
-        consent: &both,
-        birth_date: Some(Date::new(2016, 5, 1).unwrap()),
-        today: today(),
-        reference: Reference::Photo(&reference),
-        live: LiveCapture {
-            frames: &[],
-            times: &[],
-            challenge: &challenge,
-            mode: Mode::Interactive,
-        },
-    };
+    let ev = evidence(
+        &both,
+        child,
+        Reference::Photo(&reference),
+        (&[], &[]),
+        &challenge,
+        Mode::Interactive,
+    );
     assert!(v.verify(ev).is_err());
 }
 
@@ -132,27 +148,24 @@ fn live_person_matches_own_photo_not_another_and_a_still_photo_is_not_live() {
     let times: Vec<f64> = (0..frames.len()).map(|i| i as f64 / 7.5).collect();
     // The recording turns to the person's own left, then right (not mirrored).
     let challenge = Challenge::parse("left,right", false).unwrap();
-    let live = || LiveCapture {
-        frames: &frames,
-        times: &times,
-        challenge: &challenge,
-        mode: Mode::Fixed,
-    };
-    let evidence = |reference| FaceEvidence {
-        consent: &consent,
-        birth_date: None,
-        today: today(),
-        reference,
-        live: live(),
+    let capture = |reference| {
+        evidence(
+            &consent,
+            None,
+            reference,
+            (&frames, &times),
+            &challenge,
+            Mode::Fixed,
+        )
     };
 
     // Own portrait (a frontal frame of the same recording stands in for the ID photo).
-    let own = v.verify(evidence(Reference::Photo(&frames[0]))).unwrap();
+    let own = v.verify(capture(Reference::Photo(&frames[0]))).unwrap();
     assert_eq!(own, Outcome::Accepted);
 
     // Somebody else's photo.
     let other = fixture("obama");
-    let out = v.verify(evidence(Reference::Photo(&other))).unwrap();
+    let out = v.verify(capture(Reference::Photo(&other))).unwrap();
     assert_eq!(out, Outcome::Rejected(facegate::face::reasons::MISMATCH));
 
     // A still photo held in front of the camera: the same frame over and over.
@@ -167,18 +180,14 @@ fn live_person_matches_own_photo_not_another_and_a_still_photo_is_not_live() {
         })
         .collect();
     let still_times: Vec<f64> = (0..still.len()).map(|i| i as f64 / 7.5).collect();
-    let ev = FaceEvidence {
-        consent: &consent,
-        birth_date: None,
-        today: today(),
-        reference: Reference::Photo(&frames[0]),
-        live: LiveCapture {
-            frames: &still,
-            times: &still_times,
-            challenge: &challenge,
-            mode: Mode::Fixed,
-        },
-    };
+    let ev = evidence(
+        &consent,
+        None,
+        Reference::Photo(&frames[0]),
+        (&still, &still_times),
+        &challenge,
+        Mode::Fixed,
+    );
     let out = v.verify(ev).unwrap();
     assert!(!out.is_accepted());
     assert_eq!(
@@ -245,18 +254,14 @@ fn probe_is_the_frontal_frame_liveness_named() {
     let consent = FaceConsent::adult(&person);
     let mut v = FaceVerifier::new(&strict, policy);
     let out = v
-        .verify(FaceEvidence {
-            consent: &consent,
-            birth_date: None,
-            today: today(),
-            reference: Reference::Template(&own),
-            live: LiveCapture {
-                frames: &frames,
-                times: &times,
-                challenge: &challenge,
-                mode: Mode::Fixed,
-            },
-        })
+        .verify(evidence(
+            &consent,
+            None,
+            Reference::Template(&own),
+            (&frames, &times),
+            &challenge,
+            Mode::Fixed,
+        ))
         .unwrap();
     assert_eq!(out, Outcome::Accepted);
 }
