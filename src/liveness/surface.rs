@@ -43,7 +43,7 @@
 //! have let 5.5 % of folded prints through (2.0 % at 0.25) and still refused 12 % of the
 //! simulated heads — the layer does not separate the two well enough for any threshold to
 //! meet both aims (liveness note).
-
+//!
 //! A single plane is a special case of two (a split with equal homographies), so a flat
 //! print moved in perspective fails the same test. What it cannot catch: a print bent
 //! into a smooth curve that imitates a face in every direction, and 3-D masks — those
