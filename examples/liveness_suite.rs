@@ -1530,8 +1530,8 @@ struct HeadMesh {
 impl HeadMesh {
     const STEP: f64 = 2.0;
 
-    /// Shapes the head around the photo's landmarks
-    /// (left eye, right eye, nose, mouth corners; photo pixels).
+    /// Shapes the head around the photo's landmarks (left eye, right eye, nose, mouth
+    /// corners; photo pixels); with the mesh, the nose depth drawn (mm).
     fn new(photo: &RgbImage, lm: [(f64, f64); 5], rng: &mut SimRng) -> Option<(HeadMesh, f64)> {
         let (le, re, nose) = (lm[0], lm[1], lm[2]);
         let iod = ((re.0 - le.0).powi(2) + (re.1 - le.1).powi(2)).sqrt();
@@ -1595,7 +1595,6 @@ impl HeadMesh {
         }
         let p = photo_of(0.0, 50.0);
         let pivot = [p.0 - mid.0, p.1 - mid.1, -90.0 / mm];
-        let describe = nose_depth;
         Some((
             HeadMesh {
                 tex: Tex::from_rgb(photo),
@@ -1604,7 +1603,7 @@ impl HeadMesh {
                 verts,
                 pivot,
             },
-            describe,
+            nose_depth,
         ))
     }
 }
