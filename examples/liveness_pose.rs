@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use facegate::face::{FaceConfig, FacePipeline};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::pose;
-use facegate::liveness::Point2;
+use facegate::liveness::FaceBox;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -56,10 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 missed += 1;
                 continue;
             };
-            let l = &d.landmarks;
-            let lm = [l.left_eye, l.right_eye, l.nose, l.mouth_left, l.mouth_right]
-                .map(|p| Point2::new(f64::from(p.x), f64::from(p.y)));
-            match pose::estimate(&lm) {
+            match pose::estimate(&FaceBox::from(d).landmarks) {
                 Ok(p) => pairs.push((*t, [p.yaw, p.pitch])),
                 Err(_) => missed += 1,
             }

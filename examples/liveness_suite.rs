@@ -69,7 +69,7 @@ use facegate::frame::Frame;
 use facegate::liveness::challenge::Step;
 use facegate::liveness::pose::{self, HeadPose};
 use facegate::liveness::simulate::SimRng;
-use facegate::liveness::Point2;
+use facegate::liveness::FaceBox;
 use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
 
@@ -1722,14 +1722,11 @@ fn photo_landmarks(ctx: &Ctx, photo: &RgbImage) -> Result<Option<[(f64, f64); 5]
     let [d] = found.as_slice() else {
         return Ok(None);
     };
-    let l = &d.landmarks;
-    let lm = [l.left_eye, l.right_eye, l.nose, l.mouth_left, l.mouth_right]
-        .map(|p| (f64::from(p.x), f64::from(p.y)));
-    let pose = pose::estimate(&lm.map(|(x, y)| Point2::new(x, y)));
-    Ok(pose
+    let lm = FaceBox::from(d).landmarks;
+    Ok(pose::estimate(&lm)
         .ok()
         .filter(|p| p.yaw.abs() <= 10.0 && p.pitch.abs() <= 10.0)
-        .map(|_| lm))
+        .map(|_| lm.map(|p| (p.x, p.y))))
 }
 
 fn head_sequence(ctx: &Ctx, i: usize, rng: &mut SimRng) -> Result<usize, String> {

@@ -210,6 +210,26 @@ pub fn analyze(
         Some(f) if f.is_valid() => *f,
         _ => return Ok(Err(SurfaceInsufficient::TooFewPoints(0))),
     };
+    // How far the face has turned from the baseline, per frame, median of three frames: a
+    // single frame's landmark noise (up to a third of a full turn's shape change) must not
+    // pick a turned frame as "frontal" or a frontal one as "turned". Computed once for all
+    // steps.
+    let raw: Vec<Option<f64>> = frames
+        .iter()
+        .map(|o| o.single_face().and_then(|f| shape_change(&base, f)))
+        .collect();
+    let turned: Vec<Option<f64>> = (0..raw.len())
+        .map(|i| {
+            raw[i]?;
+            let mut v: Vec<f64> = raw[i.saturating_sub(1)..(i + 2).min(raw.len())]
+                .iter()
+                .flatten()
+                .copied()
+                .collect();
+            v.sort_by(f64::total_cmp);
+            v.get(v.len() / 2).copied()
+        })
+        .collect();
     let mut steps = Vec::new();
     let mut start = pass.first_frontal;
     for (k, &reached) in pass.reached.iter().enumerate() {
@@ -223,21 +243,7 @@ pub fn analyze(
             start = reached;
             continue;
         }
-        // How far the face has turned from the baseline, median of three frames: a single
-        // frame's landmark noise (up to a third of a full turn's shape change) must not pick
-        // a turned frame as "frontal" or a frontal one as "turned".
-        let raw = |i: usize| {
-            frames
-                .get(i)
-                .and_then(Observation::single_face)
-                .and_then(|f| shape_change(&base, f))
-        };
-        let shape = |i: usize| {
-            raw(i)?;
-            let mut v: Vec<f64> = (i.saturating_sub(1)..=i + 1).filter_map(raw).collect();
-            v.sort_by(f64::total_cmp);
-            v.get(v.len() / 2).copied()
-        };
+        let shape = |i: usize| turned.get(i).copied().flatten();
         // Peak: the furthest turned frame of this step.
         let peak = (reached..=end)
             .filter_map(|i| shape(i).map(|s| (i, s)))
