@@ -6,8 +6,8 @@
 //! in `CACHE/` (plain text, landmarks only) so re-runs cost only the tracking.
 //!
 //! `cargo run --release --example liveness_surface -- [--min-face PX] [--cache DIR]
-//! [--noise-px PX] [--noise-iod FRACTION] [--steady N] SEQ…` (the noise options override the
-//! defaults; `--steady N` scores the first N frames, before any turn, as one step: what
+//! [--noise-px PX] [--noise-iod FRACTION] [--turn-fraction F] [--steady N] SEQ…` (the noise
+//! and turn options override the defaults; `--steady N` scores the first N frames, before any turn, as one step: what
 //! tracking noise and non-rigid motion alone look like to the test)
 //!
 //! Prints one line per step: label, sequence, reference → peak frames, tracked points,
@@ -40,6 +40,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--noise-iod" => {
                 policy.surface_config.noise_iod =
                     args.next().ok_or("--noise-iod FRACTION")?.parse()?
+            }
+            "--turn-fraction" => {
+                policy.surface_config.turn_fraction =
+                    args.next().ok_or("--turn-fraction F")?.parse()?
             }
             "--steady" => steady = Some(args.next().ok_or("--steady N")?.parse()?),
             "--min-face" => min_face = args.next().ok_or("--min-face PX")?.parse()?,
