@@ -7,8 +7,9 @@
 //!
 //! `cargo run --release --example liveness_surface -- [--min-face PX] [--cache DIR]
 //! [--noise-px PX] [--noise-iod FRACTION] [--turn-fraction F] [--steady N] SEQ…` (the noise
-//! and turn options override the defaults; `--steady N` scores the first N frames, before any turn, as one step: what
-//! tracking noise and non-rigid motion alone look like to the test)
+//! and turn options override the defaults; `--steady N` scores the first N frames, before
+//! any turn, as one step: what tracking noise and non-rigid motion alone look like to the
+//! test)
 //!
 //! Prints one line per step: label, sequence, reference → peak frames, tracked points,
 //! fraction of points off one plane and off the best two planes, median error / IOD, and

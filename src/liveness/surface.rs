@@ -1302,6 +1302,10 @@ mod tests {
                 levels: 0,
                 ..SurfaceConfig::default()
             },
+            SurfaceConfig {
+                measured_frames: 0,
+                ..SurfaceConfig::default()
+            },
         ];
         for cfg in bad {
             assert!(cfg.validate().is_err(), "{cfg:?}");
