@@ -204,10 +204,46 @@ fn timeout_and_no_return() {
 fn continuity_second_face_jump_and_loss() {
     let cfg = ChallengeConfig::default();
     let ch = Challenge::fixed(vec![Step::Left], false).unwrap();
+    // A second face beside the first in two consecutive frames: a second person.
     let mut frames: Vec<Observation> = (0..10).map(|i| obs(i as f64 / FPS, FRONT)).collect();
     frames[6].faces.push(face_at(FRONT, 200.0));
-    let out = challenge::evaluate(&ch, Mode::Interactive, &cfg, &frames).unwrap();
-    assert_eq!(out.unwrap_err().failure, Failure::SecondFace);
+    frames[7].faces.push(face_at(FRONT, 200.0));
+    let err = challenge::evaluate(&ch, Mode::Interactive, &cfg, &frames)
+        .unwrap()
+        .unwrap_err();
+    assert_eq!((err.failure, err.frame), (Failure::SecondFace, 7));
+    // In one frame only it is a detector false positive: that frame is dropped and the
+    // sequence continues (and times out, as nobody turns) — unless the configuration
+    // asks for no tolerance at all.
+    frames[7].faces.pop();
+    assert_eq!(
+        challenge::evaluate(&ch, Mode::Interactive, &cfg, &frames)
+            .unwrap()
+            .unwrap_err()
+            .failure,
+        Failure::Timeout
+    );
+    let strict = ChallengeConfig {
+        second_face_frames: 1,
+        ..ChallengeConfig::default()
+    };
+    let err = challenge::evaluate(&ch, Mode::Interactive, &strict, &frames)
+        .unwrap()
+        .unwrap_err();
+    assert_eq!((err.failure, err.frame), (Failure::SecondFace, 6));
+    // Two faces far from the track in every other frame never confirm, and each such frame
+    // is dropped whole: had either face been taken as the track, the track would jump.
+    let mut frames: Vec<Observation> = (0..10).map(|i| obs(i as f64 / FPS, FRONT)).collect();
+    for f in frames.iter_mut().skip(1).step_by(2) {
+        f.faces = vec![face_at(FRONT, -300.0), face_at(FRONT, 300.0)];
+    }
+    assert_eq!(
+        challenge::evaluate(&ch, Mode::Interactive, &cfg, &frames)
+            .unwrap()
+            .unwrap_err()
+            .failure,
+        Failure::Timeout
+    );
 
     // A small detection inside the face box (MTCNN firing on a chin) is a duplicate, not a
     // second person: the sequence continues (and times out, as nobody turns).
@@ -217,6 +253,30 @@ fn continuity_second_face_jump_and_loss() {
     chin.bbox.w *= 0.5;
     chin.bbox.h *= 0.5;
     frames[6].faces.push(chin);
+    assert_eq!(
+        challenge::evaluate(&ch, Mode::Interactive, &cfg, &frames)
+            .unwrap()
+            .unwrap_err()
+            .failure,
+        Failure::Timeout
+    );
+
+    // MTCNN sometimes adds a box *larger* than the face, over chin and neck. The track
+    // continues with the face it overlaps most; the other box, centred below the face, is
+    // an unconfirmed second face and its frame is dropped. Taken as the face (the largest
+    // box), it would be a jump of more than half a box width.
+    let mut frames: Vec<Observation> = (0..10).map(|i| obs(i as f64 / FPS, FRONT)).collect();
+    let face = frames[6].faces[0].bbox;
+    let mut neck = face_at(FRONT, 0.0);
+    neck.bbox.y += face.h * 0.48;
+    neck.bbox.w *= 1.1;
+    neck.bbox.h *= 1.1;
+    // The face's centre lies inside the larger box (a duplicate, were that box the track),
+    // and the two centres are more than half a face width apart.
+    let (c, n) = (face.centre(), neck.bbox);
+    assert!(c.x > n.x && c.x < n.x + n.w && c.y > n.y && c.y < n.y + n.h);
+    assert!(n.centre().dist(c) > 0.5 * face.w);
+    frames[6].faces.push(neck);
     assert_eq!(
         challenge::evaluate(&ch, Mode::Interactive, &cfg, &frames)
             .unwrap()
@@ -277,14 +337,21 @@ fn bad_timestamps_and_challenges_are_errors() {
         Challenge::parse("left, up ,down", true).unwrap().steps(),
         &[Step::Left, Step::Up, Step::Down]
     );
-    let bad = ChallengeConfig {
-        frontal_deg: 20.0,
-        ..ChallengeConfig::default()
-    };
-    assert!(matches!(
-        Session::new(Challenge::parse("up", false).unwrap(), Mode::Fixed, bad),
-        Err(ChallengeError::Config(_))
-    ));
+    for bad in [
+        ChallengeConfig {
+            frontal_deg: 20.0,
+            ..ChallengeConfig::default()
+        },
+        ChallengeConfig {
+            second_face_frames: 0,
+            ..ChallengeConfig::default()
+        },
+    ] {
+        assert!(matches!(
+            Session::new(Challenge::parse("up", false).unwrap(), Mode::Fixed, bad),
+            Err(ChallengeError::Config(_))
+        ));
+    }
 }
 
 #[test]

@@ -148,8 +148,9 @@ fn bad_detection_and_thread_flags_exit_2_with_a_message() {
     }
 }
 
-/// A two-sequence suite (a live recording, a still photo of it) judged on one and on two
-/// threads: the same JSON, and the expected verdicts.
+/// A three-sequence suite (a live recording, a still photo of it as an attack, the same
+/// still photo mislabelled `live`) judged on one and on two threads: the same JSON, the
+/// expected verdicts, and the one wrong decision named by its sequence.
 #[test]
 fn eval_report_does_not_depend_on_threads() {
     let Some(rec) = recording("selfie_e") else {
@@ -158,12 +159,14 @@ fn eval_report_does_not_depend_on_threads() {
     let suite = std::env::temp_dir().join(format!("facegate-suite-{}", std::process::id()));
     let live = suite.join("live/selfie_e");
     let photo = suite.join("print/still");
-    for dir in [&live, &photo] {
+    let mislabelled = suite.join("live/still");
+    for dir in [&live, &photo, &mislabelled] {
         std::fs::create_dir_all(dir).unwrap();
         std::fs::write(dir.join("fps.txt"), "15\n").unwrap();
     }
     std::fs::write(live.join("challenge.txt"), "left,right,up,down\n").unwrap();
     std::fs::write(photo.join("challenge.txt"), "left,right\n").unwrap();
+    std::fs::write(mislabelled.join("challenge.txt"), "left,right\n").unwrap();
     let mut frames: Vec<_> = std::fs::read_dir(rec)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -174,7 +177,9 @@ fn eval_report_does_not_depend_on_threads() {
         std::fs::copy(f, live.join(f.file_name().unwrap())).unwrap();
     }
     for i in 0..30 {
-        std::fs::copy(&frames[0], photo.join(format!("{i:04}.jpg"))).unwrap();
+        for dir in [&photo, &mislabelled] {
+            std::fs::copy(&frames[0], dir.join(format!("{i:04}.jpg"))).unwrap();
+        }
     }
     let s = suite.to_str().unwrap();
     let run = |threads: &str| {
@@ -194,8 +199,18 @@ fn eval_report_does_not_depend_on_threads() {
     std::fs::remove_dir_all(&suite).unwrap();
     assert_eq!(one, two);
     let v: serde_json::Value = serde_json::from_str(&one).unwrap();
-    assert_eq!(v["presentations"]["live"], 1, "{v}");
+    assert_eq!(v["presentations"]["live"], 2, "{v}");
     assert_eq!(v["presentations"]["print"], 1, "{v}");
-    assert_eq!(v["bpcer"], 0.0, "{v}");
+    assert_eq!(v["bpcer"], 0.5, "{v}");
     assert_eq!(v["apcer"]["print"], 0.0, "{v}");
+    let errors = v["errors"].as_array().expect("errors is a list");
+    assert_eq!(errors.len(), 1, "{v}");
+    assert_eq!(errors[0]["label"], "live", "{v}");
+    assert_eq!(errors[0]["sequence"], "still", "{v}");
+    assert!(
+        errors[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("liveness.")),
+        "{v}"
+    );
 }

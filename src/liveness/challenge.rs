@@ -225,6 +225,11 @@ pub struct ChallengeConfig {
     pub smooth_frames: usize,
     /// A step pose (or a wrong one) counts when held this many consecutive frames.
     pub hold_frames: usize,
+    /// A second face fails the challenge when seen in this many consecutive frames; a
+    /// frame with an unconfirmed one is dropped (as if no face were found). A second person
+    /// or a held-up photo stays in view for many frames; a detector false positive (MTCNN
+    /// firing once on a collar or a chin below the face box) does not.
+    pub second_face_frames: usize,
 }
 
 impl Default for ChallengeConfig {
@@ -247,6 +252,7 @@ impl Default for ChallengeConfig {
             max_scale_jump: 1.4,
             smooth_frames: 3,
             hold_frames: 3,
+            second_face_frames: 2,
         }
     }
 }
@@ -283,6 +289,11 @@ impl ChallengeConfig {
         }
         if self.hold_frames == 0 || self.hold_frames > 16 {
             return Err(ChallengeError::Config("hold_frames must be in 1..=16"));
+        }
+        if self.second_face_frames == 0 || self.second_face_frames > 16 {
+            return Err(ChallengeError::Config(
+                "second_face_frames must be in 1..=16",
+            ));
         }
         if self.smooth_frames == 0 || self.smooth_frames > 16 {
             return Err(ChallengeError::Config("smooth_frames must be in 1..=16"));
@@ -395,6 +406,8 @@ pub struct Session {
     last_t: Option<f64>,
     last_face: Option<(f64, FaceBox)>,
     recent: Vec<HeadPose>,
+    /// Consecutive frames, up to this one, with a second face in view.
+    second_faces: usize,
     baseline: HeadPose,
     first_frontal: usize,
     reached: Vec<usize>,
@@ -421,6 +434,7 @@ impl Session {
             last_t: None,
             last_face: None,
             recent: Vec::new(),
+            second_faces: 0,
             baseline: HeadPose::default(),
             first_frontal: 0,
             reached: Vec::new(),
@@ -491,8 +505,20 @@ impl Session {
 
     fn step(&mut self, idx: usize, t: f64, t0: f64, obs: &Observation) -> Event {
         // Continuity first: it holds in every phase.
-        let Some(face) = primary_face(&obs.faces) else {
-            return self.fail(Failure::SecondFace, idx);
+        let track = self.last_face.as_ref().map(|(_, f)| f);
+        let face = match primary_face(&obs.faces, track) {
+            Some(face) => {
+                self.second_faces = 0;
+                face
+            }
+            None => {
+                self.second_faces += 1;
+                if self.second_faces >= self.cfg.second_face_frames {
+                    return self.fail(Failure::SecondFace, idx);
+                }
+                // Unconfirmed: the frame is dropped, not trusted to either face.
+                None
+            }
         };
         let face = face.filter(|f| f.is_valid());
         let pose = face.and_then(|f| pose::estimate(&f.landmarks).ok());
@@ -713,14 +739,25 @@ impl Session {
     }
 }
 
-/// The face to track: the largest. Further detections whose centre lies inside its box
-/// are detector duplicates (MTCNN fires on the chin of a face looking up); any other
-/// face is a second person or a held-up photo: `None`.
-fn primary_face(faces: &[FaceBox]) -> Option<Option<&FaceBox>> {
-    let Some(main) = faces
-        .iter()
-        .max_by(|a, b| (a.bbox.w * a.bbox.h).total_cmp(&(b.bbox.w * b.bbox.h)))
-    else {
+/// The face to track: the detection that overlaps the track most, or the largest when
+/// none does (the first face, or after a jump, which the caller then refuses). Further
+/// detections whose centre lies inside its box are detector duplicates (MTCNN fires on
+/// the chin of a face looking up, sometimes with a box larger than the face's — hence
+/// continuity before size); any other face is a second person or a held-up photo: `None`.
+fn primary_face<'a>(faces: &'a [FaceBox], track: Option<&FaceBox>) -> Option<Option<&'a FaceBox>> {
+    let continuing = track.and_then(|t| {
+        faces
+            .iter()
+            .map(|f| (f, f.bbox.iou(&t.bbox)))
+            .filter(|(_, o)| *o > 0.0)
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(f, _)| f)
+    });
+    let Some(main) = continuing.or_else(|| {
+        faces
+            .iter()
+            .max_by(|a, b| (a.bbox.w * a.bbox.h).total_cmp(&(b.bbox.w * b.bbox.h)))
+    }) else {
         return Some(None);
     };
     let b = main.bbox;

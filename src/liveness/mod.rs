@@ -93,6 +93,22 @@ impl BBox {
         Point2::new(self.x + self.w / 2.0, self.y + self.h / 2.0)
     }
 
+    /// Intersection over union (0 when either box is empty or they do not meet).
+    pub fn iou(&self, other: &BBox) -> f64 {
+        let w = (self.x + self.w).min(other.x + other.w) - self.x.max(other.x);
+        let h = (self.y + self.h).min(other.y + other.h) - self.y.max(other.y);
+        if !(w > 0.0 && h > 0.0) {
+            return 0.0;
+        }
+        let inter = w * h;
+        let union = self.w * self.h + other.w * other.h - inter;
+        if union > 0.0 {
+            inter / union
+        } else {
+            0.0
+        }
+    }
+
     /// Whether all fields are finite and the size is positive.
     pub fn is_valid(&self) -> bool {
         self.x.is_finite()

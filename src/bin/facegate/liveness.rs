@@ -64,7 +64,8 @@ enum Cmd {
         /// The suite's frames are mirrored.
         #[arg(long)]
         mirrored: bool,
-        /// Print JSON with keys `apcer`, `bpcer`, `presentations`.
+        /// Print JSON with keys `apcer`, `bpcer`, `presentations` (also `reasons`, the
+        /// refusal codes by label, and `errors`, every wrong decision by sequence).
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -146,12 +147,13 @@ pub fn run(args: Args) -> ExitCode {
             detection.min_face,
             threads.map(usize::from),
         ) {
-            Ok(r) => {
+            Ok((r, errors)) => {
                 if json {
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&r.to_json()).unwrap_or_default()
-                    );
+                    let mut v = r.to_json();
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("errors".into(), errors_json(&errors));
+                    }
+                    println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
                 } else {
                     for (k, (acc, n)) in &r.attacks {
                         println!(
@@ -328,6 +330,19 @@ fn suite_sequences(suite: &Path) -> Result<Vec<(String, PathBuf)>, String> {
 /// A sequence's verdict: live, and the reason code when not.
 type Verdict = (bool, Option<&'static str>);
 
+/// A wrong decision: label, sequence folder name, the reason code of a refusal.
+type WrongDecision = (String, String, Option<&'static str>);
+
+/// `errors` in the `--json` report: a vendor looks at exactly these sequences.
+fn errors_json(errors: &[WrongDecision]) -> serde_json::Value {
+    errors
+        .iter()
+        .map(|(label, seq, reason)| {
+            serde_json::json!({ "label": label, "sequence": seq, "reason": reason })
+        })
+        .collect()
+}
+
 /// One suite sequence → its verdict.
 fn judge_sequence(pipeline: &FacePipeline, seq: &Path, mirrored: bool) -> Result<Verdict, String> {
     let read = |f: &str| {
@@ -352,7 +367,7 @@ fn eval(
     mirrored: bool,
     min_face: f32,
     threads: Option<usize>,
-) -> Result<PadReport, String> {
+) -> Result<(PadReport, Vec<WrongDecision>), String> {
     let pipeline = pipeline(min_face)?;
     let jobs = suite_sequences(suite)?;
     let threads = threads
@@ -391,10 +406,15 @@ fn eval(
     });
     results.sort_by_key(|(i, _)| *i);
     let mut report = PadReport::default();
+    let mut errors = Vec::new();
     for (i, r) in &results {
         let (live, reason) = r.clone()?;
-        let (label, _) = jobs.get(*i).ok_or("sequence index out of range")?;
+        let (label, seq) = jobs.get(*i).ok_or("sequence index out of range")?;
         report.add(label, live, reason);
+        if live != (label == "live") {
+            let name = seq.file_name().and_then(|s| s.to_str()).unwrap_or("");
+            errors.push((label.clone(), name.to_string(), reason));
+        }
     }
     if results.len() != jobs.len() {
         return Err(format!(
@@ -403,5 +423,5 @@ fn eval(
             jobs.len()
         ));
     }
-    Ok(report)
+    Ok((report, errors))
 }
