@@ -6,14 +6,16 @@
 //! in `CACHE/` (plain text, landmarks only) so re-runs cost only the tracking.
 //!
 //! `cargo run --release --example liveness_surface -- [--min-face PX] [--cache DIR]
-//! [--noise-px PX] [--noise-iod FRACTION] [--turn-fraction F] [--steady N] SEQ…` (the noise
-//! and turn options override the defaults; `--steady N` scores the first N frames, before
-//! any turn, as one step: what tracking noise and non-rigid motion alone look like to the
-//! test)
+//! [--noise-px PX] [--noise-iod FRACTION] [--relief-px PX] [--neighbours K]
+//! [--crease-iod FRACTION] [--turn-fraction F] [--steady N] SEQ…` (the tolerance,
+//! neighbourhood and turn options override the defaults; `--steady N` scores the first N
+//! frames, before any turn, as one step: what tracking noise and non-rigid motion alone
+//! look like to the test)
 //!
 //! Prints one line per step: label, sequence, reference → peak frames, tracked points,
-//! fraction of points off one plane and off the best two planes, median error / IOD, and
-//! the sequence's verdict and time per sequence.
+//! fraction of points off one plane and off the best two planes (each point alone, at the
+//! fit tolerance), median error / IOD, the step's relief (neighbourhoods off the planes),
+//! and the sequence's verdict and time per sequence.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -41,6 +43,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--noise-iod" => {
                 policy.surface_config.noise_iod =
                     args.next().ok_or("--noise-iod FRACTION")?.parse()?
+            }
+            "--relief-px" => {
+                policy.surface_config.relief_px = args.next().ok_or("--relief-px PX")?.parse()?
+            }
+            "--neighbours" => {
+                policy.surface_config.neighbours = args.next().ok_or("--neighbours K")?.parse()?
+            }
+            "--crease-iod" => {
+                policy.surface_config.crease_iod =
+                    args.next().ok_or("--crease-iod FRACTION")?.parse()?
             }
             "--turn-fraction" => {
                 policy.surface_config.turn_fraction =
@@ -109,13 +121,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(rep) => {
                 for s in &rep.steps {
                     println!(
-                        "{label}\t{name}\tstep {}→{}\tpoints {}\toff1 {:.3}\toff2 {:.3}\tmed {:.4}",
+                        "{label}\t{name}\tstep {}→{}\tpoints {}\toff1 {:.3}\toff2 {:.3}\tmed {:.4}\trelief {:.3}",
                         s.reference,
                         s.peak,
                         s.points,
                         s.off_one_plane,
                         s.off_two_planes,
-                        s.median_error_iod
+                        s.median_error_iod,
+                        s.relief
                     );
                 }
                 println!(

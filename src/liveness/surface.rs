@@ -31,9 +31,17 @@
 //! On the surviving pairs the best *two-plane* model is searched: the points are split by
 //! a line (12 orientations × 11 offsets between 25 % and 75 % of the points), a homography
 //! is fitted to each side (least squares, refitted twice without its worst points), and
-//! every point is judged by its side's transfer error; a point is *off the planes* when
-//! the error exceeds `max(noise_px, noise_iod · IOD)`. A view's relief is the fraction of
-//! points off the planes under the split that explains the most points; the step's is the
+//! the split chosen is the one that leaves the fewest points with a transfer error above
+//! `max(noise_px, noise_iod · IOD)`. Its residuals then decide: each point's residual
+//! vector is averaged with those of its nearest neighbours on its side
+//! ([`SurfaceConfig::neighbours`], the point included), and the point is *off the planes*
+//! when that mean exceeds `max(relief_px, relief_iod · IOD)`; points within
+//! [`SurfaceConfig::crease_iod`] of the split line are not judged (a patch straddling a
+//! fold is not one plane, and the split only approximates the crease). Why neighbourhoods:
+//! tracking error is independent from patch to patch and averages out, a face's relief is
+//! smooth over its surface and does not — so the tolerance can sit well under the
+//! single-point one (0.5 px against 1 px). A view's relief is the fraction of judged points
+//! off the planes; the step's is the
 //! mean over its views (at most [`SurfaceConfig::measured_frames`]) that still hold at least
 //! half of the first view's points — beyond that the face has mostly turned away, or the
 //! card was swapped and the few patches still matching sit on look-alike texture. The
@@ -43,12 +51,11 @@
 //! span — and counts 0). A score below [`SurfaceConfig::min_relief`] is piecewise planar:
 //! rejected.
 //!
-//! Calibration (liveness note, session-4 multi-view test): the five real recordings score
-//! 0.53–0.72; simulated live heads (photos on a 3-D head shape, turning 40–60°) 0.07–0.76;
-//! folded prints 0.00–0.58. The threshold, 0.25, favours refusing prints: a person this
-//! layer refuses falls back to an ID card or a code, a print it accepts opens the locker.
-//! The layer still does not separate simulated heads from folded prints well enough for
-//! any threshold to meet both aims (liveness note).
+//! Calibration (liveness note, session 5): on the tuning data the five real recordings
+//! score 0.70–0.89, simulated live heads (photos on a 3-D head shape, turning 40–60°)
+//! mostly above 0.52, folded prints mostly below 0.49. The threshold, 0.50, was fixed on
+//! the tuning data before the fresh suites were judged. A person this layer refuses falls
+//! back to an ID card or a code; a print it accepts opens the locker.
 //!
 //! A single plane is a special case of two (a split with equal homographies), so a flat
 //! print moved in perspective fails the same test. What it cannot catch: a print bent
@@ -86,8 +93,20 @@ pub struct SurfaceConfig {
     pub noise_px: f64,
     /// Transfer-error floor as a fraction of the inter-ocular distance.
     pub noise_iod: f64,
-    /// Smallest fraction of points off the best two planes to accept relief.
+    /// Smallest relief (fraction of points whose neighbourhood leaves the best two planes)
+    /// to accept.
     pub min_relief: f64,
+    /// Points whose residuals are averaged (each point with its nearest neighbours on its
+    /// side of the split) before a point is judged off the planes.
+    pub neighbours: usize,
+    /// A point is off the planes when its neighbourhood's mean residual exceeds the larger
+    /// of this (pixels) …
+    pub relief_px: f64,
+    /// … and this fraction of the inter-ocular distance.
+    pub relief_iod: f64,
+    /// Points closer than this fraction of the IOD to the split line are not judged (a
+    /// patch straddling a fold is not one plane; the split only approximates the crease).
+    pub crease_iod: f64,
     /// Most frames tracked through between reference and peak.
     pub max_hops: usize,
     /// Where a step's measured views start: the first frame turned this fraction of the way
@@ -115,7 +134,11 @@ impl Default for SurfaceConfig {
             max_dissimilarity: 0.4,
             noise_px: 1.0,
             noise_iod: 0.015,
-            min_relief: 0.25,
+            min_relief: 0.50,
+            neighbours: 3,
+            relief_px: 0.5,
+            relief_iod: 0.007,
+            crease_iod: 0.1,
             max_hops: 30,
             turn_fraction: 0.5,
             max_error_iod: 0.10,
@@ -135,8 +158,12 @@ pub struct StepRelief {
     pub points: usize,
     /// Fraction of points off the best single homography.
     pub off_one_plane: f64,
-    /// Fraction of points off the best two-plane split (the relief score).
+    /// Fraction of points off the best two-plane split, each judged alone at the fit
+    /// tolerance (diagnostic; before session 5, the relief score).
     pub off_two_planes: f64,
+    /// Relief: fraction of points whose neighbourhood leaves the best two planes (the
+    /// step's score).
+    pub relief: f64,
     /// Median transfer error under the best split, as a fraction of IOD.
     pub median_error_iod: f64,
 }
@@ -146,8 +173,7 @@ pub struct StepRelief {
 pub struct SurfaceReport {
     /// Per challenge step (steps with too few points are listed with their count).
     pub steps: Vec<StepRelief>,
-    /// The sequence's relief score: the mean over counted steps of the fraction of points
-    /// off two planes.
+    /// The sequence's relief score: the mean over counted steps of [`StepRelief::relief`].
     pub score: f64,
     /// Whether the tracked points are piecewise planar (rejected).
     pub planar: bool,
@@ -196,10 +222,16 @@ impl SurfaceConfig {
             && self.turn_fraction > 0.0
             && self.turn_fraction <= 1.0
             && finite_pos(self.max_error_iod)
-            && self.max_dissimilarity < 2.0)
+            && self.max_dissimilarity < 2.0
+            && (1..=16).contains(&self.neighbours)
+            && finite_pos(self.relief_px)
+            && self.relief_iod.is_finite()
+            && self.relief_iod >= 0.0
+            && self.crease_iod.is_finite()
+            && (0.0..1.0).contains(&self.crease_iod))
         {
             return Err(SurfaceError::Config(
-                "noise, dissimilarity and max_error_iod must be positive, min_relief in [0, 1), max_hops in 1..=1000, measured_frames in 1..=64, turn_fraction in (0, 1]",
+                "noise, dissimilarity, relief_px and max_error_iod must be positive, relief_iod non-negative, min_relief and crease_iod in [0, 1), max_hops in 1..=1000, measured_frames in 1..=64, neighbours in 1..=16, turn_fraction in (0, 1]",
             ));
         }
         Ok(())
@@ -345,7 +377,7 @@ fn sequence_score(counted: &[&StepRelief], cfg: &SurfaceConfig) -> f64 {
         .iter()
         .map(|s| {
             if s.median_error_iod <= cfg.max_error_iod {
-                s.off_two_planes
+                s.relief
             } else {
                 0.0
             }
@@ -463,7 +495,9 @@ fn step_relief(
     let mut views: Vec<usize> = (1..hops.len()).filter(|&k| measured(hops[k])).collect();
     if views.len() > cfg.measured_frames {
         let (n, m) = (views.len(), cfg.measured_frames);
-        views = (0..m).map(|j| views[j * (n - 1) / (m - 1).max(1)]).collect();
+        views = (0..m)
+            .map(|j| views[j * (n - 1) / (m - 1).max(1)])
+            .collect();
     }
     let tol = cfg.noise_px.max(cfg.noise_iod * iod);
     let mut fits = Vec::with_capacity(views.len());
@@ -477,16 +511,20 @@ fn step_relief(
             }
         }
         let n = src.len();
-        let off_one = if n >= 8 { plane_fit(&src, &dst, tol).0 } else { 1.0 };
-        let (off_two, median) = if n >= 16 {
-            two_planes(&src, &dst, tol)
+        let off_one = if n >= 8 {
+            plane_fit(&src, &dst, tol).0
         } else {
-            (1.0, f64::NAN)
+            1.0
+        };
+        let (off_two, relief, median) = match two_planes(&src, &dst, tol) {
+            Some(split) if n >= 16 => (split.off, split.relief(&src, iod, cfg), split.median),
+            _ => (1.0, 1.0, f64::NAN),
         };
         fits.push(View {
             points: n,
             off_one,
             off_two,
+            relief,
             median_iod: median / iod,
         });
     }
@@ -499,6 +537,7 @@ struct View {
     points: usize,
     off_one: f64,
     off_two: f64,
+    relief: f64,
     median_iod: f64,
 }
 
@@ -531,6 +570,7 @@ fn combine_views(
         points,
         off_one_plane: mean(|v| v.off_one),
         off_two_planes: mean(|v| v.off_two),
+        relief: mean(|v| v.relief),
         median_error_iod: counted
             .iter()
             .map(|v| v.median_iod)
@@ -571,11 +611,70 @@ fn plane_fit(src: &[Point2], dst: &[Point2], tol: f64) -> (f64, f64) {
     }
 }
 
-/// The best split of the points by a line into two planes: fraction off and median error.
-fn two_planes(src: &[Point2], dst: &[Point2], tol: f64) -> (f64, f64) {
+/// The best split of one view's points into two planes.
+struct Split {
+    /// Fraction of points off their side's homography at the fit tolerance.
+    off: f64,
+    /// Median transfer error, pixels.
+    median: f64,
+    /// Per point: observed minus predicted position (NaN where the homography fails).
+    residual: Vec<(f64, f64)>,
+    /// Per point: which side of the split it is on, and its distance to the split line
+    /// (pixels).
+    side: Vec<(bool, f64)>,
+}
+
+impl Split {
+    /// Fraction of points whose neighbourhood's mean residual leaves the planes. Why the
+    /// neighbourhood: tracking noise is independent from patch to patch and averages out
+    /// over neighbours, relief is smooth over the face and does not — so a tolerance well
+    /// under the single-point one separates them (the simulated heads refused at the same
+    /// folded-print acceptance fell by about two thirds on the tuning data, liveness note).
+    fn relief(&self, src: &[Point2], iod: f64, cfg: &SurfaceConfig) -> f64 {
+        let tol = cfg.relief_px.max(cfg.relief_iod * iod);
+        let crease = cfg.crease_iod * iod;
+        let n = src.len();
+        let mut judged: Vec<usize> = (0..n).filter(|&i| self.side[i].1 >= crease).collect();
+        if judged.len() < 8 {
+            judged = (0..n).collect();
+        }
+        let mut near: Vec<(f64, usize)> = Vec::with_capacity(n);
+        let mut off = 0usize;
+        for &i in &judged {
+            let here = self.side[i].0;
+            near.clear();
+            near.extend(
+                (0..n)
+                    .filter(|&j| self.side[j].0 == here)
+                    .map(|j| (src[i].dist(src[j]), j)),
+            );
+            let k = cfg.neighbours.min(near.len());
+            if k == 0 {
+                continue;
+            }
+            if k < near.len() {
+                near.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0));
+            }
+            let (sx, sy) = near[..k].iter().fold((0.0, 0.0), |(x, y), &(_, j)| {
+                (x + self.residual[j].0, y + self.residual[j].1)
+            });
+            let m = (sx / k as f64).hypot(sy / k as f64);
+            if !(m <= tol) {
+                off += 1;
+            }
+        }
+        off as f64 / judged.len().max(1) as f64
+    }
+}
+
+/// The split of the points by a line into two planes that leaves the fewest points off
+/// at the fit tolerance `tol`; `None` when no split can be fitted.
+fn two_planes(src: &[Point2], dst: &[Point2], tol: f64) -> Option<Split> {
     let n = src.len();
     let min_side = 8;
-    let mut best = (1.0f64, f64::NAN);
+    // (off, median, direction, line, the first side's points, the two homographies)
+    type Best = (f64, f64, (f64, f64), f64, Vec<usize>, [Homography; 2]);
+    let mut best: Option<Best> = None;
     for o in 0..12 {
         let a = std::f64::consts::PI * f64::from(o) / 12.0;
         let (s, c) = a.sin_cos();
@@ -590,29 +689,49 @@ fn two_planes(src: &[Point2], dst: &[Point2], tol: f64) -> (f64, f64) {
             if cut < min_side || n - cut < min_side {
                 continue;
             }
-            let (left, right): (Vec<usize>, Vec<usize>) = {
-                let l = proj[..cut].iter().map(|p| p.1).collect();
-                let r = proj[cut..].iter().map(|p| p.1).collect();
-                (l, r)
+            let left: Vec<usize> = proj[..cut].iter().map(|p| p.1).collect();
+            let right: Vec<usize> = proj[cut..].iter().map(|p| p.1).collect();
+            let (Some(hl), Some(hr)) = (
+                robust_fit(src, dst, &left, tol),
+                robust_fit(src, dst, &right, tol),
+            ) else {
+                continue;
             };
             let mut errs = Vec::with_capacity(n);
-            let mut ok = true;
-            for side in [&left, &right] {
-                match robust_fit(src, dst, side, tol) {
-                    Some(h) => errs.extend(side.iter().map(|&i| transfer(&h, src[i], dst[i]))),
-                    None => ok = false,
-                }
-            }
-            if !ok {
-                continue;
-            }
+            errs.extend(left.iter().map(|&i| transfer(&hl, src[i], dst[i])));
+            errs.extend(right.iter().map(|&i| transfer(&hr, src[i], dst[i])));
             let off = off_fraction(&errs, tol);
-            if off < best.0 || best.1.is_nan() {
-                best = (off, median(&errs));
+            if best.as_ref().is_none_or(|b| off < b.0) {
+                let line = (proj[cut - 1].0 + proj[cut].0) / 2.0;
+                best = Some((off, median(&errs), (c, s), line, left, [hl, hr]));
             }
         }
     }
-    best
+    let (off, median, (c, s), line, left, [hl, hr]) = best?;
+    let mut first = vec![false; n];
+    for i in left {
+        first[i] = true;
+    }
+    let side: Vec<(bool, f64)> = src
+        .iter()
+        .zip(&first)
+        .map(|(p, &f)| (f, (p.x * c + p.y * s - line).abs()))
+        .collect();
+    let residual = src
+        .iter()
+        .zip(dst)
+        .zip(&first)
+        .map(|((&p, &q), &f)| {
+            let h = if f { &hl } else { &hr };
+            apply(h, p).map_or((f64::NAN, f64::NAN), |m| (q.x - m.x, q.y - m.y))
+        })
+        .collect();
+    Some(Split {
+        off,
+        median,
+        residual,
+        side,
+    })
 }
 
 /// Least-squares homography on `idx`, refitted twice on the points within the larger of
@@ -1190,6 +1309,16 @@ mod tests {
         pts.iter().map(|&p| apply(h, p).unwrap()).collect()
     }
 
+    /// A dome (depth ∝ r²) over the grid, turned: horizontal parallax grows with depth.
+    fn dome(src: &[Point2]) -> Vec<Point2> {
+        src.iter()
+            .map(|&p| {
+                let r2 = ((p.x - 144.0) / 48.0).powi(2) + ((p.y - 120.0) / 45.0).powi(2);
+                Point2::new(p.x + 6.0 * (1.0 - r2), p.y)
+            })
+            .collect()
+    }
+
     fn grid() -> Vec<Point2> {
         (0..12)
             .flat_map(|i| {
@@ -1207,6 +1336,7 @@ mod tests {
             points: 100,
             off_one_plane: off,
             off_two_planes: off,
+            relief: off,
             median_error_iod: med,
         };
         let (turn, swap) = (step(0.6, 0.03), step(0.9, 0.15));
@@ -1223,18 +1353,27 @@ mod tests {
             points,
             off_one: off_two,
             off_two,
+            relief: off_two,
             median_iod,
         };
         // A turn: points fade slowly, every view counts.
-        let turn = [view(190, 0.3, 0.01), view(170, 0.5, 0.02), view(120, 0.4, 0.02)];
+        let turn = [
+            view(190, 0.3, 0.01),
+            view(170, 0.5, 0.02),
+            view(120, 0.4, 0.02),
+        ];
         let s = combine_views(0, 9, &turn, &cfg).expect("views");
-        assert!((s.off_two_planes - 0.4).abs() < 1e-12, "{s:?}");
+        assert!((s.relief - 0.4).abs() < 1e-12, "{s:?}");
         assert_eq!(s.points, 190);
         assert!((s.median_error_iod - 0.02).abs() < 1e-12);
         // A swap after the first view: the few patches still matching are not evidence.
-        let swap = [view(194, 0.05, 0.01), view(52, 0.87, 0.09), view(27, 0.85, 0.06)];
+        let swap = [
+            view(194, 0.05, 0.01),
+            view(52, 0.87, 0.09),
+            view(27, 0.85, 0.06),
+        ];
         let s = combine_views(0, 9, &swap, &cfg).expect("views");
-        assert!((s.off_two_planes - 0.05).abs() < 1e-12, "{s:?}");
+        assert!((s.relief - 0.05).abs() < 1e-12, "{s:?}");
         // A view that no rigid surface explains marks the step through its median.
         let torn = [view(150, 0.3, 0.01), view(140, 0.9, 0.15)];
         let s = combine_views(0, 9, &torn, &cfg).expect("views");
@@ -1264,48 +1403,76 @@ mod tests {
                 }
             })
             .collect();
-        let (off_fold, _) = two_planes(&src, &fold, 0.5);
+        let off_fold = two_planes(&src, &fold, 0.5).expect("split").off;
         let (off_fold_one, _) = plane_fit(&src, &fold, 0.5);
         assert!(off_fold < 0.05, "fold off two planes: {off_fold}");
         assert!(off_fold_one > 0.2, "fold off one plane: {off_fold_one}");
         // A dome (depth ∝ r²) turned: horizontal parallax grows with depth.
-        let dome: Vec<Point2> = src
-            .iter()
-            .map(|&p| {
-                let r2 = ((p.x - 144.0) / 48.0).powi(2) + ((p.y - 120.0) / 45.0).powi(2);
-                Point2::new(p.x + 6.0 * (1.0 - r2), p.y)
-            })
-            .collect();
-        let (off_dome, _) = two_planes(&src, &dome, 0.5);
+        let dome = dome(&src);
+        let off_dome = two_planes(&src, &dome, 0.5).expect("split").off;
         assert!(off_dome > 0.3, "dome off two planes: {off_dome}");
         // Pure homography: nothing off.
         let flat = warp(&ha, &src);
-        assert!(two_planes(&src, &flat, 0.5).0 < 0.01);
+        assert!(two_planes(&src, &flat, 0.5).expect("split").off < 0.01);
+        assert!(two_planes(&src[..10], &flat[..10], 0.5).is_none());
+    }
+
+    #[test]
+    fn tracking_noise_averages_out_relief_does_not() {
+        let cfg = SurfaceConfig::default();
+        let iod = 60.0; // relief tolerance max(0.5 px, 0.7 % IOD) = 0.5 px
+        let src = grid();
+        // Independent per-point noise, uniform in ±0.75 px per coordinate (a fixed
+        // sequence): most points alone leave the 0.5 px tolerance, their neighbourhood
+        // means mostly do not.
+        let mut state = 7u64;
+        let mut noise = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 1.5
+        };
+        let noisy = |pts: Vec<Point2>, noise: &mut dyn FnMut() -> f64| -> Vec<Point2> {
+            pts.into_iter()
+                .map(|p| Point2::new(p.x + noise(), p.y + noise()))
+                .collect()
+        };
+        let ha: Homography = [[1.05, 0.02, -3.0], [0.01, 1.0, 2.0], [0.0, 0.0, 1.0]];
+        let card = noisy(warp(&ha, &src), &mut noise);
+        // The fit tolerance of the real configuration (1 px) keeps the noisy points in.
+        let split = two_planes(&src, &card, 1.0).expect("split");
+        let alone = split
+            .residual
+            .iter()
+            .filter(|r| !(r.0.hypot(r.1) <= 0.5))
+            .count() as f64
+            / src.len() as f64;
+        let card_relief = split.relief(&src, iod, &cfg);
+        assert!(alone > 0.3, "single points off at 0.5 px: {alone}");
+        assert!(card_relief < 0.2, "noisy card relief: {card_relief}");
+        // The same noise on a dome: its relief survives the averaging.
+        let dome = noisy(dome(&src), &mut noise);
+        let split = two_planes(&src, &dome, 1.0).expect("split");
+        let dome_relief = split.relief(&src, iod, &cfg);
+        assert!(dome_relief > 0.5, "noisy dome relief: {dome_relief}");
     }
 
     #[test]
     fn bad_configurations_are_refused() {
+        let with = |change: fn(&mut SurfaceConfig)| {
+            let mut c = SurfaceConfig::default();
+            change(&mut c);
+            c
+        };
         let bad = [
-            SurfaceConfig {
-                min_points: 2,
-                ..SurfaceConfig::default()
-            },
-            SurfaceConfig {
-                noise_px: f64::NAN,
-                ..SurfaceConfig::default()
-            },
-            SurfaceConfig {
-                min_relief: 1.5,
-                ..SurfaceConfig::default()
-            },
-            SurfaceConfig {
-                levels: 0,
-                ..SurfaceConfig::default()
-            },
-            SurfaceConfig {
-                measured_frames: 0,
-                ..SurfaceConfig::default()
-            },
+            with(|c| c.min_points = 2),
+            with(|c| c.noise_px = f64::NAN),
+            with(|c| c.min_relief = 1.5),
+            with(|c| c.levels = 0),
+            with(|c| c.measured_frames = 0),
+            with(|c| c.neighbours = 0),
+            with(|c| c.relief_px = 0.0),
+            with(|c| c.crease_iod = 1.0),
         ];
         for cfg in bad {
             assert!(cfg.validate().is_err(), "{cfg:?}");
