@@ -553,6 +553,44 @@ fn genuine_run() -> (Vec<Observation>, challenge::ChallengeOutcome) {
     panic!("no genuine simulated run passed");
 }
 
+/// The frames a pass names are embedded by the identity check and the verifier, so they
+/// hold exactly one face: a frame whose face carries a detector duplicate (MTCNN on the
+/// chin, inside the face box) still counts for the track and the pose, but the pass names
+/// the next single-face frame instead — and fusion judges it rather than failing.
+#[test]
+fn the_frames_a_pass_names_hold_one_face() {
+    let (mut frames, out) = genuine_run();
+    let pass = out.unwrap();
+    let (first, last) = (pass.first_frontal, pass.last_frontal);
+    for i in [first, last] {
+        let mut chin = frames[i].faces[0];
+        chin.bbox.y += chin.bbox.h * 0.3;
+        chin.bbox.w *= 0.5;
+        chin.bbox.h *= 0.5;
+        frames[i].faces.push(chin);
+    }
+    let steps = [Step::Left, Step::Down];
+    let out = challenge::evaluate(
+        &Challenge::fixed(steps.to_vec(), false).unwrap(),
+        Mode::Fixed,
+        &ChallengeConfig::default(),
+        &frames,
+    )
+    .unwrap();
+    let again = out.as_ref().expect("still a pass");
+    assert!(
+        again.first_frontal > first && again.last_frontal > last,
+        "{again:?}"
+    );
+    for i in [again.first_frontal, again.last_frontal] {
+        assert_eq!(frames[i].faces.len(), 1, "frame {i}");
+    }
+    let d = landmark_policy()
+        .decide(&out, &frames, Some(&mut Fixed(0.3)), None::<&mut NoPassive>)
+        .unwrap();
+    assert!(d.live, "{d:?}");
+}
+
 #[test]
 fn fusion_reasons_and_prompts() {
     let policy = landmark_policy();

@@ -563,6 +563,10 @@ impl Session {
         }
 
         let cfg = self.cfg;
+        // The frames the pass names (first and last frontal) are the ones the identity
+        // check and the face verifier embed: they must hold exactly one face, not the face
+        // and a detector duplicate.
+        let single = obs.faces.len() == 1;
         match &mut self.phase {
             Phase::Acquire { window, .. } => {
                 window.push((idx, pose));
@@ -576,6 +580,7 @@ impl Session {
                             && (p.pitch - med.pitch).abs() <= cfg.frontal_deg
                     });
                     if steady
+                        && single
                         && med.yaw.abs() <= cfg.baseline_max_deg
                         && med.pitch.abs() <= cfg.baseline_max_deg
                     {
@@ -664,8 +669,8 @@ impl Session {
                 let last = k + 1 == self.challenge.steps.len();
                 let frontal = comps[target] <= cfg.frontal_deg
                     && (!last || comps.iter().all(|c| *c < cfg.reach_deg));
-                if frontal {
-                    if k + 1 == self.challenge.steps.len() {
+                if frontal && (single || !last) {
+                    if last {
                         return Event::Done(Ok(ChallengePass {
                             first_frontal: self.first_frontal,
                             last_frontal: idx,

@@ -701,7 +701,7 @@ fn two_planes(src: &[Point2], dst: &[Point2], tol: f64) -> Option<Split> {
             errs.extend(left.iter().map(|&i| transfer(&hl, src[i], dst[i])));
             errs.extend(right.iter().map(|&i| transfer(&hr, src[i], dst[i])));
             let off = off_fraction(&errs, tol);
-            if best.as_ref().is_none_or(|b| off < b.0) {
+            if best.as_ref().map_or(true, |b| off < b.0) {
                 let line = (proj[cut - 1].0 + proj[cut].0) / 2.0;
                 best = Some((off, median(&errs), (c, s), line, left, [hl, hr]));
             }
