@@ -80,6 +80,31 @@ fn interactive(steps: &[Step], mirrored: bool) -> Session {
     .unwrap()
 }
 
+/// `n` frontal frames at the test frame rate.
+fn still(n: usize) -> Vec<Observation> {
+    (0..n).map(|i| obs(i as f64 / FPS, FRONT)).collect()
+}
+
+/// The failure a recorded sequence ends with.
+fn fails(
+    ch: &Challenge,
+    cfg: &ChallengeConfig,
+    frames: &[Observation],
+) -> challenge::ChallengeFailure {
+    challenge::evaluate(ch, Mode::Interactive, cfg, frames)
+        .unwrap()
+        .unwrap_err()
+}
+
+/// A small detector duplicate on the chin, inside `face`'s box.
+fn chin_of(face: &FaceBox) -> FaceBox {
+    let mut chin = *face;
+    chin.bbox.y += chin.bbox.h * 0.3;
+    chin.bbox.w *= 0.5;
+    chin.bbox.h *= 0.5;
+    chin
+}
+
 fn failure(ev: Option<(Event, f64)>) -> Failure {
     match ev {
         Some((Event::Done(Err(f)), _)) => f.failure,
@@ -205,67 +230,41 @@ fn continuity_second_face_jump_and_loss() {
     let cfg = ChallengeConfig::default();
     let ch = Challenge::fixed(vec![Step::Left], false).unwrap();
     // A second face beside the first in two consecutive frames: a second person.
-    let mut frames: Vec<Observation> = (0..10).map(|i| obs(i as f64 / FPS, FRONT)).collect();
+    let mut frames = still(10);
     frames[6].faces.push(face_at(FRONT, 200.0));
     frames[7].faces.push(face_at(FRONT, 200.0));
-    let err = challenge::evaluate(&ch, Mode::Interactive, &cfg, &frames)
-        .unwrap()
-        .unwrap_err();
+    let err = fails(&ch, &cfg, &frames);
     assert_eq!((err.failure, err.frame), (Failure::SecondFace, 7));
     // In one frame only it is a detector false positive: that frame is dropped and the
     // sequence continues (and times out, as nobody turns) — unless the configuration
     // asks for no tolerance at all.
     frames[7].faces.pop();
-    assert_eq!(
-        challenge::evaluate(&ch, Mode::Interactive, &cfg, &frames)
-            .unwrap()
-            .unwrap_err()
-            .failure,
-        Failure::Timeout
-    );
+    assert_eq!(fails(&ch, &cfg, &frames).failure, Failure::Timeout);
     let strict = ChallengeConfig {
         second_face_frames: 1,
         ..ChallengeConfig::default()
     };
-    let err = challenge::evaluate(&ch, Mode::Interactive, &strict, &frames)
-        .unwrap()
-        .unwrap_err();
+    let err = fails(&ch, &strict, &frames);
     assert_eq!((err.failure, err.frame), (Failure::SecondFace, 6));
     // Two faces far from the track in every other frame never confirm, and each such frame
     // is dropped whole: had either face been taken as the track, the track would jump.
-    let mut frames: Vec<Observation> = (0..10).map(|i| obs(i as f64 / FPS, FRONT)).collect();
+    let mut frames = still(10);
     for f in frames.iter_mut().skip(1).step_by(2) {
         f.faces = vec![face_at(FRONT, -300.0), face_at(FRONT, 300.0)];
     }
-    assert_eq!(
-        challenge::evaluate(&ch, Mode::Interactive, &cfg, &frames)
-            .unwrap()
-            .unwrap_err()
-            .failure,
-        Failure::Timeout
-    );
+    assert_eq!(fails(&ch, &cfg, &frames).failure, Failure::Timeout);
 
     // A small detection inside the face box (MTCNN firing on a chin) is a duplicate, not a
     // second person: the sequence continues (and times out, as nobody turns).
-    let mut frames: Vec<Observation> = (0..10).map(|i| obs(i as f64 / FPS, FRONT)).collect();
-    let mut chin = face_at(FRONT, 0.0);
-    chin.bbox.y += chin.bbox.h * 0.3;
-    chin.bbox.w *= 0.5;
-    chin.bbox.h *= 0.5;
-    frames[6].faces.push(chin);
-    assert_eq!(
-        challenge::evaluate(&ch, Mode::Interactive, &cfg, &frames)
-            .unwrap()
-            .unwrap_err()
-            .failure,
-        Failure::Timeout
-    );
+    let mut frames = still(10);
+    frames[6].faces.push(chin_of(&face_at(FRONT, 0.0)));
+    assert_eq!(fails(&ch, &cfg, &frames).failure, Failure::Timeout);
 
     // MTCNN sometimes adds a box *larger* than the face, over chin and neck. The track
     // continues with the face it overlaps most; the other box, centred below the face, is
     // an unconfirmed second face and its frame is dropped. Taken as the face (the largest
     // box), it would be a jump of more than half a box width.
-    let mut frames: Vec<Observation> = (0..10).map(|i| obs(i as f64 / FPS, FRONT)).collect();
+    let mut frames = still(10);
     let face = frames[6].faces[0].bbox;
     let mut neck = face_at(FRONT, 0.0);
     neck.bbox.y += face.h * 0.48;
@@ -277,23 +276,11 @@ fn continuity_second_face_jump_and_loss() {
     assert!(c.x > n.x && c.x < n.x + n.w && c.y > n.y && c.y < n.y + n.h);
     assert!(n.centre().dist(c) > 0.5 * face.w);
     frames[6].faces.push(neck);
-    assert_eq!(
-        challenge::evaluate(&ch, Mode::Interactive, &cfg, &frames)
-            .unwrap()
-            .unwrap_err()
-            .failure,
-        Failure::Timeout
-    );
+    assert_eq!(fails(&ch, &cfg, &frames).failure, Failure::Timeout);
 
-    let mut frames: Vec<Observation> = (0..10).map(|i| obs(i as f64 / FPS, FRONT)).collect();
+    let mut frames = still(10);
     frames[7] = Observation::new(frames[7].t, vec![face_at(FRONT, 300.0)]);
-    assert_eq!(
-        challenge::evaluate(&ch, Mode::Interactive, &cfg, &frames)
-            .unwrap()
-            .unwrap_err()
-            .failure,
-        Failure::Jump
-    );
+    assert_eq!(fails(&ch, &cfg, &frames).failure, Failure::Jump);
 
     // Longer than max_gap_s (2 s) without a face.
     let mut frames: Vec<Observation> = (0..60).map(|i| obs(i as f64 / FPS, FRONT)).collect();
@@ -526,20 +513,27 @@ impl PassiveCheck for Fixed {
     }
 }
 
+/// The challenge of [`genuine_run`].
+const GENUINE_STEPS: [Step; 2] = [Step::Left, Step::Down];
+
+/// `frames` judged against [`GENUINE_STEPS`] in fixed mode.
+fn genuine_challenge(frames: &[Observation]) -> challenge::ChallengeOutcome {
+    challenge::evaluate(
+        &Challenge::fixed(GENUINE_STEPS.to_vec(), false).unwrap(),
+        Mode::Fixed,
+        &ChallengeConfig::default(),
+        frames,
+    )
+    .unwrap()
+}
+
 /// A passing genuine run: frames and outcome.
 fn genuine_run() -> (Vec<Observation>, challenge::ChallengeOutcome) {
     let sim = SimConfig::default();
     for seed in 0..50 {
         let mut p = Presentation::genuine(seed, &sim);
-        let steps = [Step::Left, Step::Down];
-        let frames = simulate::recorded(&mut p, &steps, FPS);
-        let out = challenge::evaluate(
-            &Challenge::fixed(steps.to_vec(), false).unwrap(),
-            Mode::Fixed,
-            &ChallengeConfig::default(),
-            &frames,
-        )
-        .unwrap();
+        let frames = simulate::recorded(&mut p, &GENUINE_STEPS, FPS);
+        let out = genuine_challenge(&frames);
         let policy = landmark_policy();
         if out.is_ok()
             && policy
@@ -563,20 +557,10 @@ fn the_frames_a_pass_names_hold_one_face() {
     let pass = out.unwrap();
     let (first, last) = (pass.first_frontal, pass.last_frontal);
     for i in [first, last] {
-        let mut chin = frames[i].faces[0];
-        chin.bbox.y += chin.bbox.h * 0.3;
-        chin.bbox.w *= 0.5;
-        chin.bbox.h *= 0.5;
+        let chin = chin_of(&frames[i].faces[0]);
         frames[i].faces.push(chin);
     }
-    let steps = [Step::Left, Step::Down];
-    let out = challenge::evaluate(
-        &Challenge::fixed(steps.to_vec(), false).unwrap(),
-        Mode::Fixed,
-        &ChallengeConfig::default(),
-        &frames,
-    )
-    .unwrap();
+    let out = genuine_challenge(&frames);
     let again = out.as_ref().expect("still a pass");
     assert!(
         again.first_frontal > first && again.last_frontal > last,

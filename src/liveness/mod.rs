@@ -93,20 +93,16 @@ impl BBox {
         Point2::new(self.x + self.w / 2.0, self.y + self.h / 2.0)
     }
 
-    /// Intersection over union (0 when either box is empty or they do not meet).
+    /// Intersection over union (0 when either box is empty or they do not meet): the
+    /// detector's [`crate::geometry::Rect::iou`], for comparing overlaps.
     pub fn iou(&self, other: &BBox) -> f64 {
-        let w = (self.x + self.w).min(other.x + other.w) - self.x.max(other.x);
-        let h = (self.y + self.h).min(other.y + other.h) - self.y.max(other.y);
-        if !(w > 0.0 && h > 0.0) {
-            return 0.0;
-        }
-        let inter = w * h;
-        let union = self.w * self.h + other.w * other.h - inter;
-        if union > 0.0 {
-            inter / union
-        } else {
-            0.0
-        }
+        let rect = |b: &BBox| crate::geometry::Rect {
+            x: b.x as f32,
+            y: b.y as f32,
+            width: b.w as f32,
+            height: b.h as f32,
+        };
+        f64::from(rect(self).iou(&rect(other)))
     }
 
     /// Whether all fields are finite and the size is positive.
