@@ -105,6 +105,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 first_frontal: 0,
                 last_frontal: n.min(frames.len().saturating_sub(1)),
                 reached: vec![n / 2],
+                returned: vec![n.min(frames.len().saturating_sub(1))],
                 baseline: HeadPose::default(),
             },
             (Ok(p), None) => p,

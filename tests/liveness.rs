@@ -260,6 +260,28 @@ fn continuity_second_face_jump_and_loss() {
     frames[6].faces.push(chin_of(&face_at(FRONT, 0.0)));
     assert_eq!(fails(&ch, &cfg, &frames).failure, Failure::Timeout);
 
+    // A smaller detection reaching into the face box from below, centred under the face
+    // (chin, neck, a hand under the chin), is part of the same head however long it stays;
+    // the same box moved out from under the face is a second person.
+    let under = |dx: f64| {
+        let mut frames = still(10);
+        for f in frames.iter_mut().skip(4).take(4) {
+            let b = f.faces[0].bbox;
+            let mut hand = f.faces[0];
+            hand.bbox.x += b.w * (0.3 + dx);
+            hand.bbox.y += b.h * 0.75;
+            hand.bbox.w *= 0.6;
+            hand.bbox.h *= 0.6;
+            let c = hand.bbox.centre();
+            assert!(c.y > b.y + b.h && hand.bbox.y < b.y + b.h);
+            f.faces.push(hand);
+        }
+        fails(&ch, &cfg, &frames)
+    };
+    assert_eq!(under(0.0).failure, Failure::Timeout);
+    let err = under(0.8);
+    assert_eq!((err.failure, err.frame), (Failure::SecondFace, 5));
+
     // MTCNN sometimes adds a box *larger* than the face, over chin and neck. The track
     // continues with the face it overlaps most; the other box, centred below the face, is
     // an unconfirmed second face and its frame is dropped. Taken as the face (the largest
@@ -281,6 +303,20 @@ fn continuity_second_face_jump_and_loss() {
     let mut frames = still(10);
     frames[7] = Observation::new(frames[7].t, vec![face_at(FRONT, 300.0)]);
     assert_eq!(fails(&ch, &cfg, &frames).failure, Failure::Jump);
+
+    // The box growing in place: 1.5× is MTCNN on a pitched head, 1.7× a swap.
+    let grown = |k: f64| {
+        let mut frames = still(10);
+        for f in frames.iter_mut().skip(7) {
+            let b = &mut f.faces[0].bbox;
+            let c = b.centre();
+            (b.w, b.h) = (b.w * k, b.h * k);
+            (b.x, b.y) = (c.x - b.w / 2.0, c.y - b.h / 2.0);
+        }
+        fails(&ch, &cfg, &frames).failure
+    };
+    assert_eq!(grown(1.5), Failure::Timeout);
+    assert_eq!(grown(1.7), Failure::Jump);
 
     // Longer than max_gap_s (2 s) without a face.
     let mut frames: Vec<Observation> = (0..60).map(|i| obs(i as f64 / FPS, FRONT)).collect();
@@ -575,6 +611,58 @@ fn the_frames_a_pass_names_hold_one_face() {
     assert!(d.live, "{d:?}");
 }
 
+/// A pass records where each step's movement ended — the face back at frontal, held — so
+/// the surface layer measures a step between its reach and its return, never into the
+/// next step.
+#[test]
+fn a_pass_names_where_each_step_returned() {
+    let (frames, out) = genuine_run();
+    let pass = out.unwrap();
+    let (reached, returned) = (&pass.reached, &pass.returned);
+    assert_eq!(returned.len(), GENUINE_STEPS.len());
+    assert!(
+        reached[0] < returned[0] && returned[0] < reached[1] && reached[1] < returned[1],
+        "{pass:?}"
+    );
+    // The last step's return is held before the pass names its frontal frame.
+    let cfg = ChallengeConfig::default();
+    assert!(
+        returned[1] < pass.last_frontal && pass.last_frontal - returned[1] < 2 * cfg.hold_frames
+    );
+    for &i in returned {
+        let p = facegate::liveness::pose::estimate(&frames[i].faces[0].landmarks).unwrap();
+        let off = (p.yaw - pass.baseline.yaw)
+            .abs()
+            .max((p.pitch - pass.baseline.pitch).abs());
+        assert!(off < cfg.reach_deg, "frame {i}: {p:?}");
+    }
+}
+
+/// The return to frontal is held like a reach: one frontal-looking frame at the far end
+/// of a turn (MTCNN's landmarks fold back beyond ≈ 50°) does not end the step.
+#[test]
+fn one_frontal_looking_frame_does_not_end_a_step() {
+    let cfg = ChallengeConfig::default();
+    let ch = Challenge::fixed(vec![Step::Left], false).unwrap();
+    let turned = HeadPose::new(NOSE_RIGHT.yaw * 1.5, 0.0, 0.0);
+    let poses: Vec<HeadPose> = (0..40)
+        .map(|i| match i {
+            0..=9 => FRONT,
+            10..=14 => ramp(FRONT, turned, 10.0 / FPS, 5.0 / FPS)(i as f64 / FPS),
+            // Turned, but three frames read frontal mid-hold (smoothing keeps only one).
+            22..=24 => FRONT,
+            _ => turned,
+        })
+        .collect();
+    let frames: Vec<Observation> = poses
+        .iter()
+        .enumerate()
+        .map(|(i, p)| obs(i as f64 / FPS, *p))
+        .collect();
+    let err = fails(&ch, &cfg, &frames);
+    assert_eq!(err.failure, Failure::NoReturn, "{err:?}");
+}
+
 #[test]
 fn fusion_reasons_and_prompts() {
     let policy = landmark_policy();
@@ -705,6 +793,7 @@ fn fusion_rejects_planar_motion_even_after_a_passed_challenge() {
         first_frontal: 2,
         last_frontal: 39,
         reached: vec![20],
+        returned: vec![39],
         baseline: FRONT,
     });
     let d = landmark_policy()
@@ -721,6 +810,7 @@ fn fusion_rejects_planar_motion_even_after_a_passed_challenge() {
         first_frontal: 2,
         last_frontal: 400,
         reached: vec![],
+        returned: vec![],
         baseline: FRONT,
     });
     assert!(landmark_policy()

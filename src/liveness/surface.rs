@@ -12,7 +12,8 @@
 //! For each challenge step, the reference is the last frame before the step that is about
 //! as frontal as the most frontal one, and the measured views are the tracked frames from
 //! the first one turned [`SurfaceConfig::turn_fraction`] of the way to the step's furthest
-//! turn through that furthest turn (shape change of the five landmarks after removing a
+//! turn (between its reach and the face's return to frontal, never into the next step)
+//! through that furthest turn (shape change of the five landmarks after removing a
 //! similarity, median of three frames: one frame's landmark noise once made a frontal frame
 //! the "turned" one, a step with no relief). Several views, not one: a single view's
 //! tracking error can look like relief on a print or hide it on a face, and relief grows
@@ -276,14 +277,18 @@ pub fn analyze(
     let mut steps = Vec::new();
     let mut start = pass.first_frontal;
     for (k, &reached) in pass.reached.iter().enumerate() {
-        let end = pass
-            .reached
-            .get(k + 1)
-            .copied()
+        // The step's movement ends where the face was back at frontal. Without that frame
+        // (a pass built by hand) the next step's reach bounds it — which lets the next
+        // turn's start stand in for this step's peak when this one changes the landmarks
+        // less (MTCNN's points move little when a head looks up).
+        let returned = pass.returned.get(k).copied();
+        let end = returned
+            .or_else(|| pass.reached.get(k + 1).copied())
             .unwrap_or(pass.last_frontal)
             .min(frames.len().saturating_sub(1));
+        let next_start = returned.unwrap_or(reached);
         if !(start <= reached && reached <= end) {
-            start = reached;
+            start = next_start;
             continue;
         }
         let shape = |i: usize| turned.get(i).copied().flatten();
@@ -292,14 +297,14 @@ pub fn analyze(
             .filter_map(|i| shape(i).map(|s| (i, s)))
             .max_by(|a, b| a.1.total_cmp(&b.1));
         let Some((peak, furthest)) = peak else {
-            start = reached;
+            start = next_start;
             continue;
         };
         let from = start.max(peak.saturating_sub(cfg.max_hops));
         let before: Vec<(usize, f64)> = (from..=reached)
             .filter_map(|i| shape(i).map(|s| (i, s)))
             .collect();
-        start = reached;
+        start = next_start;
         let Some(least) = before.iter().map(|b| b.1).min_by(f64::total_cmp) else {
             continue;
         };
@@ -1455,6 +1460,28 @@ mod tests {
         let split = two_planes(&src, &dome, 1.0).expect("split");
         let dome_relief = split.relief(&src, iod, &cfg);
         assert!(dome_relief > 0.5, "noisy dome relief: {dome_relief}");
+    }
+
+    /// A step's views come from that step only: with the frame where the face was back at
+    /// frontal known, the next movement (another step's turn, which may change the
+    /// landmarks more) cannot stand in for this step's furthest turn.
+    #[test]
+    fn a_step_is_measured_between_its_reach_and_its_return() {
+        let frames = synth::sequence(synth::Shape::Face, 3);
+        let cfg = SurfaceConfig::default();
+        let peak = |pass: &ChallengePass| match analyze(&frames, pass, &cfg) {
+            Ok(Ok(report)) => report.steps.first().map(|s| s.peak),
+            other => panic!("{other:?}"),
+        };
+        let mut pass = synth::pass();
+        // The card turns furthest at the middle frame (landmark noise may pick a neighbour).
+        let furthest = synth::FRAMES / 2;
+        let free = peak(&pass).unwrap();
+        assert!(free.abs_diff(furthest) <= 1, "{free}");
+        let back = furthest - 3;
+        pass.returned = vec![back];
+        let bounded = peak(&pass).unwrap();
+        assert!((pass.reached[0]..=back).contains(&bounded), "{bounded}");
     }
 
     #[test]

@@ -160,6 +160,7 @@ pub fn pass() -> ChallengePass {
         first_frontal: 0,
         last_frontal: FRAMES - 1,
         reached: vec![5],
+        returned: vec![FRAMES - 1],
         baseline: HeadPose::new(0.0, 0.0, 0.0),
     }
 }
