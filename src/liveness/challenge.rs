@@ -5,7 +5,9 @@
 //! a window after its prompt, the face must come back to frontal, and the track must be
 //! continuous — one face, no jumps, no gaps — so a video spliced or swapped in front of the
 //! camera breaks it. The pass names the frontal frames (first and last) for the identity
-//! check and for the face verifier, so the frame that is matched is a frame that passed.
+//! check and for the face verifier, so the frame that is matched is a frame that passed,
+//! and where each step was reached and returned from, so a layer that judges a step's
+//! movement ([`super::surface`]) looks at that step only.
 //!
 //! Two modes share one state machine ([`Session`]):
 //! - [`Mode::Interactive`] — the kiosk shows each prompt when the session asks for it
