@@ -8,7 +8,7 @@ use facegate::liveness::fusion::{
     self, IdentityCheck, NoPassive, PassiveCheck, Policy, Requirement,
 };
 use facegate::liveness::nir::synth as nir_synth;
-use facegate::liveness::pose::{FaceModel, HeadPose};
+use facegate::liveness::pose::{self, FaceModel, HeadPose};
 use facegate::liveness::simulate::{self, AttackType, Presentation, SimConfig, SimRng};
 use facegate::liveness::{FaceBox, Observation, Point2};
 use facegate::{Outcome, ReasonKind};
@@ -319,7 +319,7 @@ fn continuity_second_face_jump_and_loss() {
     assert_eq!(grown(1.7), Failure::Jump);
 
     // Longer than max_gap_s (2 s) without a face.
-    let mut frames: Vec<Observation> = (0..60).map(|i| obs(i as f64 / FPS, FRONT)).collect();
+    let mut frames = still(60);
     for f in frames.iter_mut().skip(8).take(40) {
         f.faces.clear();
     }
@@ -630,7 +630,7 @@ fn a_pass_names_where_each_step_returned() {
         returned[1] < pass.last_frontal && pass.last_frontal - returned[1] < 2 * cfg.hold_frames
     );
     for &i in returned {
-        let p = facegate::liveness::pose::estimate(&frames[i].faces[0].landmarks).unwrap();
+        let p = pose::estimate(&frames[i].faces[0].landmarks).unwrap();
         let off = (p.yaw - pass.baseline.yaw)
             .abs()
             .max((p.pitch - pass.baseline.pitch).abs());
@@ -645,19 +645,19 @@ fn one_frontal_looking_frame_does_not_end_a_step() {
     let cfg = ChallengeConfig::default();
     let ch = Challenge::fixed(vec![Step::Left], false).unwrap();
     let turned = HeadPose::new(NOSE_RIGHT.yaw * 1.5, 0.0, 0.0);
-    let poses: Vec<HeadPose> = (0..40)
-        .map(|i| match i {
-            0..=9 => FRONT,
-            10..=14 => ramp(FRONT, turned, 10.0 / FPS, 5.0 / FPS)(i as f64 / FPS),
-            // Turned, but three frames read frontal mid-hold (smoothing keeps only one).
-            22..=24 => FRONT,
-            _ => turned,
+    let turn = ramp(FRONT, turned, 10.0 / FPS, 5.0 / FPS);
+    let frames: Vec<Observation> = (0..40)
+        .map(|i| {
+            let t = i as f64 / FPS;
+            let pose = match i {
+                0..=9 => FRONT,
+                10..=14 => turn(t),
+                // Turned, but three frames read frontal mid-hold (smoothing keeps only one).
+                22..=24 => FRONT,
+                _ => turned,
+            };
+            obs(t, pose)
         })
-        .collect();
-    let frames: Vec<Observation> = poses
-        .iter()
-        .enumerate()
-        .map(|(i, p)| obs(i as f64 / FPS, *p))
         .collect();
     let err = fails(&ch, &cfg, &frames);
     assert_eq!(err.failure, Failure::NoReturn, "{err:?}");
