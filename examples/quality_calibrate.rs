@@ -178,9 +178,10 @@ fn judge(
         .and_then(|()| quality::check_chip(&chip, gate).map(|_| ()))
         .err()
         .map(|r| r.code());
-    let t = p.embed_chip(&chip)?;
+    let m = facegate::eval::Matcher::new(p);
+    let t = m.embed_chip(&chip)?;
     j.drift = clean.map(|c| c.distance(&t));
-    j.mate_match = mate.map(|m| p.compare(m, &t).same_person);
+    j.mate_match = mate.map(|mate| m.compare(mate, &t).same_person());
     Ok((j, Some(t), Some(face)))
 }
 

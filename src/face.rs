@@ -1,5 +1,10 @@
 //! The face pipeline: detect → quality gate → align → embed → compare, in one place.
 //!
+//! At a kiosk a face is processed only through [`FaceVerifier`], whose evidence cannot be
+//! built without a consent value and which compares only the frame that passed liveness.
+//! Capturing and comparing faces outside that flow — measuring accuracy and speed — goes
+//! through [`crate::eval::Matcher`], a door named for what it is for.
+//!
 //! [`FacePipeline`] owns the planned networks (load once, use for every person) and turns a
 //! frame into a [`Template`] or a quality [`Reason`]. It never keeps a frame, a chip or a
 //! template: each is dropped, and so wiped, as soon as the step that needed it is done.
@@ -18,16 +23,10 @@ use crate::quality::{self, ChipQuality, QualityConfig};
 use crate::template::{Comparison, Template, Threshold};
 use crate::verifier::Reason;
 
-/// Default decision threshold on the euclidean distance between dlib ResNet templates.
-///
-/// Chosen for a false-match rate of about 1 in 1,000, not for best accuracy: at a locker a
-/// false match hands somebody else's parcel to a stranger, while a false non-match only
-/// sends the person to the code or ID-card path that is always offered. Calibrated on
-/// `../shared/data/lfw-dev` (6,000 pairs) with `facegate eval lfw --scores`: at 0.55,
-/// FMR 0.07 % (2 of 3,000 impostor pairs) and FNMR 7.3 %; dlib's own 0.6 gives FMR
-/// 0.50 % and FNMR 2.1 %. With `mirror_average` distances shrink; 0.535 gives the same FMR.
-/// Vendors should recalibrate on their own cameras with `facegate eval`.
-pub const DEFAULT_THRESHOLD: f32 = 0.55;
+/// Default decision threshold of the shipped model (dlib's ResNet, euclidean distance);
+/// see [`crate::embed::DLIB_THRESHOLD`] for how it was chosen. Another embedder brings its
+/// own threshold ([`crate::embed::EmbedderSpec::threshold`]).
+pub const DEFAULT_THRESHOLD: f32 = crate::embed::DLIB_THRESHOLD;
 
 /// Errors of the face pipeline (faults of the integration, not of the person).
 #[derive(Debug, thiserror::Error)]
@@ -61,10 +60,12 @@ pub struct FaceConfig {
     pub detector: DetectorConfig,
     /// Quality gate.
     pub quality: QualityConfig,
-    /// Decision threshold.
-    pub threshold: Threshold,
-    /// Average the templates of the chip and its mirror image: a little more accurate,
-    /// twice the embedding cost.
+    /// Decision threshold; `None` takes the embedding model's own
+    /// ([`crate::embed::EmbedderSpec::threshold`]).
+    pub threshold: Option<Threshold>,
+    /// Average the templates of the chip and its mirror image (on by default): at the
+    /// worst population's operating point it cuts false non-matches by a fifth (East Asian
+    /// LFW-dev at FMR ≤ 1e-4: FNMR 37 % against 48 %), for twice the embedding cost.
     pub mirror_average: bool,
 }
 
@@ -73,8 +74,8 @@ impl Default for FaceConfig {
         FaceConfig {
             detector: DetectorConfig::default(),
             quality: QualityConfig::default(),
-            threshold: Threshold::new(DEFAULT_THRESHOLD).unwrap_or_else(|| unreachable!()),
-            mirror_average: false,
+            threshold: None,
+            mirror_average: true,
         }
     }
 }
@@ -139,23 +140,43 @@ impl FacePipeline {
         &self.config
     }
 
+    /// The decision threshold in use: the configured one, else the model's.
+    pub fn threshold(&self) -> Threshold {
+        self.config
+            .threshold
+            .unwrap_or_else(|| self.embedder.threshold())
+    }
+
+    /// Cuts the chip the embedding model takes from `frame` at `landmarks`.
+    pub fn align(&self, frame: &Frame, landmarks: &Landmarks) -> Result<Chip, AlignError> {
+        let chip = &self.embedder.spec().chip;
+        align::align_to_template(
+            frame,
+            &landmarks.to_array(),
+            &chip.points,
+            chip.size,
+            chip.padding,
+        )
+    }
+
     /// Detects faces.
     pub fn detect(&self, frame: &Frame) -> Result<Vec<Detection>, FaceError> {
         Ok(self.detector.detect(frame)?)
     }
 
     /// Embeds an aligned chip (with the mirror average when configured).
-    pub fn embed_chip(&self, chip: &Chip) -> Result<Template, FaceError> {
+    pub(crate) fn embed_chip(&self, chip: &Chip) -> Result<Template, FaceError> {
         let t = self.embedder.embed(chip)?;
         if self.config.mirror_average {
             let m = self.embedder.embed(&chip.mirrored())?;
-            return Ok(Template::mean(t, m));
+            // Both come from the same embedder: always the same kind.
+            return Template::mean(t, m).map_err(|e| FaceError::Embed(e.into()));
         }
         Ok(t)
     }
 
     /// detect → quality gate → align → embed for one frame.
-    pub fn capture(&self, frame: &Frame) -> Result<Capture, CaptureError> {
+    pub(crate) fn capture(&self, frame: &Frame) -> Result<Capture, CaptureError> {
         let t0 = Instant::now();
         let detections = self.detect(frame)?;
         let detect_ms = ms(t0);
@@ -170,7 +191,7 @@ impl FacePipeline {
 
     /// quality gate → align → embed for a face already detected in `frame` (e.g. the
     /// frontal frame a liveness check selected).
-    pub fn capture_face(
+    pub(crate) fn capture_face(
         &self,
         frame: &Frame,
         face: Detection,
@@ -189,7 +210,7 @@ impl FacePipeline {
         made: Option<Template>,
     ) -> Result<Capture, CaptureError> {
         let t1 = Instant::now();
-        let chip = align::align(frame, &face.landmarks).map_err(FaceError::from)?;
+        let chip = self.align(frame, &face.landmarks).map_err(FaceError::from)?;
         let chip_quality =
             quality::check_chip(&chip, &self.config.quality).map_err(CaptureError::Quality)?;
         let align_ms = ms(t1);
@@ -212,8 +233,8 @@ impl FacePipeline {
     }
 
     /// Compares two templates at the configured threshold.
-    pub fn compare(&self, a: &Template, b: &Template) -> Comparison {
-        a.compare(b, self.config.threshold)
+    pub(crate) fn compare(&self, a: &Template, b: &Template) -> Comparison {
+        a.compare(b, self.threshold())
     }
 }
 
@@ -312,7 +333,7 @@ impl<'p> FaceVerifier<'p> {
                 else {
                     return Ok(Err(reasons::REFERENCE_UNUSABLE));
                 };
-                let chip = align::align(frame, &face.landmarks)?;
+                let chip = self.pipeline.align(frame, &face.landmarks)?;
                 Ok(Ok(RefTemplate::Owned(Box::new(
                     self.pipeline.embed_chip(&chip)?,
                 ))))
@@ -436,7 +457,9 @@ where
         let chip = {
             let frame = (self.frames)(index)
                 .map_err(|source| FrameIdentityError::Frame { index, source })?;
-            align::align(frame.borrow(), &landmarks).map_err(|e| face_err(e.into()))?
+            self.pipeline
+                .align(frame.borrow(), &landmarks)
+                .map_err(|e| face_err(e.into()))?
         };
         let template = self.pipeline.embed_chip(&chip).map_err(face_err)?;
         if self.kept.len() >= KEPT_TEMPLATES {
@@ -587,7 +610,7 @@ impl crate::verifier::Verifier for FaceVerifier<'_> {
             Err(r) => return Ok(Outcome::Rejected(r)),
         };
         Ok(
-            if self.pipeline.compare(reference.get(), &probe).same_person {
+            if self.pipeline.compare(reference.get(), &probe).same_person() {
                 Outcome::Accepted
             } else {
                 Outcome::Rejected(reasons::MISMATCH)
@@ -636,7 +659,7 @@ mod tests {
             decoded.borrow_mut().push(i);
             frames.get(i).ok_or(NoSuchFrame)
         });
-        let threshold = p.config().threshold.distance();
+        let threshold = p.threshold().distance();
         assert!(id.distance(0, 1).unwrap() > threshold, "Obama vs Biden");
         assert!(id.distance(0, 2).unwrap() < threshold, "Obama vs Obama");
         assert!(matches!(

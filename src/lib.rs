@@ -44,3 +44,8 @@ pub mod template;
 pub mod verifier;
 
 pub use verifier::{Family, Outcome, Reason, ReasonKind, Verifier};
+
+/// The README's Rust snippets, compiled as doc tests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -58,6 +58,7 @@ pub enum ModelError {
 pub struct OnnxModel {
     name: String,
     bytes: Cow<'static, [u8]>,
+    id: u64,
 }
 
 impl std::fmt::Debug for OnnxModel {
@@ -71,7 +72,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
 }
 
-fn check_digest(name: &str, bytes: &[u8], expected: &str) -> Result<(), ModelError> {
+/// Checks `bytes` against `expected` and returns the model's identity: the first eight
+/// bytes of its digest.
+fn check_digest(name: &str, bytes: &[u8], expected: &str) -> Result<u64, ModelError> {
     let expected = expected.trim().to_ascii_lowercase();
     if expected.len() != 64 || !expected.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ModelError::BadDigest(expected));
@@ -84,7 +87,7 @@ fn check_digest(name: &str, bytes: &[u8], expected: &str) -> Result<(), ModelErr
             actual,
         });
     }
-    Ok(())
+    Ok(u64::from_str_radix(&actual[..16], 16).unwrap_or_default())
 }
 
 impl OnnxModel {
@@ -95,10 +98,11 @@ impl OnnxModel {
         sha256: &str,
     ) -> Result<OnnxModel, ModelError> {
         let bytes = bytes.into();
-        check_digest(name, &bytes, sha256)?;
+        let id = check_digest(name, &bytes, sha256)?;
         Ok(OnnxModel {
             name: name.to_string(),
             bytes,
+            id,
         })
     }
 
@@ -127,6 +131,11 @@ impl OnnxModel {
     /// The model's name (file name).
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The model's identity: the first eight bytes of its SHA-256, as a number.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// The model's bytes.

@@ -26,7 +26,7 @@ fn pipeline() -> FacePipeline {
 fn pipeline_at(threshold: f32) -> FacePipeline {
     let mut config = FaceConfig::default();
     config.detector.min_face = 20.0; // phone recordings at 360×480
-    config.threshold = Threshold::new(threshold).unwrap();
+    config.threshold = Threshold::new(threshold);
     FacePipeline::with_default_models(config).unwrap()
 }
 
@@ -234,7 +234,7 @@ fn probe_is_the_frontal_frame_liveness_named() {
     assert!(decision.live);
     let frontal = decision.frontal_frame.unwrap();
     let template = |i: usize| {
-        strict
+        facegate::eval::Matcher::new(&strict)
             .capture_face(&frames[i], faces[i][0], 0.0)
             .ok()
             .map(|c| c.template)

@@ -1,5 +1,6 @@
-//! Evaluation protocol for 1:1 verification: LFW-style pair lists, 10-fold accuracy,
-//! ROC, TAR at a given FAR, EER.
+//! Evaluation protocols for 1:1 verification: LFW-style pair lists, 10-fold accuracy,
+//! ROC, TAR at a given FAR, EER; and [`gallery`], every pair of a labelled folder scored
+//! and reported per population.
 //!
 //! Why in the library: vendors must measure facegate on *their* cameras and population
 //! before trusting a threshold; the same code that produced the published numbers runs on
@@ -7,6 +8,11 @@
 //! it is tested exactly.
 
 use std::path::{Path, PathBuf};
+
+pub mod gallery;
+mod matcher;
+
+pub use matcher::Matcher;
 
 /// Errors reading a pairs file.
 #[derive(Debug, thiserror::Error)]
