@@ -8,8 +8,8 @@ use facegate::idcard::{
     CnIdNumber, HolderRegistry, IdNumberVerifier, IdReading, MaskedId, Mrz, MrzReading, MrzVerifier,
 };
 use facegate::otp::{
-    hotp, Algorithm, Delivery, Digits, HotpVerifier, OobAttempt, OobCode, OobConfig, OobVerifier,
-    OtpAuthUri, Secret, TotpAttempt, TotpParams, TotpVerifier,
+    hotp, Algorithm, Delivery, Digits, HotpAttempt, HotpVerifier, OobAttempt, OobCode, OobConfig,
+    OobVerifier, OtpAuthUri, Secret, TotpAttempt, TotpParams, TotpVerifier,
 };
 use facegate::{Family, Outcome, Verifier};
 
@@ -116,7 +116,12 @@ fn nothing_log_bound_contains_a_number_code_or_secret() {
     .unwrap();
     text.push_str(&format!("{hv:?}\n"));
     for typed in ["755224", "755224", "000000"] {
-        let out = hv.verify(typed).unwrap();
+        let a = HotpAttempt {
+            code: typed,
+            now: 1_700_000_000,
+        };
+        text.push_str(&format!("{a:?}\n"));
+        let out = hv.verify(a).unwrap();
         audit(
             &mut text,
             Family::OneTimeCode,
@@ -131,12 +136,12 @@ fn nothing_log_bound_contains_a_number_code_or_secret() {
     )
     .unwrap();
     text.push_str(&format!("{tv:?}\n"));
-    let out = tv
-        .verify(TotpAttempt {
-            code: "287082",
-            now: 59,
-        })
-        .unwrap();
+    let a = TotpAttempt {
+        code: "287082",
+        now: 59,
+    };
+    text.push_str(&format!("{a:?}\n"));
+    let out = tv.verify(a).unwrap();
     text.push_str(&format!("{out:?}\n"));
     let uri = OtpAuthUri::parse(&format!(
         "otpauth://totp/Kiosk:ops?secret={SECRET_B32}&issuer=Kiosk"
@@ -164,6 +169,7 @@ fn nothing_log_bound_contains_a_number_code_or_secret() {
             code: typed,
             now: 1001,
         };
+        text.push_str(&format!("{a:?}\n"));
         let out = oob.verify(a).unwrap();
         text.push_str(&format!("{out:?}\n"));
         audit(
