@@ -24,7 +24,7 @@ proptest! {
         let _ = OtpAuthUri::parse(&s);
         let _ = Secret::from_hex(&s);
         let _ = Secret::from_base32(&s);
-        let _ = MaskedId::new(&s, 6, 4);
+        let _ = MaskedId::new(&s);
         let _ = s.parse::<Algorithm>();
     }
 
