@@ -31,7 +31,7 @@ fn reason(out: Outcome) -> &'static str {
 
 const T0: u64 = 1_800_000_000;
 
-/// An attacker with 10,000 phone numbers (recipients) asks for a code for a new one every
+/// An attacker with a stock of phone numbers (recipients) asks for a code for a new one every
 /// second and guesses as fast as the verifier answers, for one simulated hour. Counts the
 /// guesses the verifier actually evaluated: this is the measured guesses-per-hour bound.
 fn guesses_evaluated_in_one_hour(config: OobConfig) -> (u32, u32) {
