@@ -113,6 +113,14 @@ fn redacted_message(e: &clap::Error) -> String {
     );
     if names_definition {
         match e.get(ContextKind::InvalidArg) {
+            Some(ContextValue::String(arg))
+                if matches!(
+                    e.kind(),
+                    ErrorKind::InvalidValue | ErrorKind::ValueValidation
+                ) =>
+            {
+                msg = format!("error: invalid value for '{arg}' (value not shown)");
+            }
             Some(ContextValue::String(arg)) => msg.push_str(&format!(" for '{arg}'")),
             Some(ContextValue::Strings(args)) => msg.push_str(&format!(": {}", args.join(", "))),
             _ => {}
