@@ -942,14 +942,17 @@ mod tests {
             for k in 1..limit {
                 assert!(
                     matches!(
-                        f.record(m.family(), Outcome::Rejected(MISMATCH), 0).unwrap(),
+                        f.record(m.family(), Outcome::Rejected(MISMATCH), 0)
+                            .unwrap(),
                         Step::TryAgain { .. }
                     ),
                     "{k}"
                 );
             }
             // The limit-th consecutive failure locks face for 30 s and falls back.
-            let step = f.record(m.family(), Outcome::Rejected(MISMATCH), 100).unwrap();
+            let step = f
+                .record(m.family(), Outcome::Rejected(MISMATCH), 100)
+                .unwrap();
             assert_eq!(
                 step,
                 Step::Fallback {
@@ -962,16 +965,24 @@ mod tests {
             assert!(!f.offered(129).contains(&m));
             // After the delay, one more failure locks for 60 s, then 120 s.
             f.choose(m, 130).unwrap();
-            f.record(m.family(), Outcome::Rejected(MISMATCH), 130).unwrap();
+            f.record(m.family(), Outcome::Rejected(MISMATCH), 130)
+                .unwrap();
             assert_eq!(f.choose(m, 189), Err(PolicyError::LockedUntil(190)));
             f.choose(m, 190).unwrap();
-            f.record(m.family(), Outcome::Rejected(MISMATCH), 190).unwrap();
+            f.record(m.family(), Outcome::Rejected(MISMATCH), 190)
+                .unwrap();
             assert_eq!(f.choose(m, 309), Err(PolicyError::LockedUntil(310)));
             // Success resets the counters.
             f.choose(m, 310).unwrap();
-            assert_eq!(f.record(m.family(), Outcome::Accepted, 310).unwrap(), Step::Verified(m));
+            assert_eq!(
+                f.record(m.family(), Outcome::Accepted, 310).unwrap(),
+                Step::Verified(m)
+            );
             assert_eq!(f.failures(m), 0);
-            assert_eq!(f.record(m.family(), Outcome::Accepted, 311), Err(PolicyError::Finished));
+            assert_eq!(
+                f.record(m.family(), Outcome::Accepted, 311),
+                Err(PolicyError::Finished)
+            );
         }
     }
 
@@ -984,11 +995,14 @@ mod tests {
         let mut f = p.flow();
         for _ in 1..100 {
             assert!(matches!(
-                f.record(Family::OneTimeCode, Outcome::Rejected(MISMATCH), 5).unwrap(),
+                f.record(Family::OneTimeCode, Outcome::Rejected(MISMATCH), 5)
+                    .unwrap(),
                 Step::TryAgain { .. }
             ));
         }
-        let step = f.record(Family::OneTimeCode, Outcome::Rejected(MISMATCH), 5).unwrap();
+        let step = f
+            .record(Family::OneTimeCode, Outcome::Rejected(MISMATCH), 5)
+            .unwrap();
         assert_eq!(
             step,
             Step::Exhausted {
@@ -1006,7 +1020,8 @@ mod tests {
         );
         f.choose(Method::OneTimeCode, 35).unwrap();
         assert_eq!(
-            f.record(Family::OneTimeCode, Outcome::Accepted, 35).unwrap(),
+            f.record(Family::OneTimeCode, Outcome::Accepted, 35)
+                .unwrap(),
             Step::Verified(Method::OneTimeCode)
         );
     }

@@ -37,17 +37,32 @@ fn usage_errors_do_not_echo_secrets() {
     // An ID number without `check`: clap would print it as an unrecognised subcommand.
     let t = assert_redacted(&["id", ID], &[ID]);
     assert!(t.contains("Usage"), "{t}");
-    assert_redacted(&["id", "check", ID, "extra-arg-with-" ], &[ID, "extra-arg-with-"]);
+    assert_redacted(
+        &["id", "check", ID, "extra-arg-with-"],
+        &[ID, "extra-arg-with-"],
+    );
     assert_redacted(&["id", "check", &format!("--{ID}")], &[ID]);
     // An HOTP key given positionally, or to the wrong flag.
-    assert_redacted(&["otp", "hotp", SECRET_HEX, "--counter", "0"], &[SECRET_HEX]);
+    assert_redacted(
+        &["otp", "hotp", SECRET_HEX, "--counter", "0"],
+        &[SECRET_HEX],
+    );
     assert_redacted(&["otp", "hotp", "--counter", SECRET_HEX], &[SECRET_HEX]);
     assert_redacted(
-        &["otp", "totp", &format!("--secret-hex={SECRET_HEX}"), "--time", SECRET_HEX],
+        &[
+            "otp",
+            "totp",
+            &format!("--secret-hex={SECRET_HEX}"),
+            "--time",
+            SECRET_HEX,
+        ],
         &[SECRET_HEX],
     );
     // A usage error still names the argument (from its definition), so it is useful.
-    let t = assert_redacted(&["otp", "hotp", "--secret-hex", SECRET_HEX, "--counter", "x1"], &[SECRET_HEX]);
+    let t = assert_redacted(
+        &["otp", "hotp", "--secret-hex", SECRET_HEX, "--counter", "x1"],
+        &[SECRET_HEX],
+    );
     assert!(t.contains("--counter"), "{t}");
     let t = assert_redacted(&["otp", "hotp", "--counter", "1"], &[]);
     assert!(t.contains("--secret-hex"), "{t}");
@@ -59,7 +74,10 @@ fn usage_errors_do_not_echo_secrets() {
 
 #[test]
 fn mrz_pasted_as_a_file_name_is_not_echoed() {
-    let t = assert_redacted(&["mrz", "check", MRZ], &["L898902C3", "ERIKSSON", "7408122"]);
+    let t = assert_redacted(
+        &["mrz", "check", MRZ],
+        &["L898902C3", "ERIKSSON", "7408122"],
+    );
     assert!(t.contains("cannot read"), "{t}");
     let one_line = MRZ.replace('\n', "");
     assert_redacted(&["mrz", "check", &one_line], &["L898902C3", "ERIKSSON"]);
@@ -82,7 +100,9 @@ fn liveness_depth_and_ir_frames_are_decoded_under_limits() {
     for d in [&frames, &depth, &ir] {
         std::fs::create_dir_all(d).unwrap();
     }
-    image::RgbImage::new(64, 48).save(frames.join("0001.png")).unwrap();
+    image::RgbImage::new(64, 48)
+        .save(frames.join("0001.png"))
+        .unwrap();
     // One pixel wider than the default limit (4096): a few bytes on disk.
     write_png16(&depth.join("0001.png"), 4097, 1);
     write_png8(&ir.join("0001.png"), 4097, 1);
@@ -107,7 +127,12 @@ fn liveness_depth_and_ir_frames_are_decoded_under_limits() {
     write_png16(&depth.join("0001.png"), 64, 48);
     write_png8(&ir.join("0001.png"), 64, 48);
     let mut args = base.to_vec();
-    args.extend(["--depth", depth.to_str().unwrap(), "--ir", ir.to_str().unwrap()]);
+    args.extend([
+        "--depth",
+        depth.to_str().unwrap(),
+        "--ir",
+        ir.to_str().unwrap(),
+    ]);
     let (rc, text) = run(&args);
     assert_eq!(rc, 1, "{text}");
     let _ = std::fs::remove_dir_all(&root);

@@ -5,10 +5,10 @@
 
 use facegate::audit::{AuditEvent, AuditSink, JsonLinesSink, PseudonymKey, SubjectRef};
 use facegate::date::Date;
+use facegate::frame::Frame;
 use facegate::idcard::{
     CnIdNumber, HolderRegistry, IdNumberVerifier, IdReading, MaskedId, Mrz, MrzReading, MrzVerifier,
 };
-use facegate::frame::Frame;
 use facegate::liveness::{BBox, DepthMap, FaceBox, GrayFrame, Observation, Point2};
 use facegate::otp::{
     hotp, Algorithm, Code, Delivery, Digits, HotpAttempt, HotpVerifier, OobAttempt, OobCode,
@@ -110,12 +110,7 @@ fn nothing_log_bound_contains_a_number_code_or_secret() {
         text.push_str(&format!("{r:?}\n"));
         let out = idv.verify(r).unwrap();
         text.push_str(&format!("{out:?}\n"));
-        audit(
-            &mut text,
-            Family::IdCard,
-            out,
-            SubjectRef::masked(masked),
-        );
+        audit(&mut text, Family::IdCard, out, SubjectRef::masked(masked));
         if let Err(e) = CnIdNumber::parse(number, today) {
             text.push_str(&format!("{e} {e:?}\n"));
         }
@@ -277,13 +272,13 @@ fn face_data_never_prints() {
     o.nir = Some(nir);
     o.luma = Some(luma);
     let frame = Frame::from_rgb(w, h, vec![PIXEL; n * 3]).unwrap();
-    let text = format!(
-        "{o:?}\n{:?}\n{:?}\n{:?}\n{frame:?}",
-        o.depth, o.nir, o.luma
-    );
+    let text = format!("{o:?}\n{:?}\n{:?}\n{:?}\n{frame:?}", o.depth, o.nir, o.luma);
     for forbidden in ["1234", "173", "321.75", "301.125", "211.875"] {
         assert!(!text.contains(forbidden), "found {forbidden:?} in:\n{text}");
     }
     // What does print: dimensions, time, how many faces.
-    assert!(text.contains("width: 8") && text.contains("faces: 1"), "{text}");
+    assert!(
+        text.contains("width: 8") && text.contains("faces: 1"),
+        "{text}"
+    );
 }

@@ -83,8 +83,14 @@ fn brute_force(mut guess: impl FnMut(bool, u64) -> Outcome) -> (u32, u32) {
                 }
                 Answer::Failed => failures += 1,
             }
-            assert!(failures <= 100, "{failures} wrong guesses in {sessions} sessions");
-            match flow.record(facegate::Family::OneTimeCode, out, now).unwrap() {
+            assert!(
+                failures <= 100,
+                "{failures} wrong guesses in {sessions} sessions"
+            );
+            match flow
+                .record(facegate::Family::OneTimeCode, out, now)
+                .unwrap()
+            {
                 Step::TryAgain { .. } => now += 1,
                 _ => continue 'sessions,
             }
@@ -118,7 +124,10 @@ fn totp_locks_after_at_most_100_failures_across_sessions() {
         stored = (verifier.last_accepted_step(), verifier.failure_state());
         out
     });
-    assert_eq!(failures, 100, "locked after {failures} in {sessions} sessions");
+    assert_eq!(
+        failures, 100,
+        "locked after {failures} in {sessions} sessions"
+    );
     assert_eq!(stored.1.failures(), 100);
     assert!(sessions > 10, "{sessions}");
     // Locked: even the right code is refused, at any later time, until unlocked.
@@ -138,7 +147,11 @@ fn hotp_locks_after_at_most_100_failures_across_restarts() {
     let mut stored: (u64, FailureState) = (0, FailureState::new());
     let mut g = 0u32;
     let right: Vec<String> = (0..=10)
-        .map(|c| hotp(&secret(), c, Digits::SIX, Algorithm::Sha1).expose().to_owned())
+        .map(|c| {
+            hotp(&secret(), c, Digits::SIX, Algorithm::Sha1)
+                .expose()
+                .to_owned()
+        })
         .collect();
     let (failures, _) = brute_force(|_, now| {
         // A new process for every guess: only the persisted state carries over.

@@ -75,8 +75,14 @@ fn out_of_band_guesses_per_hour_are_bounded_across_recipients() {
     // attacker's script gets 110: codes run out (sends capped, 5-minute TTL) before the
     // check limit does.
     let (evaluated, sent) = guesses_evaluated_in_one_hour(OobConfig::default());
-    assert!(evaluated <= 120, "{evaluated} guesses evaluated in one hour");
-    assert!(evaluated >= 100, "{evaluated}: the script should get close to the bound");
+    assert!(
+        evaluated <= 120,
+        "{evaluated} guesses evaluated in one hour"
+    );
+    assert!(
+        evaluated >= 100,
+        "{evaluated}: the script should get close to the bound"
+    );
     assert!(sent <= 60, "{sent} codes sent in one hour");
     // With the send caps opened up, the check limit alone binds: exactly 120, whatever
     // the number of recipients and codes.
@@ -96,7 +102,10 @@ fn a_code_checked_before_its_issue_time_fails_closed() {
     v.send("a", T0).unwrap();
     let code = last_code(&v);
     // The clock set back 10 s: refused with its own reason, and the code is discarded.
-    assert_eq!(reason(v.check("a", &code, T0 - 10)), "otp.clock_before_issue");
+    assert_eq!(
+        reason(v.check("a", &code, T0 - 10)),
+        "otp.clock_before_issue"
+    );
     assert_eq!(reason(v.check("a", &code, T0 + 1)), "otp.no_code");
     // A reading within the documented skew (2 s) is tolerated.
     v.send("b", T0 + 100).unwrap();
@@ -174,7 +183,10 @@ fn recipient_lockout_expires_with_backoff() {
     let locked_at = t;
     // Locked for the documented 15 minutes: no send, no check.
     assert!(v.send("victim", locked_at + 899).is_err());
-    assert_eq!(reason(v.check("victim", "123456", locked_at + 899)), "otp.recipient_locked");
+    assert_eq!(
+        reason(v.check("victim", "123456", locked_at + 899)),
+        "otp.recipient_locked"
+    );
     // Then it expires by itself: the victim gets a code and it works.
     t = locked_at + 900;
     let code = send_waiting(&mut v, "victim", &mut t);

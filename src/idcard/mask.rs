@@ -117,7 +117,11 @@ mod tests {
         // Any length, any input: rule 2 masks at least half.
         for n in 0..40 {
             let id: String = "9".repeat(n);
-            let visible = MaskedId::new(&id).as_str().chars().filter(|c| *c == '9').count();
+            let visible = MaskedId::new(&id)
+                .as_str()
+                .chars()
+                .filter(|c| *c == '9')
+                .count();
             assert!(visible * 2 <= n, "{n}: {visible}");
         }
     }

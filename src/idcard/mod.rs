@@ -230,7 +230,8 @@ mod tests {
             Outcome::Rejected(reasons::HOLDER_MISMATCH)
         );
         assert_eq!(
-            v.verify(reading("ZHANG SAN", "110105194912310021")).unwrap(),
+            v.verify(reading("ZHANG SAN", "110105194912310021"))
+                .unwrap(),
             Outcome::Rejected(reasons::CHECK_DIGIT)
         );
     }

@@ -183,11 +183,20 @@ mod tests {
     fn replay_and_look_ahead() {
         let mut v = HotpVerifier::new(secret(), Algorithm::Sha1, Digits::SIX, 0, 2).unwrap();
         assert_eq!(v.check(RFC4226_D[0], 0), Outcome::Accepted);
-        assert_eq!(v.check(RFC4226_D[0], 0), Outcome::Rejected(reasons::MISMATCH)); // replay
-        assert_eq!(v.check(RFC4226_D[4], 0), Outcome::Rejected(reasons::MISMATCH)); // beyond window
+        assert_eq!(
+            v.check(RFC4226_D[0], 0),
+            Outcome::Rejected(reasons::MISMATCH)
+        ); // replay
+        assert_eq!(
+            v.check(RFC4226_D[4], 0),
+            Outcome::Rejected(reasons::MISMATCH)
+        ); // beyond window
         assert_eq!(v.check(RFC4226_D[3], 0), Outcome::Accepted); // within window (1..=3)
         assert_eq!(v.next_counter(), Some(4));
-        assert_eq!(v.check(RFC4226_D[2], 0), Outcome::Rejected(reasons::MISMATCH)); // older counter
+        assert_eq!(
+            v.check(RFC4226_D[2], 0),
+            Outcome::Rejected(reasons::MISMATCH)
+        ); // older counter
         assert_eq!(v.check("12345", 0), Outcome::Rejected(reasons::MALFORMED));
         assert_eq!(v.check("12345a", 0), Outcome::Rejected(reasons::MALFORMED));
         assert!(HotpVerifier::new(secret(), Algorithm::Sha1, Digits::SIX, 0, 10).is_ok());
@@ -211,24 +220,36 @@ mod tests {
         let mut v = HotpVerifier::new(secret(), Algorithm::Sha1, Digits::SIX, 0, 10).unwrap();
         let wrong = "000000"; // not among counters 0..=10 (Appendix D and beyond)
         for c in 0..=10 {
-            assert_ne!(hotp(&secret(), c, Digits::SIX, Algorithm::Sha1).expose(), wrong);
+            assert_ne!(
+                hotp(&secret(), c, Digits::SIX, Algorithm::Sha1).expose(),
+                wrong
+            );
         }
         for _ in 0..4 {
             assert_eq!(v.check(wrong, 100), Outcome::Rejected(reasons::MISMATCH));
         }
         // Blocked for 30 s: even the right code is not evaluated.
-        assert_eq!(v.check(RFC4226_D[0], 129), Outcome::Rejected(reasons::THROTTLED));
+        assert_eq!(
+            v.check(RFC4226_D[0], 129),
+            Outcome::Rejected(reasons::THROTTLED)
+        );
         assert_eq!(v.failure_state(), FailureState::restore(4, 130));
         // A restarted verifier restored from persisted state keeps the back-off.
         let mut v = HotpVerifier::new(secret(), Algorithm::Sha1, Digits::SIX, 0, 10)
             .unwrap()
             .with_failure_state(v.failure_state());
-        assert_eq!(v.check(RFC4226_D[0], 129), Outcome::Rejected(reasons::THROTTLED));
+        assert_eq!(
+            v.check(RFC4226_D[0], 129),
+            Outcome::Rejected(reasons::THROTTLED)
+        );
         assert_eq!(v.check(RFC4226_D[0], 130), Outcome::Accepted);
         assert_eq!(v.failure_state(), FailureState::new());
         // The 100th consecutive failure locks, until unlocked.
         let mut v = v.with_failure_state(FailureState::restore(99, 0));
-        assert_eq!(v.check(wrong, 0), Outcome::Rejected(reasons::AUTHENTICATOR_LOCKED));
+        assert_eq!(
+            v.check(wrong, 0),
+            Outcome::Rejected(reasons::AUTHENTICATOR_LOCKED)
+        );
         assert_eq!(
             v.check(RFC4226_D[1], u64::MAX),
             Outcome::Rejected(reasons::AUTHENTICATOR_LOCKED)

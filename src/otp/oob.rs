@@ -263,7 +263,10 @@ impl Entry {
             return false;
         }
         let factor = 1u64.checked_shl(self.lockouts.min(63)).unwrap_or(u64::MAX);
-        let secs = cfg.lockout_secs.saturating_mul(factor).min(MAX_LOCKOUT_SECS);
+        let secs = cfg
+            .lockout_secs
+            .saturating_mul(factor)
+            .min(MAX_LOCKOUT_SECS);
         self.locked_until = now.saturating_add(secs);
         self.lockouts = self.lockouts.saturating_add(1);
         self.pending = None;

@@ -318,8 +318,12 @@ fn observe(pipeline: &FacePipeline, path: &Path, t: f64) -> Result<Observation, 
     o.luma = Some(
         // Move the luma buffer out of its wrapper (the GrayFrame wipes it on drop) rather
         // than copying the pixels.
-        GrayFrame::new(frame.width(), frame.height(), std::mem::take(&mut *frame.luma()))
-            .map_err(|e| format!("{}: {e}", path.display()))?,
+        GrayFrame::new(
+            frame.width(),
+            frame.height(),
+            std::mem::take(&mut *frame.luma()),
+        )
+        .map_err(|e| format!("{}: {e}", path.display()))?,
     );
     Ok(o)
 }
