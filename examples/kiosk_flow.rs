@@ -59,7 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &AuditEvent::new(now, policy.id(), otp.family(), outcome)
                 .with_subject(SubjectRef::pseudonym(&pseudonyms, phone)),
         )?;
-        match flow.record(outcome, now)? {
+        match flow.record(&otp, outcome, now)? {
             Step::Verified(m) => {
                 println!("verified by {m:?}");
                 break;
@@ -84,6 +84,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &AuditEvent::new(now, policy.id(), ids.family(), outcome)
             .with_subject(SubjectRef::masked(masked)),
     )?;
-    println!("{:?}", flow.record(outcome, now)?);
+    println!("{:?}", flow.record(&ids, outcome, now)?);
     Ok(())
 }

@@ -9,12 +9,14 @@
 //!
 //! ```
 //! use facegate::audit::{AuditEvent, AuditSink, JsonLinesSink, SubjectRef};
-//! use facegate::idcard::MaskedId;
+//! use facegate::date::Date;
+//! use facegate::idcard::CnIdNumber;
 //! use facegate::{Family, Outcome};
 //!
 //! let mut sink = JsonLinesSink::new(Vec::new());
+//! let id = CnIdNumber::parse("11010519491231002X", Date::new(2026, 1, 1).unwrap()).unwrap();
 //! let ev = AuditEvent::new(1_700_000_000, "locker-7", Family::IdCard, Outcome::Accepted)
-//!     .with_subject(SubjectRef::masked(MaskedId::new("11010519491231002X", 6, 4)));
+//!     .with_subject(SubjectRef::masked(id.masked()));
 //! sink.record(&ev).unwrap();
 //! let line = String::from_utf8(sink.into_inner()).unwrap();
 //! assert!(line.contains("110105********002X") && !line.contains("19491231"));
@@ -80,7 +82,9 @@ impl std::fmt::Debug for PseudonymKey {
 pub struct SubjectRef(String);
 
 impl SubjectRef {
-    /// A masked identifier such as `110105********002X`.
+    /// A masked identifier such as `110105********002X`. Only a [`MaskedId`] is
+    /// accepted, and it can only be made by the fixed masking rules of
+    /// [`crate::idcard::mask`], none of which shows a birth date.
     pub fn masked(m: MaskedId) -> Self {
         SubjectRef(m.as_str().to_owned())
     }

@@ -208,6 +208,14 @@ pub enum PolicyError {
     /// The method is locked after too many failures until the given Unix time.
     #[error("method locked until {0}")]
     LockedUntil(u64),
+    /// An outcome was recorded for another method than the current one.
+    #[error("outcome from {got} recorded while {current} is the current method")]
+    WrongMethod {
+        /// The flow's current method family.
+        current: Family,
+        /// The family the outcome came from.
+        got: Family,
+    },
     /// No method is selected (call [`Flow::choose`] first).
     #[error("no method chosen")]
     NoMethodChosen,
@@ -442,10 +450,48 @@ impl<'p> Flow<'p> {
         Ok(())
     }
 
-    /// Records the outcome of an attempt with the current method.
-    pub fn record(&mut self, outcome: Outcome, now: u64) -> Result<Step, PolicyError> {
+    /// Records the outcome of an attempt with the current method. `from` names the
+    /// method the outcome came from: pass the verifier itself (`&otp`) or its
+    /// [`Family`]. An outcome from another method than the current one is refused with
+    /// [`PolicyError::WrongMethod`] and changes nothing, so a code accepted while face is
+    /// selected cannot become `Verified(Face)` in the audit trail or the counters.
+    ///
+    /// ```
+    /// use facegate::policy::{Method, Policy, PolicyError, Step};
+    /// use facegate::{Family, Outcome};
+    ///
+    /// let p = Policy::builder("locker-7")
+    ///     .offer(Method::OneTimeCode)
+    ///     .offer(Method::Face { liveness: true })
+    ///     .build()
+    ///     .unwrap();
+    /// let mut flow = p.flow();
+    /// flow.choose(Method::Face { liveness: true }, 0).unwrap();
+    /// assert_eq!(
+    ///     flow.record(Family::OneTimeCode, Outcome::Accepted, 0),
+    ///     Err(PolicyError::WrongMethod { current: Family::Face, got: Family::OneTimeCode })
+    /// );
+    /// flow.choose(Method::OneTimeCode, 0).unwrap();
+    /// assert_eq!(
+    ///     flow.record(Family::OneTimeCode, Outcome::Accepted, 0),
+    ///     Ok(Step::Verified(Method::OneTimeCode))
+    /// );
+    /// ```
+    pub fn record(
+        &mut self,
+        from: impl Into<Family>,
+        outcome: Outcome,
+        now: u64,
+    ) -> Result<Step, PolicyError> {
         let i = self.active(now)?;
         let m = self.policy.methods[i];
+        let from = from.into();
+        if from != m.family() {
+            return Err(PolicyError::WrongMethod {
+                current: m.family(),
+                got: from,
+            });
+        }
         let limits = self.policy.limits;
         let slot = &mut self.slots[i];
         match outcome {
@@ -813,7 +859,7 @@ mod tests {
         .verify(FakeEvidence { consent: &fc })
         .unwrap();
         assert_eq!(
-            f.record(out, 0).unwrap(),
+            f.record(Family::Face, out, 0).unwrap(),
             Step::Fallback {
                 from: FACE,
                 reason: SPOOF,
@@ -843,7 +889,7 @@ mod tests {
             .unwrap();
         assert_eq!(out, Outcome::Rejected(consent_reasons::GUARDIAN_REQUIRED));
         assert_eq!(
-            f.record(out, 0).unwrap(),
+            f.record(&face, out, 0).unwrap(),
             Step::Fallback {
                 from: FACE,
                 reason: consent_reasons::GUARDIAN_REQUIRED,
@@ -866,7 +912,7 @@ mod tests {
         f.choose(FACE, 0).unwrap();
         for _ in 0..Limits::NIST.quality_retries {
             assert_eq!(
-                f.record(Outcome::Retry(BLUR), 0).unwrap(),
+                f.record(Family::Face, Outcome::Retry(BLUR), 0).unwrap(),
                 Step::TryAgain {
                     method: FACE,
                     reason: BLUR
@@ -874,7 +920,7 @@ mod tests {
             );
         }
         assert_eq!(
-            f.record(Outcome::Retry(BLUR), 0).unwrap(),
+            f.record(Family::Face, Outcome::Retry(BLUR), 0).unwrap(),
             Step::Fallback {
                 from: FACE,
                 reason: reasons::TOO_MANY_RETRIES,
@@ -896,14 +942,17 @@ mod tests {
             for k in 1..limit {
                 assert!(
                     matches!(
-                        f.record(Outcome::Rejected(MISMATCH), 0).unwrap(),
+                        f.record(m.family(), Outcome::Rejected(MISMATCH), 0)
+                            .unwrap(),
                         Step::TryAgain { .. }
                     ),
                     "{k}"
                 );
             }
             // The limit-th consecutive failure locks face for 30 s and falls back.
-            let step = f.record(Outcome::Rejected(MISMATCH), 100).unwrap();
+            let step = f
+                .record(m.family(), Outcome::Rejected(MISMATCH), 100)
+                .unwrap();
             assert_eq!(
                 step,
                 Step::Fallback {
@@ -916,16 +965,24 @@ mod tests {
             assert!(!f.offered(129).contains(&m));
             // After the delay, one more failure locks for 60 s, then 120 s.
             f.choose(m, 130).unwrap();
-            f.record(Outcome::Rejected(MISMATCH), 130).unwrap();
+            f.record(m.family(), Outcome::Rejected(MISMATCH), 130)
+                .unwrap();
             assert_eq!(f.choose(m, 189), Err(PolicyError::LockedUntil(190)));
             f.choose(m, 190).unwrap();
-            f.record(Outcome::Rejected(MISMATCH), 190).unwrap();
+            f.record(m.family(), Outcome::Rejected(MISMATCH), 190)
+                .unwrap();
             assert_eq!(f.choose(m, 309), Err(PolicyError::LockedUntil(310)));
             // Success resets the counters.
             f.choose(m, 310).unwrap();
-            assert_eq!(f.record(Outcome::Accepted, 310).unwrap(), Step::Verified(m));
+            assert_eq!(
+                f.record(m.family(), Outcome::Accepted, 310).unwrap(),
+                Step::Verified(m)
+            );
             assert_eq!(f.failures(m), 0);
-            assert_eq!(f.record(Outcome::Accepted, 311), Err(PolicyError::Finished));
+            assert_eq!(
+                f.record(m.family(), Outcome::Accepted, 311),
+                Err(PolicyError::Finished)
+            );
         }
     }
 
@@ -938,11 +995,14 @@ mod tests {
         let mut f = p.flow();
         for _ in 1..100 {
             assert!(matches!(
-                f.record(Outcome::Rejected(MISMATCH), 5).unwrap(),
+                f.record(Family::OneTimeCode, Outcome::Rejected(MISMATCH), 5)
+                    .unwrap(),
                 Step::TryAgain { .. }
             ));
         }
-        let step = f.record(Outcome::Rejected(MISMATCH), 5).unwrap();
+        let step = f
+            .record(Family::OneTimeCode, Outcome::Rejected(MISMATCH), 5)
+            .unwrap();
         assert_eq!(
             step,
             Step::Exhausted {
@@ -951,7 +1011,7 @@ mod tests {
             }
         );
         assert_eq!(
-            f.record(Outcome::Accepted, 6),
+            f.record(Family::OneTimeCode, Outcome::Accepted, 6),
             Err(PolicyError::NoMethodChosen)
         );
         assert_eq!(
@@ -960,8 +1020,43 @@ mod tests {
         );
         f.choose(Method::OneTimeCode, 35).unwrap();
         assert_eq!(
-            f.record(Outcome::Accepted, 35).unwrap(),
+            f.record(Family::OneTimeCode, Outcome::Accepted, 35)
+                .unwrap(),
             Step::Verified(Method::OneTimeCode)
+        );
+    }
+
+    #[test]
+    fn an_outcome_is_tied_to_its_method() {
+        let p = policy();
+        let mut f = p.flow();
+        f.choose(FACE, 0).unwrap();
+        // An OTP acceptance while face is current: refused, nothing recorded.
+        assert_eq!(
+            f.record(Family::OneTimeCode, Outcome::Accepted, 0),
+            Err(PolicyError::WrongMethod {
+                current: Family::Face,
+                got: Family::OneTimeCode
+            })
+        );
+        assert_eq!(
+            f.record(Family::IdCard, Outcome::Rejected(MISMATCH), 0),
+            Err(PolicyError::WrongMethod {
+                current: Family::Face,
+                got: Family::IdCard
+            })
+        );
+        assert_eq!(f.failures(FACE), 0);
+        assert_eq!(f.current(), Some(FACE));
+        // Passing the verifier names its family.
+        let face = FakeFace {
+            live: true,
+            same: true,
+            birth: None,
+        };
+        assert_eq!(
+            f.record(&face, Outcome::Accepted, 0),
+            Ok(Step::Verified(FACE))
         );
     }
 

@@ -39,6 +39,14 @@ impl Family {
     }
 }
 
+/// A verifier names its family, so `Flow::record(&verifier, outcome, now)` reads it
+/// from the verifier that produced the outcome.
+impl<V: Verifier + ?Sized> From<&V> for Family {
+    fn from(v: &V) -> Family {
+        v.family()
+    }
+}
+
 impl std::fmt::Display for Family {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -1,17 +1,55 @@
-//! No audit event, `Debug` output or error message contains a full ID number, a code or
-//! a secret. Drives every verifier in this crate through good and bad inputs, records
-//! an audit event for each attempt, and searches all text produced.
+//! No audit event, `Debug` output or error message contains a full ID number, a code, a
+//! secret, a phone number, a depth value or a pixel. Drives every verifier in this crate
+//! through good and bad inputs, records an audit event for each attempt, and searches all
+//! text produced. The types that hold such data are also checked not to be `Clone`.
 
 use facegate::audit::{AuditEvent, AuditSink, JsonLinesSink, PseudonymKey, SubjectRef};
 use facegate::date::Date;
+use facegate::frame::Frame;
 use facegate::idcard::{
     CnIdNumber, HolderRegistry, IdNumberVerifier, IdReading, MaskedId, Mrz, MrzReading, MrzVerifier,
 };
+use facegate::liveness::{BBox, DepthMap, FaceBox, GrayFrame, Observation, Point2};
 use facegate::otp::{
-    hotp, Algorithm, Delivery, Digits, HotpVerifier, OobAttempt, OobCode, OobConfig, OobVerifier,
-    OtpAuthUri, Secret, TotpAttempt, TotpParams, TotpVerifier,
+    hotp, Algorithm, Code, Delivery, Digits, HotpAttempt, HotpVerifier, OobAttempt, OobCode,
+    OobConfig, OobVerifier, OtpAuthUri, Secret, TotpAttempt, TotpParams, TotpVerifier,
 };
 use facegate::{Family, Outcome, Verifier};
+
+/// Fails to compile when `$t` implements `$tr` (as in `tests/template_memory.rs`): with
+/// the trait, the call below has two candidate impls and inference is ambiguous.
+macro_rules! assert_not_impl {
+    ($t:ty, $tr:path) => {
+        const _: fn() = || {
+            trait AmbiguousIfImpl<A> {
+                fn some_item() {}
+            }
+            impl<T: ?Sized> AmbiguousIfImpl<()> for T {}
+            #[allow(dead_code)]
+            struct Invalid;
+            impl<T: ?Sized + $tr> AmbiguousIfImpl<Invalid> for T {}
+            let _ = <$t as AmbiguousIfImpl<_>>::some_item;
+        };
+    };
+}
+
+// One copy only of anything holding a code, a secret, a phone number, an ID number or
+// face data: no `Clone` (hence no `Copy`).
+assert_not_impl!(Secret, Clone);
+assert_not_impl!(Code, Clone);
+assert_not_impl!(OobCode, Clone);
+assert_not_impl!(OobAttempt<'static>, Clone);
+assert_not_impl!(TotpAttempt<'static>, Clone);
+assert_not_impl!(HotpAttempt<'static>, Clone);
+assert_not_impl!(OtpAuthUri, Clone);
+assert_not_impl!(CnIdNumber, Clone);
+assert_not_impl!(Mrz, Clone);
+assert_not_impl!(IdReading<'static>, Clone);
+assert_not_impl!(MrzReading<'static>, Clone);
+assert_not_impl!(DepthMap, Clone);
+assert_not_impl!(GrayFrame, Clone);
+assert_not_impl!(Observation, Clone);
+assert_not_impl!(Frame, Clone);
 
 const ID: &str = "11010519491231002X";
 const ID_BAD: &str = "110105194912310021";
@@ -59,7 +97,11 @@ fn nothing_log_bound_contains_a_number_code_or_secret() {
     let id = CnIdNumber::parse(ID, today).unwrap();
     text.push_str(&format!("{id:?}\n{}\n", id.masked()));
     let mut idv = IdNumberVerifier::new(Registry);
-    for number in [ID, ID_BAD] {
+    for (number, masked) in [
+        (ID, CnIdNumber::parse(ID, today).unwrap().masked()),
+        // An invalid number gets the generic mask (the birth date's place is unknown).
+        (ID_BAD, MaskedId::new(ID_BAD)),
+    ] {
         let r = IdReading {
             name: "ZHANG SAN",
             number,
@@ -68,12 +110,7 @@ fn nothing_log_bound_contains_a_number_code_or_secret() {
         text.push_str(&format!("{r:?}\n"));
         let out = idv.verify(r).unwrap();
         text.push_str(&format!("{out:?}\n"));
-        audit(
-            &mut text,
-            Family::IdCard,
-            out,
-            SubjectRef::masked(MaskedId::new(number, 6, 4)),
-        );
+        audit(&mut text, Family::IdCard, out, SubjectRef::masked(masked));
         if let Err(e) = CnIdNumber::parse(number, today) {
             text.push_str(&format!("{e} {e:?}\n"));
         }
@@ -116,7 +153,12 @@ fn nothing_log_bound_contains_a_number_code_or_secret() {
     .unwrap();
     text.push_str(&format!("{hv:?}\n"));
     for typed in ["755224", "755224", "000000"] {
-        let out = hv.verify(typed).unwrap();
+        let a = HotpAttempt {
+            code: typed,
+            now: 1_700_000_000,
+        };
+        text.push_str(&format!("{a:?}\n"));
+        let out = hv.verify(a).unwrap();
         audit(
             &mut text,
             Family::OneTimeCode,
@@ -131,12 +173,12 @@ fn nothing_log_bound_contains_a_number_code_or_secret() {
     )
     .unwrap();
     text.push_str(&format!("{tv:?}\n"));
-    let out = tv
-        .verify(TotpAttempt {
-            code: "287082",
-            now: 59,
-        })
-        .unwrap();
+    let a = TotpAttempt {
+        code: "287082",
+        now: 59,
+    };
+    text.push_str(&format!("{a:?}\n"));
+    let out = tv.verify(a).unwrap();
     text.push_str(&format!("{out:?}\n"));
     let uri = OtpAuthUri::parse(&format!(
         "otpauth://totp/Kiosk:ops?secret={SECRET_B32}&issuer=Kiosk"
@@ -164,6 +206,7 @@ fn nothing_log_bound_contains_a_number_code_or_secret() {
             code: typed,
             now: 1001,
         };
+        text.push_str(&format!("{a:?}\n"));
         let out = oob.verify(a).unwrap();
         text.push_str(&format!("{out:?}\n"));
         audit(
@@ -200,4 +243,42 @@ fn nothing_log_bound_contains_a_number_code_or_secret() {
     }
     // And the masked forms are what appear instead.
     assert!(log.contains("110105********002X") && log.contains("L8*****C3"));
+    assert!(log.contains("11**************21"), "{log}");
+    assert!(!log.contains("19491231"), "{log}");
+}
+
+#[test]
+fn face_data_never_prints() {
+    // Distinctive values, so a leak is recognisable in the text.
+    const DEPTH_MM: f32 = 1234.5;
+    const PIXEL: u8 = 173;
+    let (w, h) = (8u32, 6u32);
+    let n = (w * h) as usize;
+    let depth = DepthMap::new(w, h, vec![DEPTH_MM; n]).unwrap();
+    let nir = GrayFrame::new(w, h, vec![PIXEL; n]).unwrap();
+    let luma = GrayFrame::new(w, h, vec![PIXEL; n]).unwrap();
+    let face = FaceBox {
+        bbox: BBox {
+            x: 321.75,
+            y: 198.25,
+            w: 77.5,
+            h: 91.5,
+        },
+        score: 0.99,
+        landmarks: [Point2::new(301.125, 211.875); 5],
+    };
+    let mut o = Observation::new(0.5, vec![face]);
+    o.depth = Some(depth);
+    o.nir = Some(nir);
+    o.luma = Some(luma);
+    let frame = Frame::from_rgb(w, h, vec![PIXEL; n * 3]).unwrap();
+    let text = format!("{o:?}\n{:?}\n{:?}\n{:?}\n{frame:?}", o.depth, o.nir, o.luma);
+    for forbidden in ["1234", "173", "321.75", "301.125", "211.875"] {
+        assert!(!text.contains(forbidden), "found {forbidden:?} in:\n{text}");
+    }
+    // What does print: dimensions, time, how many faces.
+    assert!(
+        text.contains("width: 8") && text.contains("faces: 1"),
+        "{text}"
+    );
 }

@@ -154,7 +154,7 @@ impl CnIdNumber {
     }
     /// The masked form for logs and screens, e.g. `110105********002X`.
     pub fn masked(&self) -> MaskedId {
-        MaskedId::new(&self.chars, 6, 4)
+        MaskedId::resident_id(&self.chars)
     }
     /// The full number (uppercase `X`), for the holder registry only. Never log it.
     pub fn expose(&self) -> &str {

@@ -423,7 +423,7 @@ impl Mrz {
     }
     /// The document number masked for logs, e.g. `L8*****C3`.
     pub fn masked_document_number(&self) -> MaskedId {
-        MaskedId::new(&self.document_number, 2, 2)
+        MaskedId::new(&self.document_number)
     }
     /// The full document number, for the holder registry only. Never log it.
     pub fn expose_document_number(&self) -> &str {

@@ -165,7 +165,10 @@ impl From<&crate::detect::Detection> for FaceBox {
 
 /// A depth map aligned with the colour frame, millimetres; `0` or a non-finite value
 /// marks a pixel without a measurement.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// It is the shape of a face, so it follows the crate's rule for face data: no `Clone`,
+/// `Debug` shows the dimensions only, and the values are wiped when it is dropped.
+#[derive(PartialEq)]
 pub struct DepthMap {
     width: u32,
     height: u32,
@@ -199,9 +202,26 @@ impl DepthMap {
     }
 }
 
+impl Drop for DepthMap {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.mm);
+    }
+}
+
+impl std::fmt::Debug for DepthMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Dimensions only: the values are the shape of a face.
+        f.debug_struct("DepthMap")
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A single-channel 8-bit frame: near-infrared aligned with the colour frame, or the
-/// colour frame's luma. It shows a face, so its pixels are wiped when it is dropped.
-#[derive(Clone, PartialEq)]
+/// colour frame's luma. It shows a face, so there is no `Clone` (one copy of the pixels
+/// only), `Debug` shows the dimensions only, and its pixels are wiped when it is dropped.
+#[derive(PartialEq)]
 pub struct GrayFrame {
     width: u32,
     height: u32,
@@ -293,8 +313,10 @@ pub enum FrameError {
     },
 }
 
-/// What the liveness layers see of one frame.
-#[derive(Clone, Debug, PartialEq)]
+/// What the liveness layers see of one frame. It holds face data (depth, NIR, luma), so
+/// there is no `Clone`, and `Debug` shows the time, the number of faces and the frames'
+/// dimensions only.
+#[derive(PartialEq)]
 pub struct Observation {
     /// Capture time, seconds (any origin, strictly increasing across a sequence).
     pub t: f64,
@@ -306,6 +328,18 @@ pub struct Observation {
     pub nir: Option<GrayFrame>,
     /// The colour frame's luma, for the dense-point [`surface`] test.
     pub luma: Option<GrayFrame>,
+}
+
+impl std::fmt::Debug for Observation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Observation")
+            .field("t", &self.t)
+            .field("faces", &self.faces.len())
+            .field("depth", &self.depth)
+            .field("nir", &self.nir)
+            .field("luma", &self.luma)
+            .finish()
+    }
 }
 
 impl Observation {

@@ -3,13 +3,21 @@
 //! The verifier keeps the next expected counter; a code is accepted only for a counter
 //! at or after it (within a bounded look-ahead for resynchronisation, RFC 4226 §7.4),
 //! and the counter then moves past it, so an accepted code is never accepted again.
+//!
+//! Resynchronisation is limited on purpose: every counter in the look-ahead window is
+//! one more value a guess can hit, so the window is at most [`MAX_LOOK_AHEAD`] (10)
+//! counters beyond the next one. A 6-digit guess then succeeds with probability at most
+//! 11/10⁶, and the per-authenticator failure limit ([`super::throttle`]: back-off, lock
+//! after 100) bounds a brute force to 0.11 %. A token pressed more than 10 times without
+//! use is re-synchronised by an operator (a new `next_counter`), not by a wider window.
 
+use super::throttle::FailureState;
 use super::{reasons, well_formed, Algorithm, Code, Digits, OtpError, Secret};
 use crate::verifier::{Family, Outcome, Verifier};
 use ring::hmac;
 
 /// Largest look-ahead window allowed (RFC 4226 §7.4 asks for a bounded window).
-pub const MAX_LOOK_AHEAD: u32 = 50;
+pub const MAX_LOOK_AHEAD: u32 = 10;
 
 /// The HOTP value for `counter` (RFC 4226 §5.3, dynamic truncation).
 pub fn hotp(secret: &Secret, counter: u64, digits: Digits, alg: Algorithm) -> Code {
@@ -27,7 +35,26 @@ pub(crate) fn hotp_with_key(key: &hmac::Key, counter: u64, digits: Digits) -> Co
     Code::from_value(bin % modulus, digits.get())
 }
 
-/// Verifies HOTP codes for one authenticator, with replay protection.
+/// A typed HOTP code and the current time (for the failure back-off). `Debug` is
+/// redacted and there is no `Clone`: it holds a code.
+pub struct HotpAttempt<'e> {
+    /// What the person typed.
+    pub code: &'e str,
+    /// Now, in Unix seconds.
+    pub now: u64,
+}
+
+impl std::fmt::Debug for HotpAttempt<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HotpAttempt")
+            .field("code", &"<redacted>")
+            .field("now", &self.now)
+            .finish()
+    }
+}
+
+/// Verifies HOTP codes for one authenticator, with replay protection and the
+/// per-authenticator failure limit of [`super::throttle`].
 #[derive(Debug)]
 pub struct HotpVerifier {
     key: hmac::Key,
@@ -35,6 +62,7 @@ pub struct HotpVerifier {
     /// Next acceptable counter; `None` once the counter space is used up.
     next: Option<u64>,
     look_ahead: u32,
+    failures: FailureState,
 }
 
 impl HotpVerifier {
@@ -55,7 +83,15 @@ impl HotpVerifier {
             digits,
             next: Some(next_counter),
             look_ahead,
+            failures: FailureState::new(),
         })
+    }
+
+    /// Restores the failure state persisted with [`HotpVerifier::failure_state`]. Without
+    /// it a restarted verifier would forget past failures.
+    pub fn with_failure_state(mut self, state: FailureState) -> Self {
+        self.failures = state;
+        self
     }
 
     /// The next counter that can be accepted (persist it between sessions).
@@ -63,8 +99,22 @@ impl HotpVerifier {
         self.next
     }
 
-    /// Checks a typed code.
-    pub fn check(&mut self, typed: &str) -> Outcome {
+    /// Consecutive failures and back-off (persist it between sessions).
+    pub fn failure_state(&self) -> FailureState {
+        self.failures
+    }
+
+    /// Clears the failures after an operator checked the holder another way.
+    pub fn unlock(&mut self) {
+        self.failures = FailureState::new();
+    }
+
+    /// Checks a typed code at `now` (Unix seconds). While the authenticator is in
+    /// back-off or locked the code is not evaluated.
+    pub fn check(&mut self, typed: &str, now: u64) -> Outcome {
+        if let Some(r) = self.failures.refuse(now) {
+            return Outcome::Rejected(r);
+        }
         if !well_formed(typed, self.digits.get()) {
             return Outcome::Rejected(reasons::MALFORMED);
         }
@@ -82,23 +132,24 @@ impl HotpVerifier {
         match hit {
             Some(c) => {
                 self.next = c.checked_add(1);
+                self.failures.succeed();
                 Outcome::Accepted
             }
-            None => Outcome::Rejected(reasons::MISMATCH),
+            None => Outcome::Rejected(self.failures.fail(now).unwrap_or(reasons::MISMATCH)),
         }
     }
 }
 
 impl Verifier for HotpVerifier {
-    type Evidence<'e> = &'e str;
+    type Evidence<'e> = HotpAttempt<'e>;
     type Error = OtpError;
 
     fn family(&self) -> Family {
         Family::OneTimeCode
     }
 
-    fn verify(&mut self, typed: &str) -> Result<Outcome, OtpError> {
-        Ok(self.check(typed))
+    fn verify(&mut self, a: HotpAttempt<'_>) -> Result<Outcome, OtpError> {
+        Ok(self.check(a.code, a.now))
     }
 }
 
@@ -131,15 +182,25 @@ mod tests {
     #[test]
     fn replay_and_look_ahead() {
         let mut v = HotpVerifier::new(secret(), Algorithm::Sha1, Digits::SIX, 0, 2).unwrap();
-        assert_eq!(v.check(RFC4226_D[0]), Outcome::Accepted);
-        assert_eq!(v.check(RFC4226_D[0]), Outcome::Rejected(reasons::MISMATCH)); // replay
-        assert_eq!(v.check(RFC4226_D[4]), Outcome::Rejected(reasons::MISMATCH)); // beyond window
-        assert_eq!(v.check(RFC4226_D[3]), Outcome::Accepted); // within window (1..=3)
+        assert_eq!(v.check(RFC4226_D[0], 0), Outcome::Accepted);
+        assert_eq!(
+            v.check(RFC4226_D[0], 0),
+            Outcome::Rejected(reasons::MISMATCH)
+        ); // replay
+        assert_eq!(
+            v.check(RFC4226_D[4], 0),
+            Outcome::Rejected(reasons::MISMATCH)
+        ); // beyond window
+        assert_eq!(v.check(RFC4226_D[3], 0), Outcome::Accepted); // within window (1..=3)
         assert_eq!(v.next_counter(), Some(4));
-        assert_eq!(v.check(RFC4226_D[2]), Outcome::Rejected(reasons::MISMATCH)); // older counter
-        assert_eq!(v.check("12345"), Outcome::Rejected(reasons::MALFORMED));
-        assert_eq!(v.check("12345a"), Outcome::Rejected(reasons::MALFORMED));
-        assert!(HotpVerifier::new(secret(), Algorithm::Sha1, Digits::SIX, 0, 51).is_err());
+        assert_eq!(
+            v.check(RFC4226_D[2], 0),
+            Outcome::Rejected(reasons::MISMATCH)
+        ); // older counter
+        assert_eq!(v.check("12345", 0), Outcome::Rejected(reasons::MALFORMED));
+        assert_eq!(v.check("12345a", 0), Outcome::Rejected(reasons::MALFORMED));
+        assert!(HotpVerifier::new(secret(), Algorithm::Sha1, Digits::SIX, 0, 10).is_ok());
+        assert!(HotpVerifier::new(secret(), Algorithm::Sha1, Digits::SIX, 0, 11).is_err());
     }
 
     #[test]
@@ -147,10 +208,53 @@ mod tests {
         let s = secret();
         let last = hotp(&s, u64::MAX, Digits::SIX, Algorithm::Sha1);
         let mut v = HotpVerifier::new(s, Algorithm::Sha1, Digits::SIX, u64::MAX, 5).unwrap();
-        assert_eq!(v.check(last.expose()), Outcome::Accepted);
+        assert_eq!(v.check(last.expose(), 0), Outcome::Accepted);
         assert_eq!(
-            v.check(last.expose()),
+            v.check(last.expose(), 0),
             Outcome::Rejected(reasons::COUNTER_EXHAUSTED)
         );
+    }
+
+    #[test]
+    fn failures_back_off_lock_and_persist() {
+        let mut v = HotpVerifier::new(secret(), Algorithm::Sha1, Digits::SIX, 0, 10).unwrap();
+        let wrong = "000000"; // not among counters 0..=10 (Appendix D and beyond)
+        for c in 0..=10 {
+            assert_ne!(
+                hotp(&secret(), c, Digits::SIX, Algorithm::Sha1).expose(),
+                wrong
+            );
+        }
+        for _ in 0..4 {
+            assert_eq!(v.check(wrong, 100), Outcome::Rejected(reasons::MISMATCH));
+        }
+        // Blocked for 30 s: even the right code is not evaluated.
+        assert_eq!(
+            v.check(RFC4226_D[0], 129),
+            Outcome::Rejected(reasons::THROTTLED)
+        );
+        assert_eq!(v.failure_state(), FailureState::restore(4, 130));
+        // A restarted verifier restored from persisted state keeps the back-off.
+        let mut v = HotpVerifier::new(secret(), Algorithm::Sha1, Digits::SIX, 0, 10)
+            .unwrap()
+            .with_failure_state(v.failure_state());
+        assert_eq!(
+            v.check(RFC4226_D[0], 129),
+            Outcome::Rejected(reasons::THROTTLED)
+        );
+        assert_eq!(v.check(RFC4226_D[0], 130), Outcome::Accepted);
+        assert_eq!(v.failure_state(), FailureState::new());
+        // The 100th consecutive failure locks, until unlocked.
+        let mut v = v.with_failure_state(FailureState::restore(99, 0));
+        assert_eq!(
+            v.check(wrong, 0),
+            Outcome::Rejected(reasons::AUTHENTICATOR_LOCKED)
+        );
+        assert_eq!(
+            v.check(RFC4226_D[1], u64::MAX),
+            Outcome::Rejected(reasons::AUTHENTICATOR_LOCKED)
+        );
+        v.unlock();
+        assert_eq!(v.check(RFC4226_D[1], 0), Outcome::Accepted);
     }
 }

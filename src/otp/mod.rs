@@ -13,11 +13,13 @@
 
 pub mod hotp;
 pub mod oob;
+pub mod throttle;
 pub mod totp;
 pub mod uri;
 
-pub use hotp::{hotp, HotpVerifier};
+pub use hotp::{hotp, HotpAttempt, HotpVerifier};
 pub use oob::{Delivery, OobAttempt, OobCode, OobConfig, OobVerifier, Sent};
+pub use throttle::FailureState;
 pub use totp::{totp, TotpAttempt, TotpParams, TotpVerifier};
 pub use uri::{OtpAuthUri, UriKind};
 
@@ -41,8 +43,22 @@ pub mod reasons {
     /// Too many wrong tries for this code; it is discarded (request a new one).
     pub const CODE_ATTEMPTS_EXHAUSTED: Reason =
         Reason::new("otp.code_attempts_exhausted", ReasonKind::Expired);
-    /// Too many consecutive failures for this recipient (NIST SP 800-63B: 100).
+    /// Too many consecutive failures for this recipient (NIST SP 800-63B: 100); the
+    /// lockout expires with back-off (see [`super::oob`]).
     pub const RECIPIENT_LOCKED: Reason = Reason::new("otp.recipient_locked", ReasonKind::Locked);
+    /// Too many consecutive failures for this authenticator (NIST SP 800-63B: ≤ 100);
+    /// locked until an operator unlocks it.
+    pub const AUTHENTICATOR_LOCKED: Reason = Reason::new("otp.locked", ReasonKind::Locked);
+    /// The authenticator is in its back-off delay after failures; the code was not
+    /// evaluated. Try again later.
+    pub const THROTTLED: Reason = Reason::new("otp.throttled", ReasonKind::Locked);
+    /// The verifier's global limit on code checks is reached (all recipients together);
+    /// the code was not evaluated.
+    pub const RATE_LIMITED: Reason = Reason::new("otp.rate_limited", ReasonKind::Locked);
+    /// The clock reads earlier than the code's issue time (beyond the allowed skew): the
+    /// clock is wrong or was set back, so the code is discarded.
+    pub const CLOCK_BEFORE_ISSUE: Reason =
+        Reason::new("otp.clock_before_issue", ReasonKind::Expired);
     /// The HOTP counter space is used up.
     pub const COUNTER_EXHAUSTED: Reason =
         Reason::new("otp.counter_exhausted", ReasonKind::Unavailable);
@@ -81,7 +97,15 @@ pub enum OtpError {
         /// When a new code may be sent.
         retry_at: u64,
     },
-    /// Too many consecutive failures for this recipient.
+    /// The verifier's global send cap (all recipients) is reached; try again at the
+    /// given Unix time. A burst here suggests SMS pumping.
+    #[error("code send cap reached; retry at {retry_at}")]
+    SendCapReached {
+        /// When a new code may be sent.
+        retry_at: u64,
+    },
+    /// Too many consecutive failures for this recipient; the lockout expires by itself
+    /// (see [`oob`]) or an operator unlocks it.
     #[error("recipient locked after too many failures")]
     RecipientLocked,
     /// The integrator's delivery channel failed.

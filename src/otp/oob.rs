@@ -1,14 +1,32 @@
 //! Out-of-band codes (SMS, voice call, app push) sent to a registered recipient.
 //!
-//! Threats and the answer to each (NIST SP 800-63B §5.1.3):
-//! - guessing: ≥ 6 digits drawn uniformly by rejection sampling (no modulo bias), at most
-//!   [`OobConfig::attempts_per_code`] tries per code and at most 100 consecutive
-//!   failures per recipient;
+//! Threats and the answer to each (NIST SP 800-63B §5.1.3, §5.2.2):
+//! - guessing one code: ≥ 6 digits drawn uniformly by rejection sampling (no modulo
+//!   bias), at most [`OobConfig::attempts_per_code`] tries per code;
+//! - guessing across many codes (many recipients): a global limit on evaluated checks
+//!   per verifier, default 10 per minute and 120 per rolling hour. **Bound: at most
+//!   [`OobConfig::checks_per_hour`] guesses per hour per verifier (120 by default)**,
+//!   whatever the number of recipients, sessions or codes; with 6 digits the chance that
+//!   an hour of guessing finds any code is at most 120/10⁶ = 0.012 %. Checks refused by
+//!   this limit report [`reasons::RATE_LIMITED`] and are not evaluated;
+//! - guessing one recipient over time: at [`OobConfig::recipient_failures`] (≤ 100)
+//!   consecutive failures the recipient is locked for [`OobConfig::lockout_secs`]
+//!   (default 15 min); after it expires each further failure locks again for twice as
+//!   long, up to [`MAX_LOCKOUT_SECS`] (24 h), until a code is accepted. The lockout
+//!   expires by itself, so an attacker cannot lock a victim out for good;
 //! - a leaked store: codes are kept only as an HMAC under a per-process random key,
 //!   recipients only as a keyed hash; nothing readable is retained;
 //! - replay and late use: single use, time to live 5 min by default (10 max);
+//! - a clock set back to stretch a code's life: a check earlier than the code's issue
+//!   time by more than [`MAX_CLOCK_SKEW_SECS`] fails closed
+//!   ([`reasons::CLOCK_BEFORE_ISSUE`]) and discards the code;
 //! - SMS flooding a person: per-recipient send rate limits (default 1/min, 5/hour);
+//! - SMS pumping (toll fraud through many premium numbers): a global send cap per
+//!   verifier, default 10 per minute and 60 per hour ([`OtpError::SendCapReached`]);
 //! - timing: comparison through `ring::hmac::verify` (constant time).
+//!
+//! Rate windows treat a timestamp later than `now` (a clock set back) as recent, so a
+//! backwards clock only tightens the limits.
 //!
 //! The library hands the code to the integrator's [`Delivery`] and nowhere else; it
 //! never logs a code.
@@ -46,6 +64,13 @@ impl std::fmt::Debug for OobCode {
     }
 }
 
+/// How far the clock may read before a code's issue time (an NTP step) before a check
+/// fails closed, in seconds.
+pub const MAX_CLOCK_SKEW_SECS: u64 = 2;
+
+/// Longest recipient lockout, in seconds (24 h).
+pub const MAX_LOCKOUT_SECS: u64 = 86_400;
+
 /// Out-of-band code settings. [`OobConfig::default`] follows NIST SP 800-63B.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OobConfig {
@@ -61,6 +86,18 @@ pub struct OobConfig {
     pub sends_per_hour: u32,
     /// Consecutive failures per recipient before it is locked, 1..=100.
     pub recipient_failures: u32,
+    /// First lockout of a recipient in seconds, 60..=[`MAX_LOCKOUT_SECS`] (default 900);
+    /// doubles with each further lockout until a code is accepted.
+    pub lockout_secs: u64,
+    /// Evaluated code checks per minute, all recipients together, 1..=60 (default 10).
+    pub checks_per_minute: u32,
+    /// Evaluated code checks per rolling hour, all recipients together, 1..=3600
+    /// (default 120). This is the verifier's guesses-per-hour bound.
+    pub checks_per_hour: u32,
+    /// Codes sent per minute, all recipients together, 1..=60 (default 10).
+    pub global_sends_per_minute: u32,
+    /// Codes sent per rolling hour, all recipients together, 1..=3600 (default 60).
+    pub global_sends_per_hour: u32,
 }
 
 impl Default for OobConfig {
@@ -72,6 +109,11 @@ impl Default for OobConfig {
             sends_per_minute: 1,
             sends_per_hour: 5,
             recipient_failures: 100,
+            lockout_secs: 900,
+            checks_per_minute: 10,
+            checks_per_hour: 120,
+            global_sends_per_minute: 10,
+            global_sends_per_hour: 60,
         }
     }
 }
@@ -93,7 +135,72 @@ impl OobConfig {
         if !(1..=100).contains(&self.recipient_failures) {
             return Err(OtpError::Config("recipient_failures"));
         }
+        if !(60..=MAX_LOCKOUT_SECS).contains(&self.lockout_secs) {
+            return Err(OtpError::Config("lockout_secs"));
+        }
+        if !(1..=60).contains(&self.checks_per_minute) {
+            return Err(OtpError::Config("checks_per_minute"));
+        }
+        if !(1..=3600).contains(&self.checks_per_hour) {
+            return Err(OtpError::Config("checks_per_hour"));
+        }
+        if !(1..=60).contains(&self.global_sends_per_minute) {
+            return Err(OtpError::Config("global_sends_per_minute"));
+        }
+        if !(1..=3600).contains(&self.global_sends_per_hour) {
+            return Err(OtpError::Config("global_sends_per_hour"));
+        }
         Ok(())
+    }
+}
+
+/// A sliding window of event times: at most `per_minute` in any 60 s and `per_hour` in
+/// any 3600 s. Its memory is bounded by `per_hour`, since a refused event is not stored.
+#[derive(Default)]
+struct Window {
+    times: VecDeque<u64>,
+}
+
+impl Window {
+    /// `Err(retry_at)` when one more event at `now` would exceed a limit.
+    fn admit(&mut self, now: u64, per_minute: u32, per_hour: u32) -> Result<(), u64> {
+        self.forget_older_than_an_hour(now);
+        // A time after `now` (clock set back) counts as recent: limits only tighten.
+        let recent = |t: &u64, secs: u64| *t > now || now - *t < secs;
+        let last_minute = self.times.iter().filter(|t| recent(t, 60)).count();
+        if last_minute >= per_minute as usize {
+            let oldest = self
+                .times
+                .iter()
+                .rev()
+                .nth((per_minute as usize).saturating_sub(1))
+                .copied()
+                .unwrap_or(now);
+            return Err(oldest.saturating_add(60));
+        }
+        if self.times.len() >= per_hour as usize {
+            let oldest = self.times.front().copied().unwrap_or(now);
+            return Err(oldest.saturating_add(3600));
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, now: u64) {
+        self.times.push_back(now);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+
+    fn forget_older_than_an_hour(&mut self, now: u64) {
+        while self
+            .times
+            .front()
+            .is_some_and(|t| *t <= now && now - *t >= 3600)
+        {
+            self.times.pop_front();
+        }
     }
 }
 
@@ -104,8 +211,8 @@ pub struct Sent {
     pub expires_at: u64,
 }
 
-/// A typed out-of-band code.
-#[derive(Clone, Copy, Debug)]
+/// A typed out-of-band code. `Debug` is redacted and there is no `Clone`: it holds a
+/// phone number (or device id) and a code.
 pub struct OobAttempt<'e> {
     /// The recipient the code was sent to (phone number, device id, …).
     pub recipient: &'e str,
@@ -115,8 +222,19 @@ pub struct OobAttempt<'e> {
     pub now: u64,
 }
 
+impl std::fmt::Debug for OobAttempt<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OobAttempt")
+            .field("recipient", &"<redacted>")
+            .field("code", &"<redacted>")
+            .field("now", &self.now)
+            .finish()
+    }
+}
+
 struct Pending {
     tag: Zeroizing<Vec<u8>>,
+    issued_at: u64,
     expires_at: u64,
     attempts_left: u32,
 }
@@ -124,8 +242,36 @@ struct Pending {
 #[derive(Default)]
 struct Entry {
     pending: Option<Pending>,
-    sends: VecDeque<u64>,
+    sends: Window,
+    /// Consecutive failures; stays at or above the limit after a lockout expires, so
+    /// the next failure locks again (for longer) until a code is accepted.
     failures: u32,
+    /// Lockouts since the last accepted code (the back-off exponent).
+    lockouts: u32,
+    locked_until: u64,
+}
+
+impl Entry {
+    fn locked(&self, now: u64) -> bool {
+        now < self.locked_until
+    }
+
+    /// Records a failure; locks the recipient when the limit is reached.
+    fn fail(&mut self, now: u64, cfg: &OobConfig) -> bool {
+        self.failures = self.failures.saturating_add(1);
+        if self.failures < cfg.recipient_failures {
+            return false;
+        }
+        let factor = 1u64.checked_shl(self.lockouts.min(63)).unwrap_or(u64::MAX);
+        let secs = cfg
+            .lockout_secs
+            .saturating_mul(factor)
+            .min(MAX_LOCKOUT_SECS);
+        self.locked_until = now.saturating_add(secs);
+        self.lockouts = self.lockouts.saturating_add(1);
+        self.pending = None;
+        true
+    }
 }
 
 /// Issues and verifies out-of-band codes.
@@ -134,6 +280,10 @@ pub struct OobVerifier<D: Delivery> {
     key: hmac::Key,
     rng: SystemRandom,
     entries: HashMap<[u8; 32], Entry>,
+    /// Sends to all recipients (anti SMS pumping).
+    sends: Window,
+    /// Evaluated checks for all recipients (the guesses-per-hour bound).
+    checks: Window,
     delivery: D,
 }
 
@@ -157,6 +307,8 @@ impl<D: Delivery> OobVerifier<D> {
             key,
             rng,
             entries: HashMap::new(),
+            sends: Window::default(),
+            checks: Window::default(),
             delivery,
         })
     }
@@ -184,43 +336,26 @@ impl<D: Delivery> OobVerifier<D> {
     }
 
     /// Draws a new code for `recipient`, replaces any pending one, and delivers it.
+    ///
+    /// Refused while the recipient is locked ([`OtpError::RecipientLocked`]), over the
+    /// recipient's send rate ([`OtpError::RateLimited`]) or over the verifier's global
+    /// send cap ([`OtpError::SendCapReached`]).
     pub fn send(&mut self, recipient: &str, now: u64) -> Result<Sent, OtpError> {
         let rkey = self.recipient_key(recipient);
         let cfg = self.config;
-        let entry = self.entries.entry(rkey).or_default();
-        if entry.failures >= cfg.recipient_failures {
-            return Err(OtpError::RecipientLocked);
-        }
-        while entry
-            .sends
-            .front()
-            .is_some_and(|t| now.saturating_sub(*t) >= 3600)
-        {
-            entry.sends.pop_front();
-        }
-        let last_minute = entry
-            .sends
-            .iter()
-            .filter(|t| now.saturating_sub(**t) < 60)
-            .count();
-        if last_minute >= cfg.sends_per_minute as usize {
-            let oldest = entry
+        // Look before inserting: refused requests must not grow the map.
+        if let Some(entry) = self.entries.get_mut(&rkey) {
+            if entry.locked(now) {
+                return Err(OtpError::RecipientLocked);
+            }
+            entry
                 .sends
-                .iter()
-                .rev()
-                .nth((cfg.sends_per_minute as usize).saturating_sub(1))
-                .copied()
-                .unwrap_or(now);
-            return Err(OtpError::RateLimited {
-                retry_at: oldest.saturating_add(60),
-            });
+                .admit(now, cfg.sends_per_minute, cfg.sends_per_hour)
+                .map_err(|retry_at| OtpError::RateLimited { retry_at })?;
         }
-        if entry.sends.len() >= cfg.sends_per_hour as usize {
-            let oldest = entry.sends.front().copied().unwrap_or(now);
-            return Err(OtpError::RateLimited {
-                retry_at: oldest.saturating_add(3600),
-            });
-        }
+        self.sends
+            .admit(now, cfg.global_sends_per_minute, cfg.global_sends_per_hour)
+            .map_err(|retry_at| OtpError::SendCapReached { retry_at })?;
         let modulus = 10u32.pow(u32::from(cfg.digits));
         let rng = &self.rng;
         let value = uniform_below(modulus, || {
@@ -230,9 +365,10 @@ impl<D: Delivery> OobVerifier<D> {
         })?;
         let code = OobCode(Code::from_value(u64::from(value), cfg.digits));
         let tag = hmac::sign(&self.key, &Self::code_message(&rkey, code.expose()));
-        // Count the send before delivering: a failing channel must not bypass the limit.
+        // Count the send before delivering: a failing channel must not bypass the limits.
+        self.sends.push(now);
         let entry = self.entries.entry(rkey).or_default();
-        entry.sends.push_back(now);
+        entry.sends.push(now);
         entry.pending = None;
         self.delivery
             .deliver(recipient, &code)
@@ -241,6 +377,7 @@ impl<D: Delivery> OobVerifier<D> {
         let entry = self.entries.entry(rkey).or_default();
         entry.pending = Some(Pending {
             tag: Zeroizing::new(tag.as_ref().to_vec()),
+            issued_at: now,
             expires_at,
             attempts_left: cfg.attempts_per_code,
         });
@@ -255,27 +392,40 @@ impl<D: Delivery> OobVerifier<D> {
         let Some(entry) = self.entries.get_mut(&rkey) else {
             return Outcome::Rejected(reasons::NO_CODE);
         };
-        if entry.failures >= cfg.recipient_failures {
+        if entry.locked(now) {
             entry.pending = None;
             return Outcome::Rejected(reasons::RECIPIENT_LOCKED);
         }
         let Some(p) = entry.pending.as_mut() else {
             return Outcome::Rejected(reasons::NO_CODE);
         };
+        if now.saturating_add(MAX_CLOCK_SKEW_SECS) < p.issued_at {
+            // The clock was set back (or is broken): the code's age is unknown.
+            entry.pending = None;
+            return Outcome::Rejected(reasons::CLOCK_BEFORE_ISSUE);
+        }
         if now >= p.expires_at {
             entry.pending = None;
             return Outcome::Rejected(reasons::EXPIRED);
         }
+        // Only checks that reach the comparison count towards the global bound.
+        if self
+            .checks
+            .admit(now, cfg.checks_per_minute, cfg.checks_per_hour)
+            .is_err()
+        {
+            return Outcome::Rejected(reasons::RATE_LIMITED);
+        }
+        self.checks.push(now);
         if well_formed(typed, cfg.digits) && hmac::verify(&self.key, &msg, &p.tag).is_ok() {
             entry.pending = None;
             entry.failures = 0;
+            entry.lockouts = 0;
             return Outcome::Accepted;
         }
         p.attempts_left = p.attempts_left.saturating_sub(1);
         let exhausted = p.attempts_left == 0;
-        entry.failures = entry.failures.saturating_add(1);
-        if entry.failures >= cfg.recipient_failures {
-            entry.pending = None;
+        if entry.fail(now, &cfg) {
             return Outcome::Rejected(reasons::RECIPIENT_LOCKED);
         }
         if exhausted {
@@ -289,29 +439,28 @@ impl<D: Delivery> OobVerifier<D> {
         }
     }
 
-    /// Unlocks a recipient after an out-of-band check by staff (NIST: account recovery).
+    /// Unlocks a recipient after an out-of-band check by staff (NIST: account recovery),
+    /// without waiting for the lockout to expire.
     pub fn unlock(&mut self, recipient: &str) {
         let rkey = self.recipient_key(recipient);
         if let Some(e) = self.entries.get_mut(&rkey) {
             e.failures = 0;
+            e.lockouts = 0;
+            e.locked_until = 0;
         }
     }
 
     /// Drops expired codes and recipients with no recent sends and no failures, so
     /// memory stays bounded on a long-running kiosk.
     pub fn purge(&mut self, now: u64) {
+        self.sends.forget_older_than_an_hour(now);
+        self.checks.forget_older_than_an_hour(now);
         self.entries.retain(|_, e| {
             if e.pending.as_ref().is_some_and(|p| now >= p.expires_at) {
                 e.pending = None;
             }
-            while e
-                .sends
-                .front()
-                .is_some_and(|t| now.saturating_sub(*t) >= 3600)
-            {
-                e.sends.pop_front();
-            }
-            e.pending.is_some() || !e.sends.is_empty() || e.failures > 0
+            e.sends.forget_older_than_an_hour(now);
+            e.pending.is_some() || !e.sends.is_empty() || e.failures > 0 || e.locked(now)
         });
     }
 }
@@ -485,8 +634,9 @@ mod tests {
             }
             t += 60;
         }
+        // Locked for 15 min (from the last failure, one step before `t`).
         assert!(matches!(
-            v.send("r", t + 7200),
+            v.send("r", t - 60 + 899),
             Err(OtpError::RecipientLocked)
         ));
         v.unlock("r");
@@ -513,6 +663,7 @@ mod tests {
         let cfg = OobConfig {
             sends_per_minute: 60,
             sends_per_hour: 60,
+            global_sends_per_minute: 60,
             ..OobConfig::default()
         };
         let mut v = OobVerifier::new(cfg, Phone::default()).unwrap();
@@ -551,6 +702,30 @@ mod tests {
             },
             OobConfig {
                 sends_per_minute: 0,
+                ..OobConfig::default()
+            },
+            OobConfig {
+                lockout_secs: 59,
+                ..OobConfig::default()
+            },
+            OobConfig {
+                lockout_secs: MAX_LOCKOUT_SECS + 1,
+                ..OobConfig::default()
+            },
+            OobConfig {
+                checks_per_minute: 0,
+                ..OobConfig::default()
+            },
+            OobConfig {
+                checks_per_hour: 3601,
+                ..OobConfig::default()
+            },
+            OobConfig {
+                global_sends_per_minute: 61,
+                ..OobConfig::default()
+            },
+            OobConfig {
+                global_sends_per_hour: 0,
                 ..OobConfig::default()
             },
         ];

@@ -3,8 +3,13 @@
 //! The verifier accepts a bounded skew window (at most ±2 steps, RFC 6238 §5.2 advises
 //! at most one step of network delay) and remembers the last accepted step: a code for
 //! that step or an earlier one is refused as a replay, even inside the window.
+//!
+//! Brute force is bounded per authenticator, across sessions and restarts: failures back
+//! off exponentially and lock the authenticator at 100 ([`super::throttle`]). Persist
+//! [`TotpVerifier::failure_state`] with [`TotpVerifier::last_accepted_step`].
 
 use super::hotp::hotp_with_key;
+use super::throttle::FailureState;
 use super::{reasons, well_formed, Algorithm, Code, Digits, OtpError, Secret};
 use crate::verifier::{Family, Outcome, Verifier};
 use ring::hmac;
@@ -70,8 +75,8 @@ pub fn totp(secret: &Secret, unix_time: u64, params: &TotpParams) -> Result<Code
     ))
 }
 
-/// A typed TOTP code and the current time.
-#[derive(Clone, Copy, Debug)]
+/// A typed TOTP code and the current time. `Debug` is redacted and there is no
+/// `Clone`: it holds a code.
 pub struct TotpAttempt<'e> {
     /// What the person typed.
     pub code: &'e str,
@@ -79,12 +84,23 @@ pub struct TotpAttempt<'e> {
     pub now: u64,
 }
 
-/// Verifies TOTP codes for one authenticator, with replay protection.
+impl std::fmt::Debug for TotpAttempt<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpAttempt")
+            .field("code", &"<redacted>")
+            .field("now", &self.now)
+            .finish()
+    }
+}
+
+/// Verifies TOTP codes for one authenticator, with replay protection and the
+/// per-authenticator failure limit of [`super::throttle`].
 #[derive(Debug)]
 pub struct TotpVerifier {
     key: hmac::Key,
     params: TotpParams,
     last_step: Option<u64>,
+    failures: FailureState,
 }
 
 impl TotpVerifier {
@@ -99,7 +115,15 @@ impl TotpVerifier {
             key: secret.key(params.algorithm),
             params,
             last_step: last_accepted_step,
+            failures: FailureState::new(),
         })
+    }
+
+    /// Restores the failure state persisted with [`TotpVerifier::failure_state`].
+    /// Without it a restarted verifier would forget past failures.
+    pub fn with_failure_state(mut self, state: FailureState) -> Self {
+        self.failures = state;
+        self
     }
 
     /// The last accepted time step (persist it to keep replay protection across restarts).
@@ -107,8 +131,22 @@ impl TotpVerifier {
         self.last_step
     }
 
-    /// Checks a typed code at `now`.
+    /// Consecutive failures and back-off (persist it between sessions).
+    pub fn failure_state(&self) -> FailureState {
+        self.failures
+    }
+
+    /// Clears the failures after an operator checked the holder another way.
+    pub fn unlock(&mut self) {
+        self.failures = FailureState::new();
+    }
+
+    /// Checks a typed code at `now`. While the authenticator is in back-off or locked
+    /// the code is not evaluated.
     pub fn check(&mut self, typed: &str, now: u64) -> Result<Outcome, OtpError> {
+        if let Some(r) = self.failures.refuse(now) {
+            return Ok(Outcome::Rejected(r));
+        }
         if !well_formed(typed, self.params.digits.get()) {
             return Ok(Outcome::Rejected(reasons::MALFORMED));
         }
@@ -121,14 +159,16 @@ impl TotpVerifier {
             }
         }
         Ok(match hit {
+            // A replay counts as a failure: it is not the holder's fresh code.
             Some(t) if self.last_step.is_some_and(|last| t <= last) => {
-                Outcome::Rejected(reasons::REPLAYED)
+                Outcome::Rejected(self.failures.fail(now).unwrap_or(reasons::REPLAYED))
             }
             Some(t) => {
                 self.last_step = Some(t);
+                self.failures.succeed();
                 Outcome::Accepted
             }
-            None => Outcome::Rejected(reasons::MISMATCH),
+            None => Outcome::Rejected(self.failures.fail(now).unwrap_or(reasons::MISMATCH)),
         })
     }
 }

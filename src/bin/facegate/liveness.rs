@@ -208,9 +208,7 @@ fn judge(
     for (i, p) in paths.iter().enumerate() {
         let mut o = observe(pipeline, p, i as f64 / fps)?;
         if let Some(dp) = depth_paths.as_ref().and_then(|v| v.get(i)) {
-            let d = image::open(dp)
-                .map_err(|e| format!("{}: {e}", dp.display()))?
-                .into_luma16();
+            let d = decode_limited(dp, &DecodeLimits::default())?.into_luma16();
             let (w, h) = d.dimensions();
             o.depth = Some(
                 DepthMap::new(w, h, d.into_raw().into_iter().map(f32::from).collect())
@@ -218,9 +216,7 @@ fn judge(
             );
         }
         if let Some(np) = ir_paths.as_ref().and_then(|v| v.get(i)) {
-            let n = image::open(np)
-                .map_err(|e| format!("{}: {e}", np.display()))?
-                .into_luma8();
+            let n = decode_limited(np, &DecodeLimits::default())?.into_luma8();
             let (w, h) = n.dimensions();
             o.nir = Some(GrayFrame::new(w, h, n.into_raw()).map_err(|e| e.to_string())?);
         }
@@ -240,6 +236,50 @@ fn judge(
     policy
         .decide(&outcome, &obs, Some(&mut identity), None::<&mut NoPassive>)
         .map_err(|e| e.to_string())
+}
+
+/// Decodes a depth or near-infrared image under the limits the colour frames get from
+/// `Frame::open` (which keeps only 8-bit RGB, so it cannot carry 16-bit depth): the file
+/// size bounded before reading, the dimensions read from the header and checked before
+/// any pixel is decoded, and the decoder's allocations capped. An untrusted folder
+/// cannot make the CLI allocate gigabytes (decompression bomb).
+fn decode_limited(path: &Path, limits: &DecodeLimits) -> Result<image::DynamicImage, String> {
+    use std::io::{Cursor, Read};
+    let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(|e| err(&e))?;
+    let size = file.metadata().map_err(|e| err(&e))?.len();
+    if size > limits.max_input_bytes {
+        return Err(err(&format!(
+            "file is {size} bytes, limit {}",
+            limits.max_input_bytes
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.take(limits.max_input_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| err(&e))?;
+    if bytes.len() as u64 > limits.max_input_bytes {
+        return Err(err(&"file grew past the size limit while read"));
+    }
+    let reader = || {
+        image::ImageReader::new(Cursor::new(&bytes))
+            .with_guessed_format()
+            .map_err(|e| err(&e))
+    };
+    let (w, h) = reader()?.into_dimensions().map_err(|e| err(&e))?;
+    if w == 0 || h == 0 || w > limits.max_width || h > limits.max_height {
+        return Err(err(&format!(
+            "image is {w}×{h}, limit {}×{}",
+            limits.max_width, limits.max_height
+        )));
+    }
+    let mut r = reader()?;
+    let mut l = image::Limits::default();
+    l.max_image_width = Some(limits.max_width);
+    l.max_image_height = Some(limits.max_height);
+    l.max_alloc = Some(limits.max_alloc_bytes);
+    r.limits(l);
+    r.decode().map_err(|e| err(&e))
 }
 
 /// The face pipeline looking for faces of at least `min_face` pixels.
@@ -276,8 +316,14 @@ fn observe(pipeline: &FacePipeline, path: &Path, t: f64) -> Result<Observation, 
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let mut o = Observation::new(t, faces.iter().map(FaceBox::from).collect());
     o.luma = Some(
-        GrayFrame::new(frame.width(), frame.height(), frame.luma().to_vec())
-            .map_err(|e| format!("{}: {e}", path.display()))?,
+        // Move the luma buffer out of its wrapper (the GrayFrame wipes it on drop) rather
+        // than copying the pixels.
+        GrayFrame::new(
+            frame.width(),
+            frame.height(),
+            std::mem::take(&mut *frame.luma()),
+        )
+        .map_err(|e| format!("{}: {e}", path.display()))?,
     );
     Ok(o)
 }

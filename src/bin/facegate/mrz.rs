@@ -52,7 +52,8 @@ pub fn run(args: Args) -> ExitCode {
         std::fs::File::open(&file).and_then(|f| f.take(MAX_INPUT).read_to_string(&mut text))
     };
     if let Err(e) = read {
-        eprintln!("error: cannot read {file}: {e}");
+        // Not the argument: people paste the MRZ itself where the file name belongs.
+        eprintln!("error: cannot read the MRZ file given: {e}");
         return ExitCode::from(EXIT_ERROR);
     }
     match Mrz::parse(&text, today).and_then(|m| m.check_expiry(today).map(|()| m)) {
