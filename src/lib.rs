@@ -26,6 +26,7 @@
 
 pub mod align;
 pub mod audit;
+pub mod camera;
 pub mod consent;
 pub mod date;
 pub mod detect;
