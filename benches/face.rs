@@ -140,7 +140,9 @@ fn threads(c: &mut Criterion) {
     let mut g = c.benchmark_group("threads");
     g.sample_size(10);
     for n in [1, 2] {
-        g.bench_function(n.to_string(), |b| b.iter(|| captures_on(&pipeline, &frame, n)));
+        g.bench_function(n.to_string(), |b| {
+            b.iter(|| captures_on(&pipeline, &frame, n))
+        });
     }
     g.finish();
 }

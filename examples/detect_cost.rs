@@ -99,7 +99,12 @@ fn make(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         let w = ((2.0 * half) as u32).min(img.width() - x0);
         let h = ((2.0 * half) as u32).min(img.height() - y0);
         let crop = image::imageops::crop_imm(&img, x0, y0, w, h).to_image();
-        cells.push(image::imageops::resize(&crop, 128, 128, FilterType::Triangle));
+        cells.push(image::imageops::resize(
+            &crop,
+            128,
+            128,
+            FilterType::Triangle,
+        ));
     }
     let mut tile = image::RgbImage::new(4096, 4096);
     for gy in 0..32u32 {

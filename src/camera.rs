@@ -148,7 +148,12 @@ pub struct Plane<'a> {
 impl std::fmt::Debug for Plane<'_> {
     // The bytes are a face: print their count only.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Plane({} bytes, stride {})", self.data.len(), self.stride)
+        write!(
+            f,
+            "Plane({} bytes, stride {})",
+            self.data.len(),
+            self.stride
+        )
     }
 }
 
@@ -312,9 +317,7 @@ impl<'a> CameraImage<'a> {
             });
         }
         let shapes = plane_shapes(format, width, height);
-        for ((plane, &(rows, row)), &name) in
-            planes.iter().zip(&shapes).zip(format.plane_names())
-        {
+        for ((plane, &(rows, row)), &name) in planes.iter().zip(&shapes).zip(format.plane_names()) {
             if (plane.stride as u64) < row {
                 return Err(CameraError::StrideTooSmall {
                     plane: name,
@@ -507,10 +510,7 @@ impl<const V_FIRST: usize> Source for SemiPlanar<'_, V_FIRST> {
     fn rgb(&self, x: usize, y: usize) -> [u8; 3] {
         let luma = self.0.data[y * self.0.stride + x];
         let c = (y / 2) * self.1.stride + (x / 2) * 2;
-        let (u, v) = (
-            self.1.data[c + V_FIRST],
-            self.1.data[c + 1 - V_FIRST],
-        );
+        let (u, v) = (self.1.data[c + V_FIRST], self.1.data[c + 1 - V_FIRST]);
         self.2.rgb(luma, u, v)
     }
 }

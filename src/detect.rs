@@ -299,8 +299,10 @@ impl Detector {
         config.validate()?;
         let pnet_model = pnet.parse()?;
         let plan_fixed = |m: &OnnxModel, side: usize| -> Result<Plan, DetectError> {
-            plan_channels_first(m.parse()?, side, side)
-                .map_err(|e| m.invalid(format!("cannot plan for 1×{side}×{side}×3 input: {e}")).into())
+            plan_channels_first(m.parse()?, side, side).map_err(|e| {
+                m.invalid(format!("cannot plan for 1×{side}×{side}×3 input: {e}"))
+                    .into()
+            })
         };
         let detector = Detector {
             config,
@@ -586,7 +588,11 @@ fn plan_channels_first(model: InferenceModel, width: usize, height: usize) -> Tr
     let source = typed.input_outlets()?[0];
     let first = match typed.outlet_successors(source) {
         [one] if typed.node(one.node).op_as::<AxisOp>() == Some(&AxisOp::Move(3, 1)) => one.node,
-        _ => return Err(TractError::msg("the network does not start by moving its channels first")),
+        _ => {
+            return Err(TractError::msg(
+                "the network does not start by moving its channels first",
+            ))
+        }
     };
     let input = typed.add_source("input_channels_first", f32::fact([1, 3, width, height]))?;
     for succ in typed.outlet_successors(OutletId::new(first, 0)).to_vec() {
@@ -697,8 +703,7 @@ fn transposed_tensor(
     width: usize,
     height: usize,
 ) -> Result<Tensor, DetectError> {
-    let mut tensor =
-        Tensor::zero::<f32>(&[images.len(), 3, width, height]).map_err(inference)?;
+    let mut tensor = Tensor::zero::<f32>(&[images.len(), 3, width, height]).map_err(inference)?;
     {
         let mut view = tensor.to_plain_array_view_mut::<f32>().map_err(inference)?;
         let data = view
@@ -1116,10 +1121,26 @@ mod tests {
         let (w, h) = (37, 29);
         let bytes: Vec<u8> = (0..w * h * 3).map(|i| (i * 7919 % 251) as u8).collect();
         let img: Vec<f32> = bytes.iter().map(|&b| f32::from(b)).collect();
-        for (nw, nh) in [(12, 12), (13, 29), (37, 29), (5, 80), (74, 58), (24, 24), (1, 1)] {
+        for (nw, nh) in [
+            (12, 12),
+            (13, 29),
+            (37, 29),
+            (5, 80),
+            (74, 58),
+            (24, 24),
+            (1, 1),
+        ] {
             let reference = resize_two_pass(&img, w, h, nw, nh);
-            assert_eq!(&resize(&img[..], w, h, nw, nh)[..], &reference[..], "{nw}×{nh}");
-            assert_eq!(&resize(&bytes[..], w, h, nw, nh)[..], &reference[..], "{nw}×{nh}");
+            assert_eq!(
+                &resize(&img[..], w, h, nw, nh)[..],
+                &reference[..],
+                "{nw}×{nh}"
+            );
+            assert_eq!(
+                &resize(&bytes[..], w, h, nw, nh)[..],
+                &reference[..],
+                "{nw}×{nh}"
+            );
         }
     }
 
@@ -1202,7 +1223,10 @@ mod tests {
             ..Default::default()
         });
         let half = capped.working_size(w as usize, h as usize).0;
-        assert!((w as usize / 2 - 1..=w as usize / 2).contains(&half), "{half}");
+        assert!(
+            (w as usize / 2 - 1..=w as usize / 2).contains(&half),
+            "{half}"
+        );
         let a = full.detect(&frame).expect("detect")[0];
         let b = capped.detect(&frame).expect("detect")[0];
         let ratio = b.bbox.width / a.bbox.width;

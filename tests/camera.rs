@@ -53,7 +53,13 @@ fn padded(rows: &[Vec<u8>], stride: usize) -> Vec<u8> {
 /// A small RGB test image, every pixel different.
 fn rgb_image(w: usize, h: usize) -> Vec<[u8; 3]> {
     (0..w * h)
-        .map(|i| [(i * 37 % 256) as u8, (i * 91 % 256) as u8, (255 - i * 13 % 256) as u8])
+        .map(|i| {
+            [
+                (i * 37 % 256) as u8,
+                (i * 91 % 256) as u8,
+                (255 - i * 13 % 256) as u8,
+            ]
+        })
         .collect()
 }
 
@@ -86,8 +92,8 @@ fn packed_formats_with_padded_strides_round_trip_exactly() {
                     .expect("valid layout");
                 let frame = frame_of(&image, upright());
                 assert_eq!(frame.rgb(), &flat(&px)[..], "{format:?} stride {stride}");
-                let image =
-                    CameraImage::contiguous(format, w as u32, h as u32, data, stride).expect("valid");
+                let image = CameraImage::contiguous(format, w as u32, h as u32, data, stride)
+                    .expect("valid");
                 assert_eq!(frame_of(&image, upright()).rgb(), &flat(&px)[..]);
             }
         }
@@ -143,9 +149,16 @@ fn block_image() -> (usize, usize, Vec<[u8; 3]>) {
 }
 
 /// The Y, U and V planes (U and V at half resolution) of `px`, `w × h`.
-fn yuv_planes(w: usize, h: usize, px: &[[u8; 3]], range: YuvRange) -> (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>) {
+fn yuv_planes(
+    w: usize,
+    h: usize,
+    px: &[[u8; 3]],
+    range: YuvRange,
+) -> (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>) {
     let yuv: Vec<[u8; 3]> = px.iter().map(|&p| to_yuv(p, range)).collect();
-    let y = (0..h).map(|r| (0..w).map(|c| yuv[r * w + c][0]).collect()).collect();
+    let y = (0..h)
+        .map(|r| (0..w).map(|c| yuv[r * w + c][0]).collect())
+        .collect();
     let u = (0..h / 2)
         .map(|r| (0..w / 2).map(|c| yuv[2 * r * w + 2 * c][1]).collect())
         .collect();
@@ -188,14 +201,38 @@ fn yuv_formats_round_trip_known_colours() {
             stride: w + 10,
         };
         let cases = [
-            (PixelFormat::Nv12, vec![yp, Plane { data: &uv, stride: w + 2 }]),
-            (PixelFormat::Nv21, vec![yp, Plane { data: &vu, stride: w + 6 }]),
+            (
+                PixelFormat::Nv12,
+                vec![
+                    yp,
+                    Plane {
+                        data: &uv,
+                        stride: w + 2,
+                    },
+                ],
+            ),
+            (
+                PixelFormat::Nv21,
+                vec![
+                    yp,
+                    Plane {
+                        data: &vu,
+                        stride: w + 6,
+                    },
+                ],
+            ),
             (
                 PixelFormat::I420,
                 vec![
                     yp,
-                    Plane { data: &u_plane, stride: w / 2 + 5 },
-                    Plane { data: &v_plane, stride: w / 2 + 1 },
+                    Plane {
+                        data: &u_plane,
+                        stride: w / 2 + 5,
+                    },
+                    Plane {
+                        data: &v_plane,
+                        stride: w / 2 + 1,
+                    },
                 ],
             ),
         ];
@@ -204,7 +241,12 @@ fn yuv_formats_round_trip_known_colours() {
                 .expect("valid layout")
                 .with_range(range);
             // Quantising Y, U and V to bytes costs up to ~2 levels, fixed point one more.
-            assert_close(&frame_of(&image, upright()), &px, 3, &format!("{format:?} {range:?}"));
+            assert_close(
+                &frame_of(&image, upright()),
+                &px,
+                3,
+                &format!("{format:?} {range:?}"),
+            );
         }
         // One buffer: Y then chroma, as V4L2 lays it out (I420 chroma at half the stride).
         let stride = w + 4;
@@ -223,7 +265,12 @@ fn yuv_formats_round_trip_known_colours() {
             let image = CameraImage::contiguous(format, w as u32, h as u32, data, stride)
                 .expect("valid layout")
                 .with_range(range);
-            assert_close(&frame_of(&image, upright()), &px, 3, &format!("contiguous {format:?}"));
+            assert_close(
+                &frame_of(&image, upright()),
+                &px,
+                3,
+                &format!("contiguous {format:?}"),
+            );
         }
     }
 }
@@ -240,7 +287,12 @@ fn limited_range_reference_values() {
     ] {
         let data = [y, y, y, y, u, v];
         let image = CameraImage::contiguous(PixelFormat::Nv12, 2, 2, &data, 2).expect("valid");
-        assert_close(&frame_of(&image, upright()), &[want; 4], 2, &format!("{y},{u},{v}"));
+        assert_close(
+            &frame_of(&image, upright()),
+            &[want; 4],
+            2,
+            &format!("{y},{u},{v}"),
+        );
     }
     // Full range reads the same bytes differently: Y 16 is a dark grey, not black.
     let data = [16, 16, 16, 16, 128, 128];
@@ -279,7 +331,10 @@ fn every_rotation_and_mirror_places_each_pixel() {
         assert_eq!(got, want, "{rotation:?} mirror {mirror}");
     }
     assert_eq!(Rotation::from_degrees(270).expect("valid"), Rotation::Cw270);
-    assert!(matches!(Rotation::from_degrees(45), Err(CameraError::Rotation(45))));
+    assert!(matches!(
+        Rotation::from_degrees(45),
+        Err(CameraError::Rotation(45))
+    ));
 }
 
 #[test]
@@ -290,11 +345,12 @@ fn yuv_orientation_matches_rgb_orientation() {
     let mut i420 = padded(&y, w);
     i420.extend(padded(&u, w / 2));
     i420.extend(padded(&v, w / 2));
-    let image = CameraImage::contiguous(PixelFormat::I420, w as u32, h as u32, &i420, w)
-        .expect("valid");
+    let image =
+        CameraImage::contiguous(PixelFormat::I420, w as u32, h as u32, &i420, w).expect("valid");
     let straight = frame_of(&image, upright());
-    let as_rgb = CameraImage::contiguous(PixelFormat::Rgb, w as u32, h as u32, straight.rgb(), w * 3)
-        .expect("valid");
+    let as_rgb =
+        CameraImage::contiguous(PixelFormat::Rgb, w as u32, h as u32, straight.rgb(), w * 3)
+            .expect("valid");
     for rotation in ROTATIONS {
         for mirror in [false, true] {
             let o = Orientation { rotation, mirror };
@@ -315,75 +371,181 @@ fn malformed_layouts_are_typed_errors() {
     };
     let e = |r: Result<CameraImage<'_>, CameraError>| r.expect_err("must be refused");
 
-    assert!(matches!(e(CameraImage::new(PixelFormat::Rgb, 0, 2, &[p(0, 0)])), CameraError::ZeroSize));
+    assert!(matches!(
+        e(CameraImage::new(PixelFormat::Rgb, 0, 2, &[p(0, 0)])),
+        CameraError::ZeroSize
+    ));
     assert!(matches!(
         e(CameraImage::contiguous(PixelFormat::Nv12, 4, 0, &buf, 4)),
         CameraError::ZeroSize
     ));
     // 4:2:0 needs even sizes.
     assert!(matches!(
-        e(CameraImage::new(PixelFormat::Nv12, 5, 4, &[p(20, 5), p(10, 5)])),
-        CameraError::OddSize { width: 5, height: 4, .. }
+        e(CameraImage::new(
+            PixelFormat::Nv12,
+            5,
+            4,
+            &[p(20, 5), p(10, 5)]
+        )),
+        CameraError::OddSize {
+            width: 5,
+            height: 4,
+            ..
+        }
     ));
     assert!(matches!(
-        e(CameraImage::contiguous(PixelFormat::I420, 4, 3, &buf[..18], 4)),
+        e(CameraImage::contiguous(
+            PixelFormat::I420,
+            4,
+            3,
+            &buf[..18],
+            4
+        )),
         CameraError::OddSize { .. }
     ));
     // Plane counts.
     assert!(matches!(
-        e(CameraImage::new(PixelFormat::Rgb, 2, 2, &[p(12, 6), p(12, 6)])),
-        CameraError::PlaneCount { expected: 1, actual: 2, .. }
+        e(CameraImage::new(
+            PixelFormat::Rgb,
+            2,
+            2,
+            &[p(12, 6), p(12, 6)]
+        )),
+        CameraError::PlaneCount {
+            expected: 1,
+            actual: 2,
+            ..
+        }
     ));
     assert!(matches!(
-        e(CameraImage::new(PixelFormat::I420, 4, 2, &[p(8, 4), p(2, 2)])),
-        CameraError::PlaneCount { expected: 3, actual: 2, .. }
+        e(CameraImage::new(
+            PixelFormat::I420,
+            4,
+            2,
+            &[p(8, 4), p(2, 2)]
+        )),
+        CameraError::PlaneCount {
+            expected: 3,
+            actual: 2,
+            ..
+        }
     ));
     // Strides shorter than a row, per plane.
     assert!(matches!(
         e(CameraImage::new(PixelFormat::Rgba, 3, 2, &[p(24, 11)])),
-        CameraError::StrideTooSmall { plane: "pixels", stride: 11, min: 12 }
+        CameraError::StrideTooSmall {
+            plane: "pixels",
+            stride: 11,
+            min: 12
+        }
     ));
     assert!(matches!(
-        e(CameraImage::new(PixelFormat::Nv21, 4, 2, &[p(8, 4), p(3, 3)])),
-        CameraError::StrideTooSmall { plane: "VU", min: 4, .. }
+        e(CameraImage::new(
+            PixelFormat::Nv21,
+            4,
+            2,
+            &[p(8, 4), p(3, 3)]
+        )),
+        CameraError::StrideTooSmall {
+            plane: "VU",
+            min: 4,
+            ..
+        }
     ));
     assert!(matches!(
-        e(CameraImage::new(PixelFormat::I420, 4, 2, &[p(8, 4), p(2, 2), p(1, 1)])),
-        CameraError::StrideTooSmall { plane: "V", min: 2, .. }
+        e(CameraImage::new(
+            PixelFormat::I420,
+            4,
+            2,
+            &[p(8, 4), p(2, 2), p(1, 1)]
+        )),
+        CameraError::StrideTooSmall {
+            plane: "V",
+            min: 2,
+            ..
+        }
     ));
     assert!(matches!(
-        e(CameraImage::contiguous(PixelFormat::Bgr, 4, 2, &buf[..24], 11)),
+        e(CameraImage::contiguous(
+            PixelFormat::Bgr,
+            4,
+            2,
+            &buf[..24],
+            11
+        )),
         CameraError::StrideTooSmall { min: 12, .. }
     ));
     // A plane one byte short, and one longer than all its padded rows.
     assert!(matches!(
         e(CameraImage::new(PixelFormat::Rgb, 2, 2, &[p(11, 6)])),
-        CameraError::PlaneLength { len: 11, min: 12, max: 12, .. }
+        CameraError::PlaneLength {
+            len: 11,
+            min: 12,
+            max: 12,
+            ..
+        }
     ));
     assert!(matches!(
         e(CameraImage::new(PixelFormat::Gray, 2, 2, &[p(9, 4)])),
         CameraError::PlaneLength { min: 6, max: 8, .. }
     ));
     assert!(matches!(
-        e(CameraImage::new(PixelFormat::Nv12, 4, 2, &[p(8, 4), p(3, 4)])),
+        e(CameraImage::new(
+            PixelFormat::Nv12,
+            4,
+            2,
+            &[p(8, 4), p(3, 4)]
+        )),
         CameraError::PlaneLength { plane: "UV", .. }
     ));
     // One buffer too short or too long for its layout.
     assert!(matches!(
-        e(CameraImage::contiguous(PixelFormat::Nv12, 4, 2, &buf[..11], 4)),
-        CameraError::BufferLength { len: 11, min: 12, max: 12 }
+        e(CameraImage::contiguous(
+            PixelFormat::Nv12,
+            4,
+            2,
+            &buf[..11],
+            4
+        )),
+        CameraError::BufferLength {
+            len: 11,
+            min: 12,
+            max: 12
+        }
     ));
     assert!(matches!(
-        e(CameraImage::contiguous(PixelFormat::I420, 4, 2, &buf[..13], 4)),
-        CameraError::BufferLength { min: 12, max: 12, .. }
+        e(CameraImage::contiguous(
+            PixelFormat::I420,
+            4,
+            2,
+            &buf[..13],
+            4
+        )),
+        CameraError::BufferLength {
+            min: 12,
+            max: 12,
+            ..
+        }
     ));
     // An absurd size is refused without allocating: no buffer can back it.
     assert!(matches!(
-        e(CameraImage::contiguous(PixelFormat::Rgb, 100_000, 100_000, &buf, 300_000)),
+        e(CameraImage::contiguous(
+            PixelFormat::Rgb,
+            100_000,
+            100_000,
+            &buf,
+            300_000
+        )),
         CameraError::BufferLength { .. }
     ));
     assert!(matches!(
-        e(CameraImage::contiguous(PixelFormat::Gray, 4, 2, &buf[..8], usize::MAX)),
+        e(CameraImage::contiguous(
+            PixelFormat::Gray,
+            4,
+            2,
+            &buf[..8],
+            usize::MAX
+        )),
         CameraError::BufferLength { .. }
     ));
 }
@@ -398,7 +560,11 @@ fn limits_refuse_large_frames_before_converting() {
     };
     assert!(matches!(
         image.to_frame(upright(), &narrow),
-        Err(CameraError::TooLarge { width: 6, height: 2, .. })
+        Err(CameraError::TooLarge {
+            width: 6,
+            height: 2,
+            ..
+        })
     ));
     // Rotated, the frame is 2 wide and 6 high: the same limits now apply to its height.
     let turned = Orientation {
@@ -412,7 +578,11 @@ fn limits_refuse_large_frames_before_converting() {
     };
     assert!(matches!(
         image.to_frame(turned, &short),
-        Err(CameraError::TooLarge { width: 2, height: 6, .. })
+        Err(CameraError::TooLarge {
+            width: 2,
+            height: 6,
+            ..
+        })
     ));
     let tiny_alloc = DecodeLimits {
         max_alloc_bytes: 35,

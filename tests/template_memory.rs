@@ -259,7 +259,10 @@ fn detector_inputs_are_zero_when_freed() {
     // pixels. Watch every block of their sizes freed on this thread during a detection.
     let detector = Detector::with_default_models(DetectorConfig::default()).expect("load");
     let frame = Frame::open(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/images/obama.jpg"),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/images/obama.jpg"
+        ),
         &DecodeLimits::default(),
     )
     .expect("open");
@@ -292,7 +295,10 @@ fn detector_inputs_are_zero_when_freed() {
     );
     // One input per pyramid level and per R-Net/O-Net candidate, at least.
     assert!(zero >= sizes.len(), "only {zero} watched blocks were freed");
-    assert_eq!(dirty, 0, "{dirty} network inputs were freed unwiped ({zero} wiped)");
+    assert_eq!(
+        dirty, 0,
+        "{dirty} network inputs were freed unwiped ({zero} wiped)"
+    );
 }
 
 #[test]
