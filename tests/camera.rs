@@ -71,7 +71,8 @@ fn flat(px: &[[u8; 3]]) -> Vec<u8> {
 fn packed_formats_with_padded_strides_round_trip_exactly() {
     let (w, h) = (5usize, 3usize);
     let px = rgb_image(w, h);
-    let orders: [(PixelFormat, fn([u8; 3]) -> Vec<u8>); 4] = [
+    type Encode = fn([u8; 3]) -> Vec<u8>;
+    let orders: [(PixelFormat, Encode); 4] = [
         (PixelFormat::Rgb, |p| p.to_vec()),
         (PixelFormat::Bgr, |p| vec![p[2], p[1], p[0]]),
         (PixelFormat::Rgba, |p| vec![p[0], p[1], p[2], 9]),
@@ -148,13 +149,11 @@ fn block_image() -> (usize, usize, Vec<[u8; 3]>) {
     (w, h, px)
 }
 
+/// Rows of one plane.
+type Rows = Vec<Vec<u8>>;
+
 /// The Y, U and V planes (U and V at half resolution) of `px`, `w × h`.
-fn yuv_planes(
-    w: usize,
-    h: usize,
-    px: &[[u8; 3]],
-    range: YuvRange,
-) -> (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>) {
+fn yuv_planes(w: usize, h: usize, px: &[[u8; 3]], range: YuvRange) -> (Rows, Rows, Rows) {
     let yuv: Vec<[u8; 3]> = px.iter().map(|&p| to_yuv(p, range)).collect();
     let y = (0..h)
         .map(|r| (0..w).map(|c| yuv[r * w + c][0]).collect())
