@@ -1206,6 +1206,41 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &b));
     }
 
+    fn obama() -> Frame {
+        let img = image::open(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/images/obama.jpg"
+        ))
+        .expect("fixture")
+        .to_rgb8();
+        let (w, h) = img.dimensions();
+        Frame::from_rgb(w, h, img.into_raw()).expect("frame")
+    }
+
+    #[test]
+    fn candidate_caps_bound_the_later_stages() {
+        // At min face 20 the portrait holds two faces (the president and a small one behind).
+        let base = DetectorConfig {
+            min_face: 20.0,
+            ..Default::default()
+        };
+        let frame = obama();
+        assert_eq!(detector(base).detect(&frame).expect("detect").len(), 2);
+        for config in [
+            DetectorConfig {
+                max_onet_candidates: 1,
+                ..base
+            },
+            DetectorConfig {
+                max_rnet_candidates: 1,
+                ..base
+            },
+        ] {
+            let faces = detector(config).detect(&frame).expect("detect");
+            assert!(faces.len() <= 1, "{config:?}: {} faces", faces.len());
+        }
+    }
+
     #[test]
     fn large_frame_is_shrunk_and_mapped_back() {
         // A frame over max_working_pixels: faces come back in frame coordinates.
