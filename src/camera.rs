@@ -13,7 +13,10 @@
 //! [`PixelFormat::Nv21`] (Y + interleaved VU, Android's camera default) and
 //! [`PixelFormat::I420`] (Y, U, V planes, V4L2 `YUV420`). Every plane has its own row stride
 //! (bytes from one row to the next, at least the row's bytes); the last row of a plane may
-//! lack its padding, as Android's planes do.
+//! lack its padding, as Android's planes do. (Android's `YUV_420_888` with a chroma pixel
+//! stride of 2 is NV21 or NV12 in memory, but its V or U buffer stops one byte before the
+//! plane's last sample: pass the chroma plane from the start of the interleaved bytes to
+//! their end, not that buffer alone.)
 //!
 //! Colour: YUV is read as ITU-R BT.601 (the standard-definition matrix camera sensors and
 //! Android's `YUV_420_888` use), **limited range** by default (Y 16–235, chroma 16–240, "video"

@@ -254,6 +254,27 @@ fn frame_pixels_are_zero_when_freed() {
 }
 
 #[test]
+fn camera_frame_pixels_are_zero_when_freed() {
+    use facegate::camera::{CameraImage, Orientation, PixelFormat, Rotation};
+    // An NV21 frame converted, rotated and mirrored: its RGB buffer is the frame's own.
+    let nv21: Vec<u8> = (0..16 * 8 * 3 / 2).map(|i| (i * 7 % 251) as u8).collect();
+    let image = CameraImage::contiguous(PixelFormat::Nv21, 16, 8, &nv21, 16).expect("valid");
+    let o = Orientation {
+        rotation: Rotation::Cw90,
+        mirror: true,
+    };
+    let frame = image
+        .to_frame(o, &DecodeLimits::default())
+        .expect("convert");
+    assert!(frame.rgb().iter().any(|&b| b != 0));
+    let p = frame.rgb().as_ptr();
+    assert!(
+        freed_zeroed(frame, p),
+        "camera frame pixels were freed unwiped"
+    );
+}
+
+#[test]
 fn detector_inputs_are_zero_when_freed() {
     // Issue 15 item 9: the tensors fed to P-Net, R-Net and O-Net hold normalised face
     // pixels. Watch every block of their sizes freed on this thread during a detection.
