@@ -9,9 +9,13 @@
 //! - `detect`: the MTCNN cascade (P-Net plans are cached per pyramid size; warmed up);
 //! - `align`: similarity fit + 150×150 chip sampling from the landmarks;
 //! - `embed`: the dlib ResNet on one chip;
-//! - `capture`: detect → quality gate → align → embed, as a kiosk calls it.
+//! - `capture`: detect → quality gate → align → embed, as a kiosk calls it;
+//! - `threads/1` and `threads/2`: the same four captures on one thread, and split over two
+//!   threads sharing one [`FacePipeline`]. Throughput scaling = time of `threads/1` ÷ time of
+//!   `threads/2` (2.0 is perfect; meaningful only on two otherwise idle cores).
 //!
-//! Run: `cargo bench --bench face -- --warm-up-time 1 --measurement-time 3`.
+//! Run: `cargo bench --bench face -- --warm-up-time 1 --measurement-time 3`
+//! (`-- threads` for the scaling alone).
 
 use std::hint::black_box;
 use std::io::Cursor;
@@ -114,5 +118,35 @@ fn face_pipeline(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, face_pipeline);
+/// Four captures of the kiosk frame per iteration, on `threads` threads sharing one pipeline.
+fn captures_on(pipeline: &FacePipeline, frame: &Frame, threads: usize) {
+    const CAPTURES: usize = 4;
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..CAPTURES / threads {
+                    black_box(pipeline.capture(black_box(frame)).expect("capture"));
+                }
+            });
+        }
+    });
+}
+
+fn threads(c: &mut Criterion) {
+    let pipeline = FacePipeline::with_default_models(FaceConfig::default()).expect("load models");
+    let jpeg = kiosk_jpeg(&pipeline, "obama");
+    let frame = Frame::decode(&jpeg, &DecodeLimits::default()).expect("decode kiosk frame");
+    // Plan every pyramid level before measuring.
+    pipeline.capture(&frame).expect("capture");
+    let mut g = c.benchmark_group("threads");
+    g.sample_size(10);
+    for n in [1, 2] {
+        g.bench_function(n.to_string(), |b| {
+            b.iter(|| captures_on(&pipeline, &frame, n))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, face_pipeline, threads);
 criterion_main!(benches);

@@ -6,13 +6,25 @@
 //! them, O-Net (48×48) refines the box and places five landmarks: the two eye centres, the
 //! nose tip and the two mouth corners.
 //!
-//! Cost is dominated by P-Net over the pyramid. Two things keep it cheap:
+//! Cost is dominated by P-Net over the pyramid. What keeps it cheap and bounded:
 //! - the face-size range ([`DetectorConfig::min_face`], [`DetectorConfig::max_face`]) limits
-//!   the pyramid: at a kiosk the face fills a good part of the frame, so tiny scales are
-//!   wasted work;
+//!   the pyramid: P-Net sees 12-px faces, so the largest level is the frame scaled by
+//!   12 / min_face (at min face 80 a 640×480 frame is scanned at 96×72 and below), and levels
+//!   below max_face are skipped;
+//! - a frame's work is capped whatever its size, because a kiosk accepts frames up to
+//!   4096×4096 and an attacker chooses what is in them: a frame over
+//!   [`DetectorConfig::max_working_pixels`] is shrunk first, the largest pyramid level holds
+//!   at most [`DetectorConfig::max_pnet_pixels`], and at most
+//!   [`DetectorConfig::max_rnet_candidates`] / [`DetectorConfig::max_onet_candidates`] boxes
+//!   reach the later networks. Within those caps detection is exactly MTCNN's; beyond them the
+//!   smallest face found grows, which [`Detector::pyramid`] shows;
 //! - tract runs a plan specialised to one input shape much faster than a symbolic one, so
 //!   P-Net is planned once per pyramid level shape and the plan is cached (planning is the
-//!   expensive step, like tract's own model → optimized → runnable stages).
+//!   expensive step, like tract's own model → optimized → runnable stages). The cache drops
+//!   the least recently used plan when full, so a new frame size does not re-plan the others.
+//!
+//! The network inputs hold normalised face pixels; they are wiped after each run, like every
+//! intermediate image here (tract's own activations are freed, not wiped).
 //!
 //! The networks were trained (in MATLAB, column-major) on transposed images: they take
 //! NHWC tensors with width and height swapped, pixels scaled as `(x − 127.5) / 128`.
@@ -22,7 +34,8 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use tract_onnx::prelude::*;
-use zeroize::Zeroizing;
+use tract_onnx::tract_core::ops::change_axes::AxisOp;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::frame::Frame;
 use crate::geometry::{Point, Rect};
@@ -99,6 +112,10 @@ pub struct Detection {
 }
 
 /// Detector settings.
+///
+/// The last four fields bound the work of one detection (see the module documentation);
+/// their defaults leave every frame up to 1920×1080 at min face 24 exactly as plain MTCNN
+/// would see it, and keep a 4096×4096 frame to a fraction of a second.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DetectorConfig {
     /// Smallest face (box side, pixels) to look for; at least 12.
@@ -109,6 +126,24 @@ pub struct DetectorConfig {
     pub scale_factor: f32,
     /// Score thresholds of P-Net, R-Net and O-Net.
     pub thresholds: [f32; 3],
+    /// Largest frame area, in pixels, the cascade works on (4,096..=67,108,864; default
+    /// 4,194,304 = 2048×2048). A larger frame is first shrunk to this area (area averaging)
+    /// and the faces found are mapped back to frame coordinates, so the smallest face found
+    /// grows by √(frame pixels / max_working_pixels). Why: the working copy costs 12 bytes a
+    /// pixel, 200 MB for a 4096×4096 frame.
+    pub max_working_pixels: u32,
+    /// Largest area, in pixels, of the first (largest) pyramid level P-Net scans
+    /// (144..=16,777,216; default 524,288 ≈ 724×724). P-Net's time and memory grow with it.
+    /// When 12 / min_face would give a larger level, the pyramid starts smaller, so the
+    /// smallest face found grows to 12·√(working pixels / max_pnet_pixels): a 640×480 frame is
+    /// untouched down to min face 12, a 1920×1080 frame down to min face 24.
+    pub max_pnet_pixels: u32,
+    /// Most candidate boxes passed from P-Net to R-Net, best score first (1..=10,000;
+    /// default 400). R-Net runs once per candidate.
+    pub max_rnet_candidates: u32,
+    /// Most candidate boxes passed from R-Net to O-Net, best score first (1..=1,000;
+    /// default 100). O-Net, the costliest per box, runs once per candidate.
+    pub max_onet_candidates: u32,
 }
 
 impl Default for DetectorConfig {
@@ -118,6 +153,10 @@ impl Default for DetectorConfig {
             max_face: None,
             scale_factor: 0.709,
             thresholds: [0.6, 0.7, 0.7],
+            max_working_pixels: 2048 * 2048,
+            max_pnet_pixels: 1 << 19,
+            max_rnet_candidates: 400,
+            max_onet_candidates: 100,
         }
     }
 }
@@ -140,6 +179,26 @@ impl DetectorConfig {
         if !self.thresholds.iter().all(|t| (0.0..1.0).contains(t)) {
             return Err(DetectError::Config("thresholds must be within 0..1"));
         }
+        if !(4096..=1 << 26).contains(&self.max_working_pixels) {
+            return Err(DetectError::Config(
+                "max_working_pixels must be within 4096..=67108864",
+            ));
+        }
+        if !(144..=1 << 24).contains(&self.max_pnet_pixels) {
+            return Err(DetectError::Config(
+                "max_pnet_pixels must be within 144..=16777216",
+            ));
+        }
+        if !(1..=10_000).contains(&self.max_rnet_candidates) {
+            return Err(DetectError::Config(
+                "max_rnet_candidates must be within 1..=10000",
+            ));
+        }
+        if !(1..=1_000).contains(&self.max_onet_candidates) {
+            return Err(DetectError::Config(
+                "max_onet_candidates must be within 1..=1000",
+            ));
+        }
         Ok(())
     }
 }
@@ -150,9 +209,55 @@ type Plan = Arc<TypedRunnableModel>;
 pub struct Detector {
     config: DetectorConfig,
     pnet: InferenceModel,
-    pnet_plans: Mutex<HashMap<(usize, usize), Plan>>,
+    pnet_plans: Mutex<PlanCache>,
     rnet: Plan,
     onet: Plan,
+}
+
+/// P-Net plans by input shape, dropping the least recently used one when full.
+///
+/// Why not clear all when full: a kiosk that sees a few frame sizes (preview, capture, an
+/// uploaded photo) would then re-plan every level of every size in turn, ~100 ms a capture.
+struct PlanCache {
+    plans: HashMap<(usize, usize), (Plan, u64)>,
+    /// Use counter: the entry with the smallest stamp is the least recently used.
+    clock: u64,
+    capacity: usize,
+}
+
+impl PlanCache {
+    fn new(capacity: usize) -> PlanCache {
+        PlanCache {
+            plans: HashMap::new(),
+            clock: 0,
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn get(&mut self, key: (usize, usize)) -> Option<Plan> {
+        self.clock += 1;
+        let now = self.clock;
+        self.plans.get_mut(&key).map(|(plan, used)| {
+            *used = now;
+            plan.clone()
+        })
+    }
+
+    fn insert(&mut self, key: (usize, usize), plan: Plan) {
+        self.clock += 1;
+        if !self.plans.contains_key(&key) && self.plans.len() >= self.capacity {
+            // A linear scan: the cache holds at most a few hundred small entries.
+            let oldest = self
+                .plans
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| *k);
+            if let Some(k) = oldest {
+                self.plans.remove(&k);
+            }
+        }
+        self.plans.insert(key, (plan, self.clock));
+    }
 }
 
 impl std::fmt::Debug for Detector {
@@ -163,12 +268,14 @@ impl std::fmt::Debug for Detector {
     }
 }
 
-// Bounds on work per frame, so an adversarial image (noise that looks like faces
-// everywhere) cannot make detection arbitrarily slow.
+// Bounds on P-Net's candidates, so an adversarial image (noise that looks like faces
+// everywhere) cannot make non-maximum suppression, which is quadratic, arbitrarily slow:
+// per pyramid level before suppression, and over all levels after it. A real frame has a
+// few hundred per level; the configured R-Net/O-Net caps apply after these.
+const MAX_PNET_LEVEL_CANDIDATES: usize = 5000;
 const MAX_PNET_CANDIDATES: usize = 2000;
-const MAX_RNET_CANDIDATES: usize = 400;
-const MAX_ONET_CANDIDATES: usize = 100;
-const MAX_CACHED_PLANS: usize = 64;
+// About ten frame sizes' pyramids; a P-Net plan is small (the network has 7k weights).
+const MAX_CACHED_PLANS: usize = 128;
 
 /// A box in MTCNN's inclusive pixel convention, with score and regression offsets.
 #[derive(Clone, Copy, Debug)]
@@ -192,18 +299,15 @@ impl Detector {
         config.validate()?;
         let pnet_model = pnet.parse()?;
         let plan_fixed = |m: &OnnxModel, side: usize| -> Result<Plan, DetectError> {
-            let plan = m
-                .parse()?
-                .with_input_fact(0, f32::fact([1, side, side, 3]).into())
-                .and_then(|m| m.into_optimized())
-                .and_then(|m| m.into_runnable())
-                .map_err(|e| m.invalid(format!("cannot plan for 1×{side}×{side}×3 input: {e}")))?;
-            Ok(plan)
+            plan_channels_first(m.parse()?, side, side).map_err(|e| {
+                m.invalid(format!("cannot plan for 1×{side}×{side}×3 input: {e}"))
+                    .into()
+            })
         };
         let detector = Detector {
             config,
             pnet: pnet_model,
-            pnet_plans: Mutex::new(HashMap::new()),
+            pnet_plans: Mutex::new(PlanCache::new(MAX_CACHED_PLANS)),
             rnet: plan_fixed(rnet, 24)?,
             onet: plan_fixed(onet, 48)?,
         };
@@ -230,36 +334,56 @@ impl Detector {
     }
 
     fn pnet_plan(&self, width: usize, height: usize) -> Result<Plan, DetectError> {
-        if let Some(p) = self.lock_plans().get(&(width, height)) {
-            return Ok(p.clone());
+        if let Some(p) = self.lock_plans().get((width, height)) {
+            return Ok(p);
         }
-        let plan = self
-            .pnet
-            .clone()
-            .with_input_fact(0, f32::fact([1, width, height, 3]).into())
-            .and_then(|m| m.into_optimized())
-            .and_then(|m| m.into_runnable())
-            .map_err(|e| {
-                DetectError::Inference(format!("planning P-Net for {width}×{height}: {e}"))
-            })?;
-        let mut plans = self.lock_plans();
-        if plans.len() >= MAX_CACHED_PLANS {
-            plans.clear();
-        }
-        plans.insert((width, height), plan.clone());
+        // Planned outside the lock: other threads keep detecting meanwhile (two threads may
+        // plan the same shape once each; the second insert replaces the first).
+        let plan = plan_channels_first(self.pnet.clone(), width, height).map_err(|e| {
+            DetectError::Inference(format!("planning P-Net for {width}×{height}: {e}"))
+        })?;
+        self.lock_plans().insert((width, height), plan.clone());
         Ok(plan)
     }
 
-    fn lock_plans(&self) -> std::sync::MutexGuard<'_, HashMap<(usize, usize), Plan>> {
-        // A panic while holding the lock cannot leave the map inconsistent (inserts are
-        // atomic), so a poisoned lock is safe to reuse.
+    fn lock_plans(&self) -> std::sync::MutexGuard<'_, PlanCache> {
+        // A panic while holding the lock cannot leave the cache inconsistent (each update is
+        // one map operation), so a poisoned lock is safe to reuse.
         self.pnet_plans.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The pyramid scales for a frame of `width × height`.
+    /// The size the cascade works at for a frame of `width × height`: the frame itself, or
+    /// the frame shrunk to [`DetectorConfig::max_working_pixels`].
+    fn working_size(&self, width: usize, height: usize) -> (usize, usize) {
+        let max = self.config.max_working_pixels as f64;
+        let area = width as f64 * height as f64;
+        if area <= max {
+            return (width, height);
+        }
+        let r = (max / area).sqrt();
+        let fit = |n: usize| ((n as f64 * r).floor() as usize).clamp(1, n);
+        (fit(width), fit(height))
+    }
+
+    /// The pyramid scales for a working image of `width × height`, largest first.
     fn scales(&self, width: usize, height: usize) -> Vec<f32> {
         let c = &self.config;
-        let m = 12.0 / c.min_face;
+        let mut m = 12.0 / c.min_face;
+        // Cap the largest level's area (the smallest face found grows accordingly).
+        let fits = |s: f32| {
+            let (sw, sh) = level_size(width, height, s);
+            sw as u64 * sh as u64 <= u64::from(c.max_pnet_pixels)
+        };
+        if !fits(m) {
+            m = (f64::from(c.max_pnet_pixels) / (width as f64 * height as f64)).sqrt() as f32;
+            // Level sizes round up: shrink a little until the rounded level fits too.
+            for _ in 0..64 {
+                if fits(m) {
+                    break;
+                }
+                m *= 0.999;
+            }
+        }
         let min_side = width.min(height) as f32;
         // Faces of size F respond at scale 12/F; keep one level beyond max_face.
         let smallest_scale = c.max_face.map(|f| 12.0 / f * c.scale_factor).unwrap_or(0.0);
@@ -272,34 +396,77 @@ impl Detector {
         scales
     }
 
+    /// The P-Net input sizes (width, height), largest first, that detection on a frame of
+    /// `width × height` scans, after the working-resolution caps. Their total area is what a
+    /// detection costs; the smallest face found is about `12 × width / first.0` frame pixels.
+    pub fn pyramid(&self, width: u32, height: u32) -> Vec<(u32, u32)> {
+        let (w, h) = self.working_size(width as usize, height as usize);
+        self.scales(w, h)
+            .into_iter()
+            .map(|s| level_size(w, h, s))
+            .filter(|&(sw, sh)| sw >= 12 && sh >= 12)
+            .map(|(sw, sh)| (sw as u32, sh as u32))
+            .collect()
+    }
+
     /// Finds faces, best score first.
     pub fn detect(&self, frame: &Frame) -> Result<Vec<Detection>, DetectError> {
         let (w, h) = (frame.width() as usize, frame.height() as usize);
-        let img: Zeroizing<Vec<f32>> =
-            Zeroizing::new(frame.rgb().iter().map(|&v| f32::from(v)).collect());
+        let (ww, wh) = self.working_size(w, h);
+        if (ww, wh) == (w, h) {
+            return self.detect_in(frame.rgb(), w, h);
+        }
+        let mut faces = {
+            let small = resize(frame.rgb(), w, h, ww, wh);
+            self.detect_in(&small[..], ww, wh)?
+        };
+        // Back to frame coordinates (pixel centres: working pixel i covers frame pixels
+        // i·s ..= (i+1)·s − 1).
+        let (sx, sy) = (w as f32 / ww as f32, h as f32 / wh as f32);
+        let map = |p: Point| Point::new((p.x + 0.5) * sx - 0.5, (p.y + 0.5) * sy - 0.5);
+        for d in &mut faces {
+            let tl = map(Point::new(d.bbox.x, d.bbox.y));
+            d.bbox = Rect {
+                x: tl.x,
+                y: tl.y,
+                width: d.bbox.width * sx,
+                height: d.bbox.height * sy,
+            };
+            d.landmarks = Landmarks::from_array(d.landmarks.to_array().map(map));
+        }
+        Ok(faces)
+    }
 
+    /// The cascade on an RGB image of `w × h` (frame bytes, or the shrunk working copy).
+    fn detect_in<T: Sample>(
+        &self,
+        img: &[T],
+        w: usize,
+        h: usize,
+    ) -> Result<Vec<Detection>, DetectError> {
         // Stage 1: P-Net over the pyramid.
         let mut all = Vec::new();
         for scale in self.scales(w, h) {
-            let sw = ((w as f32) * scale).ceil() as usize;
-            let sh = ((h as f32) * scale).ceil() as usize;
+            let (sw, sh) = level_size(w, h, scale);
             if sw < 12 || sh < 12 {
                 continue;
             }
-            let scaled = resize(&img, w, h, sw, sh);
-            let input = transposed_tensor(&[(&scaled, sw, sh)], sw, sh)?;
-            let out = self
-                .pnet_plan(sw, sh)?
-                .run(tvec!(input.into()))
-                .map_err(inference)?;
+            let input = {
+                let scaled = resize(img, w, h, sw, sh);
+                transposed_tensor(&[(&scaled, sw, sh)], sw, sh)?
+            };
+            let out = run_wiped(&self.pnet_plan(sw, sh)?, input)?;
             let (reg, prob) = pnet_outputs(&out)?;
             let mut boxes = pnet_boxes(&reg, &prob, scale, self.config.thresholds[0]);
+            keep_best(&mut boxes, MAX_PNET_LEVEL_CANDIDATES);
             nms(&mut boxes, 0.5, Overlap::Union);
+            boxes.truncate(MAX_PNET_CANDIDATES);
             all.extend(boxes);
         }
         if all.is_empty() {
             return Ok(Vec::new());
         }
+        keep_best(&mut all, MAX_PNET_LEVEL_CANDIDATES);
         nms(&mut all, 0.7, Overlap::Union);
         all.truncate(MAX_PNET_CANDIDATES);
         let mut boxes: Vec<Candidate> = all
@@ -318,16 +485,16 @@ impl Detector {
             })
             .filter(|b| plausible(b, w, h))
             .collect();
-        boxes.truncate(MAX_RNET_CANDIDATES);
+        boxes.truncate(self.config.max_rnet_candidates as usize);
 
         // Stage 2: R-Net.
         let mut kept = Vec::new();
         for b in &boxes {
-            let crop = crop_resized(&img, w, h, b, 24);
-            let out = self
-                .rnet
-                .run(tvec!(transposed_tensor(&[(&crop, 24, 24)], 24, 24)?.into()))
-                .map_err(inference)?;
+            let input = {
+                let crop = crop_resized(img, w, h, b, 24);
+                transposed_tensor(&[(&crop, 24, 24)], 24, 24)?
+            };
+            let out = run_wiped(&self.rnet, input)?;
             let (reg, prob, _) = refine_outputs(&out, false)?;
             if prob > self.config.thresholds[1] {
                 kept.push(Candidate {
@@ -343,16 +510,16 @@ impl Detector {
             .map(|b| fix(square(regress(b))))
             .filter(|b| plausible(b, w, h))
             .collect();
-        boxes.truncate(MAX_ONET_CANDIDATES);
+        boxes.truncate(self.config.max_onet_candidates as usize);
 
         // Stage 3: O-Net with landmarks.
         let mut faces: Vec<(Candidate, [Point; 5])> = Vec::new();
         for b in &boxes {
-            let crop = crop_resized(&img, w, h, b, 48);
-            let out = self
-                .onet
-                .run(tvec!(transposed_tensor(&[(&crop, 48, 48)], 48, 48)?.into()))
-                .map_err(inference)?;
+            let input = {
+                let crop = crop_resized(img, w, h, b, 48);
+                transposed_tensor(&[(&crop, 48, 48)], 48, 48)?
+            };
+            let out = run_wiped(&self.onet, input)?;
             let (reg, prob, marks) = refine_outputs(&out, true)?;
             if prob > self.config.thresholds[2] {
                 let bw = b.x2 - b.x1 + 1.0;
@@ -397,6 +564,81 @@ impl Detector {
             .collect();
         out.sort_by(|a, b| b.score.total_cmp(&a.score));
         Ok(out)
+    }
+}
+
+/// The size of the pyramid level at `scale` (rounded up, as MTCNN does).
+fn level_size(w: usize, h: usize, scale: f32) -> (usize, usize) {
+    (
+        ((w as f32) * scale).ceil() as usize,
+        ((h as f32) * scale).ceil() as usize,
+    )
+}
+
+/// Plans a network declared for `[1, width, height, 3]` input so that it takes its input in
+/// the layout its first operation moves it to, `[1, 3, width, height]`.
+///
+/// Why: that move is a copy of the face pixels inside tract, freed without being wiped.
+/// Feeding the moved layout directly leaves only our own input tensor, which we wipe.
+fn plan_channels_first(model: InferenceModel, width: usize, height: usize) -> TractResult<Plan> {
+    let mut typed = model
+        .with_input_fact(0, f32::fact([1, width, height, 3]).into())?
+        .into_typed()?
+        .into_decluttered()?;
+    let source = typed.input_outlets()?[0];
+    let first = match typed.outlet_successors(source) {
+        [one] if typed.node(one.node).op_as::<AxisOp>() == Some(&AxisOp::Move(3, 1)) => one.node,
+        _ => {
+            return Err(TractError::msg(
+                "the network does not start by moving its channels first",
+            ))
+        }
+    };
+    let input = typed.add_source("input_channels_first", f32::fact([1, 3, width, height]))?;
+    for succ in typed.outlet_successors(OutletId::new(first, 0)).to_vec() {
+        typed.add_edge(input, succ)?;
+    }
+    typed.set_input_outlets(&[input])?;
+    typed.into_optimized()?.into_runnable()
+}
+
+/// Keeps the `max` best-scoring candidates (all of them when there are no more than that).
+fn keep_best(boxes: &mut Vec<Candidate>, max: usize) {
+    if boxes.len() > max {
+        boxes.select_nth_unstable_by(max, |a, b| b.score.total_cmp(&a.score));
+        boxes.truncate(max);
+    }
+}
+
+/// Runs a plan on one input and wipes the input afterwards: it holds normalised face
+/// pixels. The tensor is shared with tract only during the run, so it comes back to us.
+fn run_wiped(plan: &Plan, input: Tensor) -> Result<TVec<TValue>, DetectError> {
+    let input = Arc::new(input);
+    let result = plan.run(tvec!(TValue::from_const(input.clone())));
+    if let Ok(mut t) = Arc::try_unwrap(input) {
+        if let Ok(mut view) = t.to_plain_array_view_mut::<f32>() {
+            if let Some(values) = view.as_slice_mut() {
+                values.zeroize();
+            }
+        }
+    }
+    result.map_err(inference)
+}
+
+/// A pixel value the resampler reads: frame bytes or an already shrunk f32 image.
+trait Sample: Copy {
+    fn value(self) -> f32;
+}
+
+impl Sample for u8 {
+    fn value(self) -> f32 {
+        f32::from(self)
+    }
+}
+
+impl Sample for f32 {
+    fn value(self) -> f32 {
+        self
     }
 }
 
@@ -451,26 +693,37 @@ fn fix(b: Candidate) -> Candidate {
     }
 }
 
-/// Builds an `[n, width, height, 3]` tensor (the transposed layout the networks expect)
-/// from HWC images of `width × height`, normalised as `(x − 127.5) / 128`.
+/// Builds the networks' input from HWC images of `width × height`, normalised as
+/// `(x − 127.5) / 128`: an `[n, 3, width, height]` tensor, i.e. channels first with width
+/// and height swapped (the networks were trained on transposed images; see
+/// [`plan_channels_first`] for why channels come first). Filled in place: no second copy of
+/// the pixels is left behind (the caller wipes the tensor after use).
 fn transposed_tensor(
     images: &[(&[f32], usize, usize)],
     width: usize,
     height: usize,
 ) -> Result<Tensor, DetectError> {
-    let mut data = Vec::with_capacity(images.len() * width * height * 3);
-    for (img, w, h) in images {
-        debug_assert!(*w == width && *h == height);
-        for x in 0..width {
+    let mut tensor = Tensor::zero::<f32>(&[images.len(), 3, width, height]).map_err(inference)?;
+    {
+        let mut view = tensor.to_plain_array_view_mut::<f32>().map_err(inference)?;
+        let data = view
+            .as_slice_mut()
+            .ok_or_else(|| DetectError::Inference("input tensor is not contiguous".into()))?;
+        let plane = width * height;
+        for (n, (img, w, h)) in images.iter().enumerate() {
+            debug_assert!(*w == width && *h == height);
+            let out = &mut data[n * 3 * plane..(n + 1) * 3 * plane];
             for y in 0..height {
-                let i = (y * width + x) * 3;
-                for c in 0..3 {
-                    data.push((img[i + c] - 127.5) * 0.0078125);
+                for x in 0..width {
+                    let i = (y * width + x) * 3;
+                    for c in 0..3 {
+                        out[c * plane + x * height + y] = (img[i + c] - 127.5) * 0.0078125;
+                    }
                 }
             }
         }
     }
-    Tensor::from_shape(&[images.len(), width, height, 3], &data).map_err(inference)
+    Ok(tensor)
 }
 
 /// Splits P-Net's outputs into (regression [W', H', 4], face probability [W', H']).
@@ -627,8 +880,8 @@ fn nms_indices(boxes: &mut [Candidate], threshold: f32, how: Overlap) -> Vec<usi
 
 /// Crops the box (MTCNN's 1-based inclusive convention: pixels x1−1 ..= x2−1), zero-filled
 /// outside the frame, and resizes it to `side × side`.
-fn crop_resized(
-    img: &[f32],
+fn crop_resized<T: Sample>(
+    img: &[T],
     w: usize,
     h: usize,
     b: &Candidate,
@@ -650,7 +903,9 @@ fn crop_resized(
             }
             let s = (sy as usize * w + sx as usize) * 3;
             let d = (ty * tw + tx) * 3;
-            tmp[d..d + 3].copy_from_slice(&img[s..s + 3]);
+            for c in 0..3 {
+                tmp[d + c] = img[s + c].value();
+            }
         }
     }
     resize(&tmp, tw, th, side, side)
@@ -689,29 +944,58 @@ fn taps(src: usize, dst: usize) -> Vec<Vec<(usize, f32)>> {
         .collect()
 }
 
-/// Resizes an HWC RGB f32 image (separable: rows, then columns).
-fn resize(img: &[f32], w: usize, h: usize, nw: usize, nh: usize) -> Zeroizing<Vec<f32>> {
+/// Resizes an HWC RGB image (separable: rows, then columns) into f32.
+///
+/// The horizontal pass is kept only for the few source rows the current output row needs
+/// (at most the vertical tap span), not for the whole image: shrinking a 4096×4096 frame
+/// would otherwise hold a 100 MB intermediate. The arithmetic, and so the result, is the
+/// same as two full passes.
+fn resize<T: Sample>(img: &[T], w: usize, h: usize, nw: usize, nh: usize) -> Zeroizing<Vec<f32>> {
     let tx = taps(w, nw);
     let ty = taps(h, nh);
-    let mut horiz = Zeroizing::new(vec![0.0f32; nw * h * 3]);
-    for y in 0..h {
-        let row = &img[y * w * 3..(y + 1) * w * 3];
-        let out = &mut horiz[y * nw * 3..(y + 1) * nw * 3];
-        for (x, t) in tx.iter().enumerate() {
-            let mut acc = [0.0f32; 3];
-            for &(j, wt) in t {
-                for c in 0..3 {
-                    acc[c] += wt * row[j * 3 + c];
-                }
-            }
-            out[x * 3..x * 3 + 3].copy_from_slice(&acc);
-        }
-    }
+    let row_len = nw * 3;
+    let span = |t: &Vec<(usize, f32)>| match (t.first(), t.last()) {
+        (Some(a), Some(b)) => Some((a.0, b.0)),
+        _ => None,
+    };
+    let max_rows = ty
+        .iter()
+        .filter_map(span)
+        .map(|(lo, hi)| hi - lo + 1)
+        .max()
+        .unwrap_or(0);
+    // Rows `first .. first + count` of the horizontal pass. The capacity is reserved up
+    // front so the buffer never moves (a move would free pixels unwiped).
+    let mut window: Zeroizing<Vec<f32>> = Zeroizing::new(Vec::with_capacity(max_rows * row_len));
+    let (mut first, mut count) = (0usize, 0usize);
     let mut out = Zeroizing::new(vec![0.0f32; nw * nh * 3]);
     for (y, t) in ty.iter().enumerate() {
-        let dst = &mut out[y * nw * 3..(y + 1) * nw * 3];
+        let Some((lo, hi)) = span(t) else { continue };
+        if lo < first || lo >= first + count {
+            window.clear();
+            (first, count) = (lo, 0);
+        } else if lo > first {
+            window.drain(..(lo - first) * row_len);
+            count -= lo - first;
+            first = lo;
+        }
+        while first + count <= hi {
+            let j = first + count;
+            let row = &img[j * w * 3..(j + 1) * w * 3];
+            for t in &tx {
+                let mut acc = [0.0f32; 3];
+                for &(i, wt) in t {
+                    for c in 0..3 {
+                        acc[c] += wt * row[i * 3 + c].value();
+                    }
+                }
+                window.extend_from_slice(&acc);
+            }
+            count += 1;
+        }
+        let dst = &mut out[y * row_len..(y + 1) * row_len];
         for &(j, wt) in t {
-            let src = &horiz[j * nw * 3..(j + 1) * nw * 3];
+            let src = &window[(j - first) * row_len..(j - first + 1) * row_len];
             for (d, s) in dst.iter_mut().zip(src) {
                 *d += wt * s;
             }
@@ -775,5 +1059,215 @@ mod tests {
         };
         assert!(bad.validate().is_err());
         assert!(DetectorConfig::default().validate().is_ok());
+        for bad in [
+            DetectorConfig {
+                max_working_pixels: 100,
+                ..Default::default()
+            },
+            DetectorConfig {
+                max_pnet_pixels: 0,
+                ..Default::default()
+            },
+            DetectorConfig {
+                max_pnet_pixels: u32::MAX,
+                ..Default::default()
+            },
+            DetectorConfig {
+                max_rnet_candidates: 0,
+                ..Default::default()
+            },
+            DetectorConfig {
+                max_onet_candidates: 5000,
+                ..Default::default()
+            },
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
+    }
+
+    /// The two-pass resize the streaming one replaced, as the reference.
+    fn resize_two_pass(img: &[f32], w: usize, h: usize, nw: usize, nh: usize) -> Vec<f32> {
+        let tx = taps(w, nw);
+        let ty = taps(h, nh);
+        let mut horiz = vec![0.0f32; nw * h * 3];
+        for y in 0..h {
+            let row = &img[y * w * 3..(y + 1) * w * 3];
+            let out = &mut horiz[y * nw * 3..(y + 1) * nw * 3];
+            for (x, t) in tx.iter().enumerate() {
+                let mut acc = [0.0f32; 3];
+                for &(j, wt) in t {
+                    for c in 0..3 {
+                        acc[c] += wt * row[j * 3 + c];
+                    }
+                }
+                out[x * 3..x * 3 + 3].copy_from_slice(&acc);
+            }
+        }
+        let mut out = vec![0.0f32; nw * nh * 3];
+        for (y, t) in ty.iter().enumerate() {
+            let dst = &mut out[y * nw * 3..(y + 1) * nw * 3];
+            for &(j, wt) in t {
+                let src = &horiz[j * nw * 3..(j + 1) * nw * 3];
+                for (d, s) in dst.iter_mut().zip(src) {
+                    *d += wt * s;
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn streaming_resize_is_bit_identical_to_two_passes() {
+        let (w, h) = (37, 29);
+        let bytes: Vec<u8> = (0..w * h * 3).map(|i| (i * 7919 % 251) as u8).collect();
+        let img: Vec<f32> = bytes.iter().map(|&b| f32::from(b)).collect();
+        for (nw, nh) in [
+            (12, 12),
+            (13, 29),
+            (37, 29),
+            (5, 80),
+            (74, 58),
+            (24, 24),
+            (1, 1),
+        ] {
+            let reference = resize_two_pass(&img, w, h, nw, nh);
+            assert_eq!(
+                &resize(&img[..], w, h, nw, nh)[..],
+                &reference[..],
+                "{nw}×{nh}"
+            );
+            assert_eq!(
+                &resize(&bytes[..], w, h, nw, nh)[..],
+                &reference[..],
+                "{nw}×{nh}"
+            );
+        }
+    }
+
+    fn detector(config: DetectorConfig) -> Detector {
+        Detector::with_default_models(config).expect("load MTCNN")
+    }
+
+    #[test]
+    fn pyramid_starts_at_min_face_and_is_capped() {
+        let d = detector(DetectorConfig {
+            min_face: 80.0,
+            ..Default::default()
+        });
+        // 12/80 of 640×480: P-Net never sees the full-resolution frame.
+        assert_eq!(d.pyramid(640, 480)[0], (96, 72));
+        let d = detector(DetectorConfig {
+            min_face: 20.0,
+            ..Default::default()
+        });
+        assert_eq!(d.pyramid(640, 480)[0], (384, 288));
+        // A 4096×4096 frame is shrunk to 2048×2048, and the first level to the P-Net cap.
+        assert_eq!(d.working_size(4096, 4096), (2048, 2048));
+        let levels = d.pyramid(4096, 4096);
+        let (w0, h0) = levels[0];
+        assert!(u64::from(w0) * u64::from(h0) <= 1 << 19, "{w0}×{h0}");
+        assert!(w0 >= 700, "{w0}: the cap should bind, not undershoot");
+        let total: u64 = levels
+            .iter()
+            .map(|&(w, h)| u64::from(w) * u64::from(h))
+            .sum();
+        assert!(total < 2 << 20, "{total} pixels over all levels");
+        // Within the caps nothing moves: 1920×1080 at min face 24 is plain MTCNN.
+        let d = detector(DetectorConfig {
+            min_face: 24.0,
+            ..Default::default()
+        });
+        assert_eq!(d.working_size(1920, 1080), (1920, 1080));
+        assert_eq!(d.pyramid(1920, 1080)[0], (960, 540));
+    }
+
+    #[test]
+    fn plan_cache_evicts_one_plan_at_a_time() {
+        let d = detector(DetectorConfig::default());
+        d.lock_plans().capacity = 4;
+        let shapes = [(12, 12), (13, 12), (14, 12), (15, 12), (16, 12), (17, 12)];
+        for &(w, h) in &shapes[..4] {
+            d.pnet_plan(w, h).expect("plan");
+        }
+        // Use the first shape again: the second is now the least recently used.
+        d.pnet_plan(12, 12).expect("plan");
+        d.pnet_plan(16, 12).expect("plan 5th");
+        let cached = |d: &Detector| {
+            let mut v: Vec<_> = d.lock_plans().plans.keys().copied().collect();
+            v.sort_unstable();
+            v
+        };
+        assert_eq!(cached(&d), vec![(12, 12), (14, 12), (15, 12), (16, 12)]);
+        d.pnet_plan(17, 12).expect("plan 6th");
+        assert_eq!(cached(&d), vec![(12, 12), (15, 12), (16, 12), (17, 12)]);
+        // A hit does not plan again: the cached plan itself comes back.
+        let a = d.pnet_plan(15, 12).expect("plan");
+        let b = d.pnet_plan(15, 12).expect("plan");
+        assert!(Arc::ptr_eq(&a, &b));
+    }
+
+    fn obama() -> Frame {
+        let img = image::open(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/images/obama.jpg"
+        ))
+        .expect("fixture")
+        .to_rgb8();
+        let (w, h) = img.dimensions();
+        Frame::from_rgb(w, h, img.into_raw()).expect("frame")
+    }
+
+    #[test]
+    fn candidate_caps_bound_the_later_stages() {
+        // At min face 20 the portrait holds two faces (the president and a small one behind).
+        let base = DetectorConfig {
+            min_face: 20.0,
+            ..Default::default()
+        };
+        let frame = obama();
+        assert_eq!(detector(base).detect(&frame).expect("detect").len(), 2);
+        for config in [
+            DetectorConfig {
+                max_onet_candidates: 1,
+                ..base
+            },
+            DetectorConfig {
+                max_rnet_candidates: 1,
+                ..base
+            },
+        ] {
+            let faces = detector(config).detect(&frame).expect("detect");
+            assert!(faces.len() <= 1, "{config:?}: {} faces", faces.len());
+        }
+    }
+
+    #[test]
+    fn large_frame_is_shrunk_and_mapped_back() {
+        // A frame over max_working_pixels: faces come back in frame coordinates.
+        let img = image::open(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/images/obama.jpg"
+        ))
+        .expect("fixture")
+        .to_rgb8();
+        let (w, h) = img.dimensions();
+        let frame = Frame::from_rgb(w, h, img.into_raw()).expect("frame");
+        let full = detector(DetectorConfig::default());
+        let capped = detector(DetectorConfig {
+            max_working_pixels: w * h / 4,
+            ..Default::default()
+        });
+        let half = capped.working_size(w as usize, h as usize).0;
+        assert!(
+            (w as usize / 2 - 1..=w as usize / 2).contains(&half),
+            "{half}"
+        );
+        let a = full.detect(&frame).expect("detect")[0];
+        let b = capped.detect(&frame).expect("detect")[0];
+        let ratio = b.bbox.width / a.bbox.width;
+        assert!((0.9..1.1).contains(&ratio), "box width ratio {ratio}");
+        for (p, q) in a.landmarks.to_array().iter().zip(b.landmarks.to_array()) {
+            assert!(p.distance(q) < 0.05 * a.bbox.width, "{p:?} vs {q:?}");
+        }
     }
 }

@@ -18,7 +18,8 @@
 //! - [`liveness`]: layered checks against the printed photo and the replayed video.
 //!
 //! The face pipeline follows four verbs: [`detect`] → [`align`] → [`embed`] → match
-//! ([`template::Template::compare`]).
+//! ([`template::Template::compare`]). Frames come from encoded images ([`frame`]) or straight
+//! from a camera's raw buffers ([`camera`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // `!(x >= min)` is deliberate throughout: it rejects NaN, where `x < min` would accept it.
@@ -26,6 +27,7 @@
 
 pub mod align;
 pub mod audit;
+pub mod camera;
 pub mod consent;
 pub mod date;
 pub mod detect;

@@ -9,16 +9,20 @@
 //! - a [`Template`] is an inline array: keep it in a `ManuallyDrop`, run its destructor in
 //!   place and read the (still owned) storage;
 //! - a [`Chip`] or [`Frame`] keeps its pixels on the heap: a counting global allocator
-//!   checks the block is all zero at the moment it is handed back, *before* freeing it.
+//!   checks the block is all zero at the moment it is handed back, *before* freeing it;
+//! - the detector's network inputs live inside `detect`: the allocator checks every block
+//!   of their sizes that the detecting thread frees during one detection.
 //!
 //! This is the only file of the crate with `unsafe` (the library forbids it).
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use facegate::align::Chip;
+use facegate::detect::{Detector, DetectorConfig};
 use facegate::embed::Embedder;
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::template::{Template, Threshold};
@@ -45,12 +49,36 @@ const PENDING: usize = 0;
 const ZERO: usize = 1;
 const NOT_ZERO: usize = 2;
 
+/// Block sizes to check on the watching thread (0 = free slot), and what was seen.
+static SIZES: [AtomicUsize; 32] = [const { AtomicUsize::new(0) }; 32];
+static SIZED_ZERO: AtomicUsize = AtomicUsize::new(0);
+static SIZED_NOT_ZERO: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    // Const-initialised and without a destructor: reading it never allocates.
+    static WATCHING_SIZES: Cell<bool> = const { Cell::new(false) };
+}
+
 unsafe impl GlobalAlloc for Watching {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         System.alloc(layout)
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if WATCHING_SIZES.with(Cell::get)
+            && SIZES
+                .iter()
+                .any(|s| s.load(Ordering::SeqCst) == layout.size())
+        {
+            // SAFETY: as below, the block is still allocated and `layout.size()` long.
+            let bytes = std::slice::from_raw_parts(ptr, layout.size());
+            let counter = if bytes.iter().all(|&b| b == 0) {
+                &SIZED_ZERO
+            } else {
+                &SIZED_NOT_ZERO
+            };
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
         let watched = WATCHED.load(Ordering::SeqCst);
         if watched != 0
             && ptr as usize == watched
@@ -228,6 +256,75 @@ fn frame_pixels_are_zero_when_freed() {
     assert!(frame.rgb().iter().any(|&b| b != 0));
     let p = frame.rgb().as_ptr();
     assert!(freed_zeroed(frame, p), "frame pixels were freed unwiped");
+}
+
+#[test]
+fn camera_frame_pixels_are_zero_when_freed() {
+    use facegate::camera::{CameraImage, Orientation, PixelFormat, Rotation};
+    // An NV21 frame converted, rotated and mirrored: its RGB buffer is the frame's own.
+    let nv21: Vec<u8> = (0..16 * 8 * 3 / 2).map(|i| (i * 7 % 251) as u8).collect();
+    let image = CameraImage::contiguous(PixelFormat::Nv21, 16, 8, &nv21, 16).expect("valid");
+    let o = Orientation {
+        rotation: Rotation::Cw90,
+        mirror: true,
+    };
+    let frame = image
+        .to_frame(o, &DecodeLimits::default())
+        .expect("convert");
+    assert!(frame.rgb().iter().any(|&b| b != 0));
+    let p = frame.rgb().as_ptr();
+    assert!(
+        freed_zeroed(frame, p),
+        "camera frame pixels were freed unwiped"
+    );
+}
+
+#[test]
+fn detector_inputs_are_zero_when_freed() {
+    // Issue 15 item 9: the tensors fed to P-Net, R-Net and O-Net hold normalised face
+    // pixels. Watch every block of their sizes freed on this thread during a detection.
+    let detector = Detector::with_default_models(DetectorConfig::default()).expect("load");
+    let frame = Frame::open(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/images/obama.jpg"
+        ),
+        &DecodeLimits::default(),
+    )
+    .expect("open");
+    // Plans every pyramid level first, and checks there is a face: R-Net and O-Net ran.
+    assert!(!detector.detect(&frame).expect("detect").is_empty());
+    let mut sizes: Vec<usize> = detector
+        .pyramid(frame.width(), frame.height())
+        .iter()
+        .map(|&(w, h)| w as usize * h as usize * 3 * 4)
+        .collect();
+    sizes.extend([24 * 24 * 3 * 4, 48 * 48 * 3 * 4]);
+    assert!(sizes.len() <= SIZES.len());
+
+    let _guard = WATCH_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    for (slot, &size) in SIZES.iter().zip(&sizes) {
+        slot.store(size, Ordering::SeqCst);
+    }
+    SIZED_ZERO.store(0, Ordering::SeqCst);
+    SIZED_NOT_ZERO.store(0, Ordering::SeqCst);
+    WATCHING_SIZES.with(|w| w.set(true));
+    let faces = detector.detect(&frame);
+    WATCHING_SIZES.with(|w| w.set(false));
+    for slot in &SIZES {
+        slot.store(0, Ordering::SeqCst);
+    }
+    drop(faces);
+    let (zero, dirty) = (
+        SIZED_ZERO.load(Ordering::SeqCst),
+        SIZED_NOT_ZERO.load(Ordering::SeqCst),
+    );
+    // One input per pyramid level and per R-Net/O-Net candidate, at least.
+    assert!(zero >= sizes.len(), "only {zero} watched blocks were freed");
+    assert_eq!(
+        dirty, 0,
+        "{dirty} network inputs were freed unwiped ({zero} wiped)"
+    );
 }
 
 #[test]
