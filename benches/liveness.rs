@@ -31,7 +31,7 @@ fn layers(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 let mut s = Session::new(
-                    Challenge::fixed(vec![Step::Left, Step::Up], false).unwrap(),
+                    Challenge::fixed_for_evaluation(vec![Step::Left, Step::Up], false).unwrap(),
                     Mode::Fixed,
                     ChallengeConfig::default(),
                 )

@@ -70,7 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
         let (px, rel, iod) = noise(&single);
         println!("{name}: {} frames, detect {ms:.0} ms/frame, faces 0/1/2+: {}/{}/{}, median IOD {iod:.1} px, landmark noise σ ≈ {px:.2} px = {:.2} % IOD", frames.len(), counts[0], counts[1], counts[2], 100.0 * rel);
-        let ch = Challenge::parse(steps, false)?;
+        let ch = Challenge::parse_for_evaluation(steps, false)?;
         let out = challenge::evaluate(&ch, Mode::Fixed, &policy.challenge, &frames)?;
         let d = policy.decide(
             &out,

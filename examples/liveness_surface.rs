@@ -95,7 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .ok()
             .and_then(|s| s.trim().parse().ok())
             .unwrap_or(15.0);
-        let ch = Challenge::parse(steps.trim(), false)?;
+        let ch = Challenge::parse_for_evaluation(steps.trim(), false)?;
         let frames = load(&det, &seq, &cache.join(format!("{label}_{name}.txt")), fps)?;
         let outcome = challenge::evaluate(&ch, Mode::Fixed, &policy.challenge, &frames)?;
         let pass = match (outcome, steady) {

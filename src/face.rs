@@ -531,6 +531,15 @@ impl crate::verifier::Verifier for FaceVerifier<'_> {
         use crate::liveness::{challenge, FaceBox, GrayFrame};
         use crate::verifier::Outcome;
 
+        // A policy below the minimums is an integration fault, whatever the person does;
+        // the verifier always has a reference, so the identity layer is always required.
+        self.liveness.validate()?;
+        if self.liveness.identity != Requirement::Required {
+            return Err(crate::liveness::fusion::FusionError::Policy(
+                "the face verifier requires the identity layer",
+            )
+            .into());
+        }
         // Consent first: without it not a single frame is processed.
         if let Err(r) = ev.consent.check(ev.birth_date, ev.today) {
             return Ok(Outcome::Rejected(r));

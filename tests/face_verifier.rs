@@ -103,7 +103,7 @@ fn consent_is_checked_before_any_frame() {
     let person = BiometricConsent::given_by_person();
     let consent = FaceConsent::adult(&person);
     let reference = fixture("obama");
-    let challenge = Challenge::parse("left,right", false).unwrap();
+    let challenge = Challenge::parse_for_evaluation("left,right", false).unwrap();
     // A 10-year-old without a guardian's consent: refused, although the capture is empty
     // (which would be an error if any frame were looked at).
     let child = Some(Date::new(2016, 5, 1).unwrap());
@@ -147,7 +147,7 @@ fn live_person_matches_own_photo_not_another_and_a_still_photo_is_not_live() {
     let consent = FaceConsent::adult(&person);
     let times: Vec<f64> = (0..frames.len()).map(|i| i as f64 / 7.5).collect();
     // The recording turns to the person's own left, then right (not mirrored).
-    let challenge = Challenge::parse("left,right", false).unwrap();
+    let challenge = Challenge::parse_for_evaluation("left,right", false).unwrap();
     let capture = |reference| {
         evidence(
             &consent,
@@ -210,7 +210,7 @@ fn probe_is_the_frontal_frame_liveness_named() {
     };
     let strict = pipeline_at(1e-3);
     let times: Vec<f64> = (0..frames.len()).map(|i| i as f64 / 7.5).collect();
-    let challenge = Challenge::parse("left,right", false).unwrap();
+    let challenge = Challenge::parse_for_evaluation("left,right", false).unwrap();
 
     // Which frame liveness names, learnt through the public liveness API.
     let faces: Vec<Vec<Detection>> = frames.iter().map(|f| strict.detect(f).unwrap()).collect();
@@ -264,4 +264,45 @@ fn probe_is_the_frontal_frame_liveness_named() {
         ))
         .unwrap();
     assert_eq!(out, Outcome::Accepted);
+}
+
+/// The verifier always compares the person with a reference across the capture: a policy
+/// that turns the identity layer off, or any layer below the minimums, is an integration
+/// error before consent or frames are looked at (issue 15, item 6).
+#[test]
+fn a_policy_without_the_identity_layer_is_refused() {
+    let p = pipeline();
+    let person = BiometricConsent::given_by_person();
+    let consent = FaceConsent::adult(&person);
+    let reference = fixture("obama");
+    let challenge = Challenge::random(2, false).unwrap();
+    for policy in [
+        Policy {
+            identity: facegate::liveness::fusion::Requirement::Off,
+            ..Policy::default()
+        },
+        Policy {
+            identity_threshold: f32::INFINITY,
+            ..Policy::default()
+        },
+    ] {
+        let mut v = FaceVerifier::new(&p, policy);
+        let ev = evidence(
+            &consent,
+            None,
+            Reference::Photo(&reference),
+            (&[], &[]),
+            &challenge,
+            Mode::Interactive,
+        );
+        assert!(
+            matches!(
+                v.verify(ev),
+                Err(facegate::face::FaceVerifyError::Liveness(
+                    facegate::liveness::fusion::FusionError::Policy(_)
+                ))
+            ),
+            "{policy:?}"
+        );
+    }
 }

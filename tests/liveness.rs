@@ -73,7 +73,7 @@ fn ramp(a: HeadPose, b: HeadPose, t0: f64, d: f64) -> impl Fn(f64) -> HeadPose {
 
 fn interactive(steps: &[Step], mirrored: bool) -> Session {
     Session::new(
-        Challenge::fixed(steps.to_vec(), mirrored).unwrap(),
+        Challenge::fixed_for_evaluation(steps.to_vec(), mirrored).unwrap(),
         Mode::Interactive,
         ChallengeConfig::default(),
     )
@@ -228,7 +228,7 @@ fn timeout_and_no_return() {
 #[test]
 fn continuity_second_face_jump_and_loss() {
     let cfg = ChallengeConfig::default();
-    let ch = Challenge::fixed(vec![Step::Left], false).unwrap();
+    let ch = Challenge::fixed_for_evaluation(vec![Step::Left], false).unwrap();
     // A second face beside the first in two consecutive frames: a second person.
     let mut frames = still(10);
     frames[6].faces.push(face_at(FRONT, 200.0));
@@ -350,14 +350,14 @@ fn bad_timestamps_and_challenges_are_errors() {
     assert_eq!(s.push(&obs(1.0, FRONT)), Err(ChallengeError::Time(1)));
     assert_eq!(s.push(&obs(f64::NAN, FRONT)), Err(ChallengeError::Time(1)));
     assert!(matches!(
-        Challenge::parse("left,sideways", false),
+        Challenge::parse_for_evaluation("left,sideways", false),
         Err(ChallengeError::UnknownStep(_))
     ));
-    assert_eq!(Challenge::parse("", false), Err(ChallengeError::Length(0)));
+    assert_eq!(Challenge::parse_for_evaluation("", false), Err(ChallengeError::Length(0)));
     assert_eq!(Challenge::random(0, false), Err(ChallengeError::Length(0)));
     assert_eq!(Challenge::random(9, false), Err(ChallengeError::Length(9)));
     assert_eq!(
-        Challenge::parse("left, up ,down", true).unwrap().steps(),
+        Challenge::parse_for_evaluation("left, up ,down", true).unwrap().steps(),
         &[Step::Left, Step::Up, Step::Down]
     );
     for bad in [
@@ -371,7 +371,7 @@ fn bad_timestamps_and_challenges_are_errors() {
         },
     ] {
         assert!(matches!(
-            Session::new(Challenge::parse("up", false).unwrap(), Mode::Fixed, bad),
+            Session::new(Challenge::parse_for_evaluation("up", false).unwrap(), Mode::Fixed, bad),
             Err(ChallengeError::Config(_))
         ));
     }
@@ -411,15 +411,15 @@ fn fixed_mode_tolerates_other_movement_but_not_wrong_order() {
         t += 1.0 / FPS;
     }
     let cfg = ChallengeConfig::default();
-    let ok = Challenge::parse("left,right", false).unwrap();
+    let ok = Challenge::parse_for_evaluation("left,right", false).unwrap();
     assert!(challenge::evaluate(&ok, Mode::Fixed, &cfg, &frames)
         .unwrap()
         .is_ok());
-    let all = Challenge::parse("up,left,right", false).unwrap();
+    let all = Challenge::parse_for_evaluation("up,left,right", false).unwrap();
     assert!(challenge::evaluate(&all, Mode::Fixed, &cfg, &frames)
         .unwrap()
         .is_ok());
-    let wrong = Challenge::parse("right,left", false).unwrap();
+    let wrong = Challenge::parse_for_evaluation("right,left", false).unwrap();
     assert_eq!(
         challenge::evaluate(&wrong, Mode::Fixed, &cfg, &frames)
             .unwrap()
@@ -453,7 +453,7 @@ fn live_count(kind: Option<AttackType>, n: u64, mode: Mode, mirrored: bool) -> u
             None => Presentation::genuine(1000 + i, &sim),
             Some(k) => Presentation::attack(k, 1000 + i, &sim, &steps),
         };
-        let ch = Challenge::fixed(steps.clone(), mirrored).unwrap();
+        let ch = Challenge::fixed_for_evaluation(steps.clone(), mirrored).unwrap();
         let (frames, outcome) = match mode {
             Mode::Interactive => {
                 simulate::run_interactive(&mut p, ch, &policy.challenge, FPS).unwrap()
@@ -555,7 +555,7 @@ const GENUINE_STEPS: [Step; 2] = [Step::Left, Step::Down];
 /// `frames` judged against [`GENUINE_STEPS`] in fixed mode.
 fn genuine_challenge(frames: &[Observation]) -> challenge::ChallengeOutcome {
     challenge::evaluate(
-        &Challenge::fixed(GENUINE_STEPS.to_vec(), false).unwrap(),
+        &Challenge::fixed_for_evaluation(GENUINE_STEPS.to_vec(), false).unwrap(),
         Mode::Fixed,
         &ChallengeConfig::default(),
         frames,
@@ -643,7 +643,7 @@ fn a_pass_names_where_each_step_returned() {
 #[test]
 fn one_frontal_looking_frame_does_not_end_a_step() {
     let cfg = ChallengeConfig::default();
-    let ch = Challenge::fixed(vec![Step::Left], false).unwrap();
+    let ch = Challenge::fixed_for_evaluation(vec![Step::Left], false).unwrap();
     let turned = HeadPose::new(NOSE_RIGHT.yaw * 1.5, 0.0, 0.0);
     let turn = ramp(FRONT, turned, 10.0 / FPS, 5.0 / FPS);
     let frames: Vec<Observation> = (0..40)

@@ -38,7 +38,7 @@ fn judge(obs: &[Observation], steps: &str) -> fusion::Decision {
         ..Policy::default()
     };
     let out = challenge::evaluate(
-        &Challenge::parse(steps, false).unwrap(),
+        &Challenge::parse_for_evaluation(steps, false).unwrap(),
         Mode::Fixed,
         &policy.challenge,
         obs,

@@ -84,9 +84,11 @@ fn a_required_surface_layer_without_luma_is_an_integration_error() {
         r,
         Err(fusion::FusionError::MissingLayer("surface"))
     ));
-    // If-available: the layer is skipped, the decision is made by the other layers.
+    // If-available: the layer is skipped, the decision is made by the other layers (one
+    // of which must see 3-D shape: a policy with none is refused).
     let lenient = Policy {
         surface: Requirement::IfAvailable,
+        parallax: Requirement::Required,
         ..policy
     };
     let d = lenient
@@ -138,4 +140,55 @@ fn a_card_swapped_mid_turn_is_not_read_as_relief() {
     let r = surface::analyze(&swapped, &pass(), &cfg).expect("config");
     println!("{r:?}");
     assert!(r.as_ref().map_or(true, |rep| rep.planar), "{r:?}");
+}
+
+/// Liveness cannot be configured away: a policy without any 3-D layer, or with an identity
+/// threshold that accepts anybody, is refused before anything is judged (issue 15, item 6).
+#[test]
+fn a_policy_below_the_minimums_is_refused() {
+    let frames = sequence(Shape::Face, 6);
+    let decide = |policy: Policy| {
+        policy.decide(
+            &Ok(pass()),
+            &frames,
+            None::<&mut NoPassive>,
+            None::<&mut NoPassive>,
+        )
+    };
+    let no_shape = Policy {
+        identity: Requirement::Off,
+        parallax: Requirement::Off,
+        surface: Requirement::Off,
+        depth: Requirement::IfAvailable,
+        nir: Requirement::IfAvailable,
+        ..Policy::default()
+    };
+    assert!(matches!(
+        decide(no_shape),
+        Err(fusion::FusionError::Policy(_))
+    ));
+    for t in [f32::INFINITY, f32::NAN, 0.0, 1.5] {
+        let loose = Policy {
+            identity_threshold: t,
+            ..Policy::default()
+        };
+        assert!(
+            matches!(loose.validate(), Err(fusion::FusionError::Policy(_))),
+            "{t}"
+        );
+    }
+    let passive = Policy {
+        passive_threshold: -0.1,
+        ..Policy::default()
+    };
+    assert!(passive.validate().is_err());
+    assert!(Policy::default().validate().is_ok());
+    // One 3-D layer required is enough (as the other tests here run it).
+    assert!(Policy {
+        identity: Requirement::Off,
+        parallax: Requirement::Off,
+        ..Policy::default()
+    }
+    .validate()
+    .is_ok());
 }

@@ -120,20 +120,22 @@ impl Challenge {
     }
 
     /// A challenge with given steps — for evaluating recorded sequences, never for a live
-    /// session (a known order is what a replay needs).
-    pub fn fixed(steps: Vec<Step>, mirrored: bool) -> Result<Self, ChallengeError> {
+    /// session: a known order is what a replay needs. The name says so, so that a reviewer
+    /// finds every use; a kiosk draws its challenge with [`Challenge::random`].
+    pub fn fixed_for_evaluation(steps: Vec<Step>, mirrored: bool) -> Result<Self, ChallengeError> {
         check_len(steps.len())?;
         Ok(Challenge { steps, mirrored })
     }
 
-    /// Parses a comma list such as `left,right,up`.
-    pub fn parse(list: &str, mirrored: bool) -> Result<Self, ChallengeError> {
+    /// Parses a comma list such as `left,right,up` into a known challenge — for evaluating
+    /// recordings only, as [`Challenge::fixed_for_evaluation`].
+    pub fn parse_for_evaluation(list: &str, mirrored: bool) -> Result<Self, ChallengeError> {
         let steps = list
             .split(',')
             .filter(|s| !s.trim().is_empty())
             .map(str::parse)
             .collect::<Result<Vec<_>, _>>()?;
-        Challenge::fixed(steps, mirrored)
+        Challenge::fixed_for_evaluation(steps, mirrored)
     }
 
     /// The steps in order.

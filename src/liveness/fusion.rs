@@ -259,7 +259,15 @@ pub enum FusionError {
     /// A layer rejected its configuration or input.
     #[error("{0}")]
     Layer(String),
+    /// The policy is below the documented minimums ([`Policy::validate`]).
+    #[error("liveness policy below the minimum: {0}")]
+    Policy(&'static str),
 }
+
+/// The largest identity-constancy distance a policy may accept. The check compares two
+/// frames of one person seconds apart (dlib ResNet: same person well within 0.6); a larger
+/// value would let a swapped face through.
+pub const MAX_IDENTITY_THRESHOLD: f32 = 1.0;
 
 /// The fused decision.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -329,6 +337,31 @@ impl Decision {
 }
 
 impl Policy {
+    /// Checks the policy against the documented minimums, so that liveness cannot be
+    /// configured away: at least one layer that sees 3-D shape (parallax, surface, depth or
+    /// NIR) is required; the identity threshold is finite, positive and at most
+    /// [`MAX_IDENTITY_THRESHOLD`]; the passive threshold lies in 0..=1. [`Policy::decide`]
+    /// refuses a policy that fails this, and the face verifier also requires the identity
+    /// layer.
+    pub fn validate(&self) -> Result<(), FusionError> {
+        let shape = [self.parallax, self.surface, self.depth, self.nir];
+        if !shape.contains(&Requirement::Required) {
+            return Err(FusionError::Policy(
+                "one of the parallax, surface, depth or NIR layers must be required",
+            ));
+        }
+        if !(self.identity_threshold > 0.0 && self.identity_threshold <= MAX_IDENTITY_THRESHOLD)
+        {
+            return Err(FusionError::Policy(
+                "the identity threshold must be positive and at most MAX_IDENTITY_THRESHOLD",
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.passive_threshold) {
+            return Err(FusionError::Policy("the passive threshold must lie in 0..=1"));
+        }
+        Ok(())
+    }
+
     /// Fuses the layers over a finished challenge. `frames` are the observations in the
     /// order they were pushed to the challenge session.
     pub fn decide<I: IdentityCheck, P: PassiveCheck>(
@@ -338,6 +371,7 @@ impl Policy {
         identity: Option<&mut I>,
         passive: Option<&mut P>,
     ) -> Result<Decision, FusionError> {
+        self.validate()?;
         let mut d = Decision::new();
         let pass = match outcome {
             Ok(p) => p.clone(),

@@ -809,7 +809,7 @@ pub fn evaluate(
     for label in labels {
         for _ in 0..n {
             let steps: Vec<Step> = (0..len).map(|_| rng.step()).collect();
-            let challenge = Challenge::fixed(steps.clone(), sim.mirrored)?;
+            let challenge = Challenge::fixed_for_evaluation(steps.clone(), sim.mirrored)?;
             let pseed = rng.next_u64();
             let mut p = match label {
                 None => Presentation::genuine(pseed, sim),

@@ -105,7 +105,7 @@ pub fn run(args: Args) -> ExitCode {
             json,
             detection,
         } => {
-            let result = Challenge::parse(&challenge, mirrored)
+            let result = Challenge::parse_for_evaluation(&challenge, mirrored)
                 .map_err(|e| e.to_string())
                 .and_then(|ch| {
                     judge(
@@ -394,7 +394,7 @@ fn judge_sequence(pipeline: &FacePipeline, seq: &Path, mirrored: bool) -> Result
     let read = |f: &str| {
         std::fs::read_to_string(seq.join(f)).map_err(|e| format!("{}: {e}", seq.join(f).display()))
     };
-    let ch = Challenge::parse(read("challenge.txt")?.trim(), mirrored)
+    let ch = Challenge::parse_for_evaluation(read("challenge.txt")?.trim(), mirrored)
         .map_err(|e| format!("{}: {e}", seq.display()))?;
     let fps: f64 = read("fps.txt")?
         .trim()
