@@ -22,6 +22,7 @@ use std::io::Cursor;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use facegate::align;
+use facegate::eval::Matcher;
 use facegate::face::{FaceConfig, FacePipeline};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::template::Threshold;
@@ -79,7 +80,7 @@ fn face_pipeline(c: &mut Criterion) {
         face.bbox.width
     );
     let chip = align::align(&frame, &face.landmarks).expect("align");
-    let matcher = facegate::eval::Matcher::new(&pipeline);
+    let matcher = Matcher::new(&pipeline);
     let capture = matcher
         .capture(&frame)
         .expect("the kiosk frame passes the quality gate");
@@ -87,12 +88,10 @@ fn face_pipeline(c: &mut Criterion) {
     let other_frame = Frame::open(format!("{IMAGES}/obama2.jpg"), &limits).expect("decode");
     let other = matcher.capture(&other_frame).expect("capture obama2");
     let threshold = Threshold::new(0.6).expect("threshold");
-    assert!(
-        capture
-            .template
-            .compare(&other.template, threshold)
-            .same_person()
-    );
+    assert!(capture
+        .template
+        .compare(&other.template, threshold)
+        .same_person());
 
     c.bench_function("compare", |b| {
         b.iter(|| black_box(&capture.template).compare(black_box(&other.template), threshold))
@@ -125,7 +124,11 @@ fn captures_on(pipeline: &FacePipeline, frame: &Frame, threads: usize) {
         for _ in 0..threads {
             s.spawn(|| {
                 for _ in 0..CAPTURES / threads {
-                    black_box(pipeline.capture(black_box(frame)).expect("capture"));
+                    black_box(
+                        Matcher::new(pipeline)
+                            .capture(black_box(frame))
+                            .expect("capture"),
+                    );
                 }
             });
         }
@@ -137,7 +140,7 @@ fn threads(c: &mut Criterion) {
     let jpeg = kiosk_jpeg(&pipeline, "obama");
     let frame = Frame::decode(&jpeg, &DecodeLimits::default()).expect("decode kiosk frame");
     // Plan every pyramid level before measuring.
-    pipeline.capture(&frame).expect("capture");
+    Matcher::new(&pipeline).capture(&frame).expect("capture");
     let mut g = c.benchmark_group("threads");
     g.sample_size(10);
     for n in [1, 2] {

@@ -152,16 +152,27 @@ impl EmbedderSpec {
         if s == 0 || s > 1024 {
             return Err(format!("chip size {s} is not 1..=1024"));
         }
-        if !(self.divisor.is_finite() && self.divisor != 0.0) || self.mean.iter().any(|m| !m.is_finite()) {
+        if !(self.divisor.is_finite() && self.divisor != 0.0)
+            || self.mean.iter().any(|m| !m.is_finite())
+        {
             return Err("the mean must be finite and the divisor finite and non-zero".into());
         }
         if self.dimensions == 0 || self.dimensions > MAX_DIMENSIONS {
-            return Err(format!("{} dimensions is not 1..={MAX_DIMENSIONS}", self.dimensions));
+            return Err(format!(
+                "{} dimensions is not 1..={MAX_DIMENSIONS}",
+                self.dimensions
+            ));
         }
         if Threshold::new(self.threshold).is_none() {
             return Err("the threshold must be finite and positive".into());
         }
-        if !(0.0..=2.0).contains(&self.chip.padding) || self.chip.points.iter().any(|p| !(p.x.is_finite() && p.y.is_finite())) {
+        if !(0.0..=2.0).contains(&self.chip.padding)
+            || self
+                .chip
+                .points
+                .iter()
+                .any(|p| !(p.x.is_finite() && p.y.is_finite()))
+        {
             return Err("the chip padding must be 0..=2 and its points finite".into());
         }
         Ok(())

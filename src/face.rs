@@ -210,7 +210,9 @@ impl FacePipeline {
         made: Option<Template>,
     ) -> Result<Capture, CaptureError> {
         let t1 = Instant::now();
-        let chip = self.align(frame, &face.landmarks).map_err(FaceError::from)?;
+        let chip = self
+            .align(frame, &face.landmarks)
+            .map_err(FaceError::from)?;
         let chip_quality =
             quality::check_chip(&chip, &self.config.quality).map_err(CaptureError::Quality)?;
         let align_ms = ms(t1);

@@ -307,9 +307,12 @@ mod tests {
         let m = Template::mean(a, b).unwrap();
         assert!(m.distance(&c) < 1e-6);
         // Another model with the same shape, or another kind: never the same person.
-        let other = Template::new(&mut [1.0, 1.0, 0.0], EmbeddingKind { model: 8, ..kind }).unwrap();
+        let other =
+            Template::new(&mut [1.0, 1.0, 0.0], EmbeddingKind { model: 8, ..kind }).unwrap();
         assert_eq!(c.distance(&other), f32::INFINITY);
-        assert!(!c.compare(&other, Threshold::new(2.5).unwrap()).same_person());
+        assert!(!c
+            .compare(&other, Threshold::new(2.5).unwrap())
+            .same_person());
         assert_eq!(
             Template::mean(c, other).unwrap_err(),
             TemplateError::Incompatible

@@ -196,9 +196,18 @@ fn gallery_counts_every_pair_per_population() {
 fn gallery_errors_are_clear() {
     let dir = small_gallery("gallery-errors");
     let cases: [(&[&str], &str); 3] = [
-        (&["eval", "gallery", "/nonexistent-facegate-gallery"], "cannot read"),
         (
-            &["eval", "gallery", dir.to_str().unwrap(), "--threshold", "NaN"],
+            &["eval", "gallery", "/nonexistent-facegate-gallery"],
+            "cannot read",
+        ),
+        (
+            &[
+                "eval",
+                "gallery",
+                dir.to_str().unwrap(),
+                "--threshold",
+                "NaN",
+            ],
             "not a finite distance",
         ),
         (

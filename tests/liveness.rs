@@ -353,11 +353,16 @@ fn bad_timestamps_and_challenges_are_errors() {
         Challenge::parse_for_evaluation("left,sideways", false),
         Err(ChallengeError::UnknownStep(_))
     ));
-    assert_eq!(Challenge::parse_for_evaluation("", false), Err(ChallengeError::Length(0)));
+    assert_eq!(
+        Challenge::parse_for_evaluation("", false),
+        Err(ChallengeError::Length(0))
+    );
     assert_eq!(Challenge::random(0, false), Err(ChallengeError::Length(0)));
     assert_eq!(Challenge::random(9, false), Err(ChallengeError::Length(9)));
     assert_eq!(
-        Challenge::parse_for_evaluation("left, up ,down", true).unwrap().steps(),
+        Challenge::parse_for_evaluation("left, up ,down", true)
+            .unwrap()
+            .steps(),
         &[Step::Left, Step::Up, Step::Down]
     );
     for bad in [
@@ -371,7 +376,11 @@ fn bad_timestamps_and_challenges_are_errors() {
         },
     ] {
         assert!(matches!(
-            Session::new(Challenge::parse_for_evaluation("up", false).unwrap(), Mode::Fixed, bad),
+            Session::new(
+                Challenge::parse_for_evaluation("up", false).unwrap(),
+                Mode::Fixed,
+                bad
+            ),
             Err(ChallengeError::Config(_))
         ));
     }

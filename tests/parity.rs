@@ -112,7 +112,8 @@ fn alignment_reproduces_dlib_chips() {
             .compare(&reference(&face), th);
         println!(
             "{}: mean abs pixel diff {diff:.3}, descriptor distance {:.5}",
-            face.image, d.distance()
+            face.image,
+            d.distance()
         );
         // Only the JPEG decoders differ (by a grey level here and there).
         assert!(

@@ -187,9 +187,7 @@ fn template_is_zero_after_drop() {
     let th = Threshold::new(0.6).expect("threshold");
     let other = embedder.embed(&chip).expect("embed again");
     assert!(t.compare(&other, th).same_person());
-    assert!(
-        std::mem::size_of::<Template>() >= facegate::template::MAX_DIMENSIONS * 4
-    );
+    assert!(std::mem::size_of::<Template>() >= facegate::template::MAX_DIMENSIONS * 4);
 
     let before = bytes_of(&*t);
     let used = facegate::template::DIMENSIONS * 4;

@@ -666,7 +666,9 @@ mod tests {
         assert_eq!(r.false_non_matches, 1);
         // Everything allowed: the last edge.
         assert_eq!(h.threshold_for_fmr(1.0).unwrap().false_matches, 4);
-        assert!(DistanceHistogram::default().threshold_for_fmr(1e-3).is_none());
+        assert!(DistanceHistogram::default()
+            .threshold_for_fmr(1e-3)
+            .is_none());
         assert!(h.threshold_for_fmr(f64::NAN).is_none());
         // Out-of-range and NaN distances land in the last bin: never below a threshold.
         h.add(f32::NAN, false);
@@ -780,9 +782,6 @@ mod tests {
         assert_eq!(g.identities(), ["someone".to_string()]);
         assert_eq!(g.images().len(), 1);
         std::fs::remove_dir_all(&dir).unwrap();
-        assert!(matches!(
-            Gallery::scan(&dir),
-            Err(GalleryError::Io { .. })
-        ));
+        assert!(matches!(Gallery::scan(&dir), Err(GalleryError::Io { .. })));
     }
 }

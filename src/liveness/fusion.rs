@@ -350,14 +350,15 @@ impl Policy {
                 "one of the parallax, surface, depth or NIR layers must be required",
             ));
         }
-        if !(self.identity_threshold > 0.0 && self.identity_threshold <= MAX_IDENTITY_THRESHOLD)
-        {
+        if !(self.identity_threshold > 0.0 && self.identity_threshold <= MAX_IDENTITY_THRESHOLD) {
             return Err(FusionError::Policy(
                 "the identity threshold must be positive and at most MAX_IDENTITY_THRESHOLD",
             ));
         }
         if !(0.0..=1.0).contains(&self.passive_threshold) {
-            return Err(FusionError::Policy("the passive threshold must lie in 0..=1"));
+            return Err(FusionError::Policy(
+                "the passive threshold must lie in 0..=1",
+            ));
         }
         Ok(())
     }

@@ -176,12 +176,16 @@ fn lfw(args: LfwArgs) -> ExitCode {
         }
         for rel in &failed {
             let path = args.images.join(rel);
-            let t = Frame::open(&path, &DecodeLimits::default()).ok().and_then(|frame| {
-                let (w, h) = (frame.width() as f32, frame.height() as f32);
-                let marks = Landmarks::from_array(mean.map(|p| Point::new(p.x * w, p.y * h)));
-                let chip = pipeline.align(&frame, &marks).ok()?;
-                facegate::eval::Matcher::new(&pipeline).embed_chip(&chip).ok()
-            });
+            let t = Frame::open(&path, &DecodeLimits::default())
+                .ok()
+                .and_then(|frame| {
+                    let (w, h) = (frame.width() as f32, frame.height() as f32);
+                    let marks = Landmarks::from_array(mean.map(|p| Point::new(p.x * w, p.y * h)));
+                    let chip = pipeline.align(&frame, &marks).ok()?;
+                    facegate::eval::Matcher::new(&pipeline)
+                        .embed_chip(&chip)
+                        .ok()
+                });
             if let Some(e) = results.get_mut(rel) {
                 e.template = t;
             }
@@ -485,7 +489,11 @@ fn gallery(args: GalleryArgs) -> ExitCode {
             Err(e) => return fail(&e.to_string()),
         }
     }
-    if let Some(t) = args.thresholds.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
+    if let Some(t) = args
+        .thresholds
+        .iter()
+        .find(|t| !(t.is_finite() && **t >= 0.0))
+    {
         return fail(&format!("threshold {t} is not a finite distance ≥ 0"));
     }
     let pipeline = match eval_pipeline(args.min_face, args.no_mirror) {
@@ -548,11 +556,7 @@ fn gallery(args: GalleryArgs) -> ExitCode {
             .populations
             .iter()
             .map(|p| {
-                let at: Vec<serde_json::Value> = p
-                    .at
-                    .iter()
-                    .map(|r| rates_json(r))
-                    .collect();
+                let at: Vec<serde_json::Value> = p.at.iter().map(|r| rates_json(r)).collect();
                 let for_fmr: serde_json::Map<String, serde_json::Value> = targets
                     .iter()
                     .map(|&f| {
