@@ -8,6 +8,7 @@ use std::borrow::Borrow;
 use std::time::Instant;
 
 use crate::align::{self, AlignError, Chip};
+use crate::detect::yunet::{YuNet, YuNetConfig};
 use crate::detect::{DetectError, Detection, Detector, DetectorConfig, Landmarks};
 use crate::embed::{EmbedError, Embedder};
 use crate::frame::Frame;
@@ -103,10 +104,39 @@ pub struct Capture {
     pub times: StageTimes,
 }
 
+/// The face detector a pipeline runs; each brings the alignment template measured for
+/// its landmarks (`docs/DETECTOR.md` compares them).
+#[derive(Debug)]
+pub enum FaceDetector {
+    /// MTCNN, aligned with [`align::MTCNN_TEMPLATE`]. Uses [`FaceConfig::detector`].
+    Mtcnn(Detector),
+    /// YuNet, aligned with [`align::YUNET_TEMPLATE`]; has its own [`YuNetConfig`].
+    YuNet(YuNet),
+}
+
+impl FaceDetector {
+    /// Finds faces, best score first.
+    pub fn detect(&self, frame: &Frame) -> Result<Vec<Detection>, DetectError> {
+        match self {
+            FaceDetector::Mtcnn(d) => d.detect(frame),
+            FaceDetector::YuNet(d) => d.detect(frame),
+        }
+    }
+
+    /// Where this detector's five landmarks fall in the embedder's chip (unpadded unit
+    /// coordinates), the template alignment maps them onto.
+    pub fn template(&self) -> &'static [Point; 5] {
+        match self {
+            FaceDetector::Mtcnn(_) => &align::MTCNN_TEMPLATE,
+            FaceDetector::YuNet(_) => &align::YUNET_TEMPLATE,
+        }
+    }
+}
+
 /// The planned face pipeline.
 #[derive(Debug)]
 pub struct FacePipeline {
-    detector: Detector,
+    detector: FaceDetector,
     embedder: Embedder,
     config: FaceConfig,
 }
@@ -118,6 +148,16 @@ fn ms(since: Instant) -> f64 {
 impl FacePipeline {
     /// A pipeline from planned parts.
     pub fn new(detector: Detector, embedder: Embedder, config: FaceConfig) -> FacePipeline {
+        FacePipeline::with_detector(FaceDetector::Mtcnn(detector), embedder, config)
+    }
+
+    /// A pipeline from planned parts with either detector ([`FaceConfig::detector`] only
+    /// applies to MTCNN).
+    pub fn with_detector(
+        detector: FaceDetector,
+        embedder: Embedder,
+        config: FaceConfig,
+    ) -> FacePipeline {
         FacePipeline {
             detector,
             embedder,
@@ -125,10 +165,37 @@ impl FacePipeline {
         }
     }
 
+    /// The default embedded models with YuNet as the detector (configured by `yunet`;
+    /// `config.detector` is not used) and YuNet's alignment template.
+    pub fn with_yunet(config: FaceConfig, yunet: YuNetConfig) -> Result<FacePipeline, FaceError> {
+        Ok(FacePipeline::with_detector(
+            FaceDetector::YuNet(YuNet::with_default_model(yunet)?),
+            Embedder::with_default_model()?,
+            config,
+        ))
+    }
+
+    /// The detector in use.
+    pub fn detector(&self) -> &FaceDetector {
+        &self.detector
+    }
+
+    /// Aligns a face found by this pipeline's detector onto the embedder's chip, with the
+    /// template measured for that detector's landmarks.
+    pub fn align(&self, frame: &Frame, landmarks: &Landmarks) -> Result<Chip, FaceError> {
+        Ok(align::align_to_template(
+            frame,
+            &landmarks.to_array(),
+            self.detector.template(),
+            align::CHIP_SIZE,
+            align::CHIP_PADDING,
+        )?)
+    }
+
     /// The default embedded models with `config`.
     pub fn with_default_models(config: FaceConfig) -> Result<FacePipeline, FaceError> {
         Ok(FacePipeline {
-            detector: Detector::with_default_models(config.detector)?,
+            detector: FaceDetector::Mtcnn(Detector::with_default_models(config.detector)?),
             embedder: Embedder::with_default_model()?,
             config,
         })
@@ -189,7 +256,7 @@ impl FacePipeline {
         made: Option<Template>,
     ) -> Result<Capture, CaptureError> {
         let t1 = Instant::now();
-        let chip = align::align(frame, &face.landmarks).map_err(FaceError::from)?;
+        let chip = self.align(frame, &face.landmarks)?;
         let chip_quality =
             quality::check_chip(&chip, &self.config.quality).map_err(CaptureError::Quality)?;
         let align_ms = ms(t1);
@@ -312,7 +379,7 @@ impl<'p> FaceVerifier<'p> {
                 else {
                     return Ok(Err(reasons::REFERENCE_UNUSABLE));
                 };
-                let chip = align::align(frame, &face.landmarks)?;
+                let chip = self.pipeline.align(frame, &face.landmarks)?;
                 Ok(Ok(RefTemplate::Owned(Box::new(
                     self.pipeline.embed_chip(&chip)?,
                 ))))
@@ -436,7 +503,9 @@ where
         let chip = {
             let frame = (self.frames)(index)
                 .map_err(|source| FrameIdentityError::Frame { index, source })?;
-            align::align(frame.borrow(), &landmarks).map_err(|e| face_err(e.into()))?
+            self.pipeline
+                .align(frame.borrow(), &landmarks)
+                .map_err(face_err)?
         };
         let template = self.pipeline.embed_chip(&chip).map_err(face_err)?;
         if self.kept.len() >= KEPT_TEMPLATES {
@@ -653,5 +722,18 @@ mod tests {
         let fresh = |i: usize| p.capture_face(&frames[i], faces[i], 0.0).unwrap().template;
         assert!(kept.distance(&fresh(2)) < 1e-5);
         assert!(kept.distance(&fresh(0)) > 0.05);
+    }
+
+    /// A YuNet pipeline aligns with YuNet's own template and still tells Obama from Biden.
+    #[test]
+    fn yunet_pipeline_matches_and_separates() {
+        let p = FacePipeline::with_yunet(FaceConfig::default(), YuNetConfig::default()).unwrap();
+        assert!(matches!(p.detector(), FaceDetector::YuNet(_)));
+        assert_eq!(p.detector().template(), &align::YUNET_TEMPLATE);
+        let t = |name: &str| p.capture(&fixture(name)).unwrap().template;
+        let (obama, obama2, biden) = (t("obama"), t("obama2"), t("biden"));
+        let threshold = p.config().threshold.distance();
+        assert!(obama.distance(&obama2) < threshold, "Obama vs Obama");
+        assert!(obama.distance(&biden) > threshold, "Obama vs Biden");
     }
 }

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use facegate::align;
 use facegate::detect::{Detection, Landmarks};
 use facegate::eval::{self, Scored};
 use facegate::face::{CaptureError, FaceConfig, FacePipeline, DEFAULT_THRESHOLD};
@@ -57,6 +56,16 @@ pub struct LfwArgs {
     /// Write per-pair distances to this TSV file (fold, same, distance, a, b).
     #[arg(long)]
     scores: Option<PathBuf>,
+    /// The face detector (each with its own alignment template; see docs/DETECTOR.md).
+    #[arg(long, value_enum, default_value_t = DetectorChoice::Mtcnn)]
+    detector: DetectorChoice,
+}
+
+/// `--detector`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum DetectorChoice {
+    Mtcnn,
+    Yunet,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -119,7 +128,17 @@ fn lfw(args: LfwArgs) -> ExitCode {
         mirror_average: args.mirror,
         ..FaceConfig::default()
     };
-    let pipeline = match FacePipeline::with_default_models(config) {
+    let loaded = match args.detector {
+        DetectorChoice::Mtcnn => FacePipeline::with_default_models(config),
+        DetectorChoice::Yunet => FacePipeline::with_yunet(
+            config,
+            facegate::detect::yunet::YuNetConfig {
+                min_face: args.min_face,
+                ..Default::default()
+            },
+        ),
+    };
+    let pipeline = match loaded {
         Ok(p) => p,
         Err(e) => return fail(&format!("cannot load the face models: {e}")),
     };
@@ -195,7 +214,7 @@ fn lfw(args: LfwArgs) -> ExitCode {
             let t = Frame::open(&path, &limits).ok().and_then(|frame| {
                 let (w, h) = (frame.width() as f32, frame.height() as f32);
                 let marks = Landmarks::from_array(mean.map(|p| Point::new(p.x * w, p.y * h)));
-                let chip = align::align(&frame, &marks).ok()?;
+                let chip = pipeline.align(&frame, &marks).ok()?;
                 pipeline.embed_chip(&chip).ok()
             });
             if let Some(e) = results.get_mut(rel) {
@@ -280,6 +299,7 @@ fn lfw(args: LfwArgs) -> ExitCode {
             "median_ms": { "detect": md, "align": ma, "embed": me },
             "threads": threads,
             "mirror_average": args.mirror,
+            "detector": format!("{:?}", args.detector).to_lowercase(),
         });
         println!("{out}");
     } else {
@@ -303,6 +323,7 @@ fn lfw(args: LfwArgs) -> ExitCode {
         );
         println!("failures to detect            {} images ({handling}; {pairs_with_failure} pairs involved)", failed.len());
         println!("median per image              detect {md:.1} ms, align {ma:.1} ms, embed {me:.1} ms ({threads} threads)");
+        println!("detector                      {:?}", args.detector);
     }
     ExitCode::from(crate::EXIT_YES)
 }
