@@ -13,6 +13,8 @@
 //!
 //! `cargo run --release --example detector_compare -- speed FRAME.jpg 30`
 //! `cargo run --release --example detector_compare -- noise ../shared/data/liveness/genuine/*`
+//! (`ONLY="yunet_n 640 @0.9"` runs MTCNN and only that YuNet variant; the default YuNet
+//! score is 0.6)
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -52,6 +54,16 @@ fn detectors() -> Result<Vec<(String, Detect)>, Box<dyn std::error::Error>> {
         ("mtcnn min 40".into(), mtcnn(40.0)?),
         ("mtcnn min 80".into(), mtcnn(80.0)?),
         ("yunet_n 640".into(), yunet(n()?, YuNetConfig::default())?),
+        (
+            "yunet_n 640 @0.9".into(),
+            yunet(
+                n()?,
+                YuNetConfig {
+                    score_threshold: 0.9,
+                    ..Default::default()
+                },
+            )?,
+        ),
         ("yunet_n 320".into(), yunet(n()?, half)?),
         (
             "yunet_n 160".into(),
@@ -177,10 +189,18 @@ fn noise_of(single: &[Option<Detection>]) -> ([f64; 5], f64, usize) {
 fn noise(dirs: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let all = detectors()?;
     // The noise comparison runs the detectors liveness would: MTCNN at min face 20 (as
-    // `examples/liveness_real` and the liveness tests) and YuNet at 640.
+    // `examples/liveness_real` and the liveness tests; it stays first, the reference for
+    // point distances) and YuNet at 640. `ONLY=a,b` keeps only YuNet variants named so.
+    let only = std::env::var("ONLY").ok();
     let dets: Vec<&(String, Detect)> = all
         .iter()
-        .filter(|(n, _)| n == "mtcnn min 20" || n.ends_with("640"))
+        .filter(|(n, _)| {
+            n == "mtcnn min 20"
+                || (n.contains(" 640")
+                    && only
+                        .as_ref()
+                        .map_or(true, |o| o.split(',').any(|x| x == n.as_str())))
+        })
         .collect();
     let mut totals = vec![[0usize; 3]; dets.len()];
     for dir in dirs {

@@ -67,11 +67,13 @@ pub struct YuNetConfig {
 }
 
 impl Default for YuNetConfig {
-    /// OpenCV's `FaceDetectorYN` defaults for score and NMS (0.9, 0.3); at most 50 faces;
-    /// 640 pixels, the size YuNet is usually run at.
+    /// Score 0.6, not OpenCV's 0.9: on the eight real recordings 0.9 lost a face in 81
+    /// of 1,482 frames and 0.6 in 5, and neither reported a second face (`docs/DETECTOR.md`).
+    /// NMS IoU 0.3 as OpenCV's `FaceDetectorYN`; at most 50 faces; 640 pixels, the size
+    /// YuNet is usually run at.
     fn default() -> Self {
         YuNetConfig {
-            score_threshold: 0.9,
+            score_threshold: 0.6,
             nms_iou: 0.3,
             top_k: 50,
             min_face: 20.0,
@@ -583,7 +585,7 @@ mod tests {
                 f.bbox
             );
         }
-        assert!(f.score >= 0.9);
+        assert!(f.score >= 0.9, "{}", f.score);
         // The frame is larger than max_side: it was downscaled, and the plan is the
         // downscaled padded size, not the frame's.
         let g = det.geometry(frame.width() as usize, frame.height() as usize);

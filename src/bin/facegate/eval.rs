@@ -59,6 +59,9 @@ pub struct LfwArgs {
     /// The face detector (each with its own alignment template; see docs/DETECTOR.md).
     #[arg(long, value_enum, default_value_t = DetectorChoice::Mtcnn)]
     detector: DetectorChoice,
+    /// YuNet's smallest face score, in (0, 1) (with `--detector yunet`).
+    #[arg(long, default_value_t = facegate::detect::yunet::YuNetConfig::default().score_threshold)]
+    yunet_score: f32,
 }
 
 /// `--detector`.
@@ -134,6 +137,7 @@ fn lfw(args: LfwArgs) -> ExitCode {
             config,
             facegate::detect::yunet::YuNetConfig {
                 min_face: args.min_face,
+                score_threshold: args.yunet_score,
                 ..Default::default()
             },
         ),
