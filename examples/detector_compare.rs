@@ -11,6 +11,9 @@
 //! computes it) per landmark and overall in % of the inter-ocular distance, and how far
 //! YuNet's points are from MTCNN's on the same frames.
 //!
+//! `big FRAME`: YuNet (default config) on a 4096×4096 frame tiled from FRAME (many faces);
+//! run under `/usr/bin/time -v` for the peak memory.
+//!
 //! `cargo run --release --example detector_compare -- speed FRAME.jpg 30`
 //! `cargo run --release --example detector_compare -- noise ../shared/data/liveness/genuine/*`
 //! (`ONLY="yunet_n 640 @0.9"` runs MTCNN and only that YuNet variant; the default YuNet
@@ -106,7 +109,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             args.get(2).and_then(|r| r.parse().ok()).unwrap_or(30),
         ),
         Some("noise") => noise(&args[1..]),
-        _ => Err("usage: detector_compare speed FRAME [ROUNDS] | noise DIR...".into()),
+        Some("big") => big(args.get(1).ok_or("big FRAME")?),
+        _ => Err("usage: detector_compare speed FRAME [ROUNDS] | noise DIR... | big FRAME".into()),
     }
 }
 
@@ -281,5 +285,31 @@ fn noise(dirs: &[String]) -> Result<(), Box<dyn std::error::Error>> {
             totals[i][0], totals[i][1], totals[i][2]
         );
     }
+    Ok(())
+}
+
+fn big(path: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let tile = Frame::open(path, &DecodeLimits::default())?;
+    let (tw, th) = (tile.width() as usize, tile.height() as usize);
+    let side = 4096usize;
+    let mut rgb = vec![0u8; side * side * 3];
+    for y in 0..side {
+        for x in 0..side {
+            let s = ((y % th) * tw + (x % tw)) * 3;
+            let d = (y * side + x) * 3;
+            rgb[d..d + 3].copy_from_slice(&tile.rgb()[s..s + 3]);
+        }
+    }
+    let frame = Frame::from_rgb(side as u32, side as u32, rgb)?;
+    let det = YuNet::with_default_model(YuNetConfig::default())?;
+    let t = Instant::now();
+    let first = det.detect(&frame)?.len();
+    let first_ms = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    let n = det.detect(&frame)?.len();
+    println!(
+        "4096×4096 tiled from {path}: first call (plans 640×640) {first_ms:.0} ms, {first} faces; second {:.0} ms, {n} faces",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     Ok(())
 }

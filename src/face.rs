@@ -107,10 +107,12 @@ pub struct Capture {
 /// The face detector a pipeline runs; each brings the alignment template measured for
 /// its landmarks (`docs/DETECTOR.md` compares them).
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum FaceDetector {
     /// MTCNN, aligned with [`align::MTCNN_TEMPLATE`]. Uses [`FaceConfig::detector`].
     Mtcnn(Detector),
-    /// YuNet, aligned with [`align::YUNET_TEMPLATE`]; has its own [`YuNetConfig`].
+    /// YuNet, aligned with [`align::YUNET_TEMPLATE`]; has its own [`YuNetConfig`]. The
+    /// liveness thresholds were calibrated on MTCNN's landmarks, not on YuNet's.
     YuNet(YuNet),
 }
 

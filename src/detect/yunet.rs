@@ -376,13 +376,6 @@ impl YuNet {
 /// BGR, 0..255 float, NCHW, zero-padded to `pw × ph`.
 fn input_tensor(frame: &Frame, g: &Geometry) -> Result<Tensor, DetectError> {
     let (w, h) = (frame.width() as usize, frame.height() as usize);
-    let rgb: Zeroizing<Vec<f32>> = if (g.rw, g.rh) == (w, h) {
-        Zeroizing::new(frame.rgb().iter().map(|&v| f32::from(v)).collect())
-    } else {
-        let img: Zeroizing<Vec<f32>> =
-            Zeroizing::new(frame.rgb().iter().map(|&v| f32::from(v)).collect());
-        super::resize(&img, w, h, g.rw, g.rh)
-    };
     let mut t = Tensor::zero::<f32>(&[1, 3, g.ph, g.pw])
         .map_err(|e| DetectError::Inference(e.to_string()))?;
     let mut plain = t
@@ -391,19 +384,60 @@ fn input_tensor(frame: &Frame, g: &Geometry) -> Result<Tensor, DetectError> {
     let data = plain
         .as_slice_mut::<f32>()
         .map_err(|e| DetectError::Inference(e.to_string()))?;
+    if (g.rw, g.rh) == (w, h) {
+        let rgb = frame.rgb();
+        fill_bgr_planes(data, g, |i| f32::from(rgb[i]));
+    } else {
+        let resized = resize_rgb8(frame.rgb(), w, h, g.rw, g.rh);
+        fill_bgr_planes(data, g, |i| resized[i]);
+    }
+    Ok(t)
+}
+
+/// Writes the `rw × rh` RGB image given by `pixel(index)` into the top-left of the
+/// `pw × ph` BGR planes of `data`.
+fn fill_bgr_planes(data: &mut [f32], g: &Geometry, pixel: impl Fn(usize) -> f32) {
     let plane = g.pw * g.ph;
     for y in 0..g.rh {
         for x in 0..g.rw {
             let s = (y * g.rw + x) * 3;
             let d = y * g.pw + x;
-            // RGB → BGR planes.
-            data[d] = rgb[s + 2];
-            data[plane + d] = rgb[s + 1];
-            data[2 * plane + d] = rgb[s];
+            data[d] = pixel(s + 2);
+            data[plane + d] = pixel(s + 1);
+            data[2 * plane + d] = pixel(s);
         }
     }
-    drop(plain);
-    Ok(t)
+}
+
+/// Resizes RGB bytes with the MTCNN resampler's taps (area averaging when shrinking),
+/// straight from the bytes: a float copy of a 4096×4096 frame would take 200 MB, the
+/// row pass here takes `new_width × height × 3` floats.
+fn resize_rgb8(rgb: &[u8], w: usize, h: usize, nw: usize, nh: usize) -> Zeroizing<Vec<f32>> {
+    let tx = super::taps(w, nw);
+    let ty = super::taps(h, nh);
+    let mut horiz = Zeroizing::new(vec![0.0f32; nw * h * 3]);
+    for y in 0..h {
+        let row = &rgb[y * w * 3..(y + 1) * w * 3];
+        let out = &mut horiz[y * nw * 3..(y + 1) * nw * 3];
+        for (x, t) in tx.iter().enumerate() {
+            for &(j, wt) in t {
+                for c in 0..3 {
+                    out[x * 3 + c] += wt * f32::from(row[j * 3 + c]);
+                }
+            }
+        }
+    }
+    let mut out = Zeroizing::new(vec![0.0f32; nw * nh * 3]);
+    for (y, t) in ty.iter().enumerate() {
+        let dst = &mut out[y * nw * 3..(y + 1) * nw * 3];
+        for &(j, wt) in t {
+            let src = &horiz[j * nw * 3..(j + 1) * nw * 3];
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d += wt * s;
+            }
+        }
+    }
+    out
 }
 
 /// Greedy NMS on boxes already sorted best first.
@@ -534,6 +568,19 @@ mod tests {
                 matches!(c.validate(), Err(DetectError::Config(_))),
                 "{c:?} accepted"
             );
+        }
+    }
+
+    #[test]
+    fn byte_resize_matches_the_float_resize() {
+        let (w, h) = (37, 23);
+        let rgb: Vec<u8> = (0..w * h * 3).map(|i| (i * 7 % 251) as u8).collect();
+        let f: Vec<f32> = rgb.iter().map(|&v| f32::from(v)).collect();
+        for (nw, nh) in [(10, 6), (37, 23), (50, 40)] {
+            let a = resize_rgb8(&rgb, w, h, nw, nh);
+            let b = crate::detect::resize(&f, w, h, nw, nh);
+            assert_eq!(a.len(), nw * nh * 3);
+            assert!(a.iter().zip(b.iter()).all(|(x, y)| (x - y).abs() < 1e-3));
         }
     }
 
