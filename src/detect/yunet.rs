@@ -277,16 +277,7 @@ impl YuNet {
         let (w, h) = (frame.width() as usize, frame.height() as usize);
         let g = self.geometry(w, h);
         let plan = self.plan(g.pw, g.ph)?;
-        let input = Arc::new(input_tensor(frame, &g)?);
-        let result = plan.run(tvec!(TValue::from_const(input.clone())));
-        // The input holds the face's pixels: wipe it once the plan has let go of it.
-        if let Ok(mut t) = Arc::try_unwrap(input) {
-            if let Ok(mut plain) = t.try_as_plain_ram_mut() {
-                if let Ok(s) = plain.as_slice_mut::<f32>() {
-                    s.zeroize();
-                }
-            }
-        }
+        let (result, _wiped) = run_and_wipe(&plan, input_tensor(frame, &g)?);
         let out = result.map_err(|e| DetectError::Inference(e.to_string()))?;
         let mut faces = self.decode(&out, &g)?;
         faces.sort_by(|a, b| b.score.total_cmp(&a.score));
@@ -392,6 +383,23 @@ fn input_tensor(frame: &Frame, g: &Geometry) -> Result<Tensor, DetectError> {
         fill_bgr_planes(data, g, |i| resized[i]);
     }
     Ok(t)
+}
+
+/// Runs the plan on `input`, then wipes the input (it holds the face's pixels) once the
+/// plan has let go of it; says whether it could.
+fn run_and_wipe(plan: &Plan, input: Tensor) -> (TractResult<TVec<TValue>>, bool) {
+    let input = Arc::new(input);
+    let result = plan.run(tvec!(TValue::from_const(input.clone())));
+    let mut wiped = false;
+    if let Ok(mut t) = Arc::try_unwrap(input) {
+        if let Ok(mut plain) = t.try_as_plain_ram_mut() {
+            if let Ok(s) = plain.as_slice_mut::<f32>() {
+                s.zeroize();
+                wiped = true;
+            }
+        }
+    }
+    (result, wiped)
 }
 
 /// Writes the `rw × rh` RGB image given by `pixel(index)` into the top-left of the
@@ -639,5 +647,9 @@ mod tests {
         assert!(g.pw <= 640 && g.ph <= 640 && g.pw % 32 == 0 && g.ph % 32 == 0);
         let big = det.geometry(4096, 4096);
         assert_eq!((big.pw, big.ph), (640, 640));
+        // The plan lets go of the input tensor, so it is wiped.
+        let plan = det.plan(g.pw, g.ph).unwrap();
+        let (out, wiped) = run_and_wipe(&plan, input_tensor(&frame, &g).unwrap());
+        assert!(out.is_ok() && wiped);
     }
 }
