@@ -44,6 +44,8 @@ FR_SDIST="face_recognition-1.3.0.tar.gz"
 FR_SDIST_SHA="5e5efdd1686aa566af0d3cc1313b131e4b197657a8ffd03669e6d3fad92705ec"
 RESNET_DAT_SHA="55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30"
 SP5_DAT_SHA="c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888"
+YUNET_COMMIT="0047ac24afb1a50a0c6105001c89d1b5b805dbf1"
+YUNET_N_SHA="104ee26c71d5c270ce79a6b3dced91c91013260d29a6bf18f9296c5b8c4c2b12"
 PY_PINS=(onnx==1.23.2 onnxruntime==1.32.0 numpy==2.4.6 pillow==13.0.0)
 
 check_sha() { # file expected
@@ -98,6 +100,15 @@ for n in pnet rnet onet; do
 done
 cp "$DATS/shape_predictor_5_face_landmarks.dat" "$MODELS/dlib/"
 
+# --- YuNet: copied unmodified from its GitHub repository (pinned commit) ---------------
+step "YuNet ONNX (unmodified copy, ShiqiYu/libfacedetection.train@$YUNET_COMMIT)"
+mkdir -p "$MODELS/yunet"
+YUNET_DL="$WORK/dl/yunet_n_dynamic.onnx"
+[ -f "$YUNET_DL" ] || curl -fsSL -o "$YUNET_DL" \
+  "https://raw.githubusercontent.com/ShiqiYu/libfacedetection.train/$YUNET_COMMIT/onnx/yunet_n_dynamic.onnx"
+check_sha "$YUNET_DL" "$YUNET_N_SHA"
+cp "$YUNET_DL" "$MODELS/yunet/yunet_n_dynamic.onnx"
+
 # --- dlib ResNet -> XML -> ONNX --------------------------------------------------------
 step "build dlib_ref (C++)"
 # shellcheck disable=SC2046
@@ -148,6 +159,6 @@ fi
 # --- checksums ---------------------------------------------------------------------------
 step "SHA-256 of shipped files"
 cd "$MODELS"
-sha256sum mtcnn/pnet.onnx mtcnn/rnet.onnx mtcnn/onet.onnx dlib/dlib_face_recognition_resnet_model_v1.onnx dlib/shape_predictor_5_face_landmarks.dat
+sha256sum mtcnn/pnet.onnx mtcnn/rnet.onnx mtcnn/onet.onnx dlib/dlib_face_recognition_resnet_model_v1.onnx dlib/shape_predictor_5_face_landmarks.dat yunet/yunet_n_dynamic.onnx
 sha256sum -c SHA256SUMS || die "shipped files differ from models/SHA256SUMS (if intended, regenerate it and say why in the commit)"
 echo "rebuild OK" >&2

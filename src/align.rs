@@ -11,7 +11,8 @@
 //!
 //! MTCNN's landmarks are different points (eye *centres*, nose *tip*, mouth corners), so
 //! they need their own template: [`MTCNN_TEMPLATE`] holds where those points fall, on
-//! average, in dlib's chips (measured, see the constant's documentation).
+//! average, in dlib's chips (measured, see the constant's documentation). YuNet's points
+//! are the same kinds but placed differently, so they have their own [`YUNET_TEMPLATE`].
 
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -51,6 +52,26 @@ pub const MTCNN_TEMPLATE: [Point; 5] = [
     Point::new(0.4962, 0.5356),
     Point::new(0.2616, 0.8121),
     Point::new(0.7335, 0.8137),
+];
+
+/// Where YuNet's five points (same kinds and order as MTCNN's: image-left eye, image-right
+/// eye, nose tip, image-left and image-right mouth corner) fall in dlib's chips, in the same
+/// unpadded unit coordinates as [`DLIB_TEMPLATE`].
+///
+/// YuNet's points sit 1–11 % of the inter-ocular distance away from MTCNN's on the same
+/// face (its eyes a little lower, its mouth corners higher), so [`MTCNN_TEMPLATE`] does not
+/// fit them. Measured by transfer through [`MTCNN_TEMPLATE`]: on 2,000 LFW-dev images of
+/// identities A–E (F–J held out), where both detectors found the central face (all 2,000
+/// with the shipped `yunet_n`), the similarity mapping MTCNN's landmarks onto
+/// [`MTCNN_TEMPLATE`] was fitted, YuNet's landmarks were mapped through it, and the
+/// per-point median taken (`examples/calibrate_yunet_template.rs`; interquartile ranges
+/// 0.034–0.043 for eyes and mouth, 0.095 × 0.042 for the nose tip).
+pub const YUNET_TEMPLATE: [Point; 5] = [
+    Point::new(0.2226, 0.2188),
+    Point::new(0.7720, 0.2231),
+    Point::new(0.4936, 0.5363),
+    Point::new(0.2564, 0.7916),
+    Point::new(0.7346, 0.7945),
 ];
 
 /// Errors aligning a face.

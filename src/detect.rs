@@ -41,6 +41,8 @@ use crate::frame::Frame;
 use crate::geometry::{Point, Rect};
 use crate::model::{ModelError, OnnxModel};
 
+pub mod yunet;
+
 /// Errors from the detector.
 #[derive(Debug, thiserror::Error)]
 pub enum DetectError {

@@ -13,6 +13,7 @@ use std::borrow::Borrow;
 use std::time::Instant;
 
 use crate::align::{self, AlignError, Chip};
+use crate::detect::yunet::{YuNet, YuNetConfig};
 use crate::detect::{DetectError, Detection, Detector, DetectorConfig, Landmarks};
 use crate::embed::{EmbedError, Embedder};
 use crate::frame::Frame;
@@ -104,10 +105,55 @@ pub struct Capture {
     pub times: StageTimes,
 }
 
+/// The face detector a pipeline runs; each brings the alignment template measured for
+/// its landmarks (`docs/DETECTOR.md` compares them).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum FaceDetector {
+    /// MTCNN, aligned with [`align::MTCNN_TEMPLATE`]. Uses [`FaceConfig::detector`].
+    Mtcnn(Detector),
+    /// YuNet, aligned with [`align::YUNET_TEMPLATE`]; has its own [`YuNetConfig`]. The
+    /// liveness thresholds were calibrated on MTCNN's landmarks, not on YuNet's.
+    YuNet(YuNet),
+}
+
+impl FaceDetector {
+    /// Finds faces, best score first.
+    pub fn detect(&self, frame: &Frame) -> Result<Vec<Detection>, DetectError> {
+        match self {
+            FaceDetector::Mtcnn(d) => d.detect(frame),
+            FaceDetector::YuNet(d) => d.detect(frame),
+        }
+    }
+
+    /// Where this detector's five landmarks fall in `chip` (unpadded unit coordinates): the
+    /// template alignment maps them onto.
+    ///
+    /// A chip declares where MTCNN's points go. YuNet's points sit a measured offset from
+    /// MTCNN's ([`align::YUNET_TEMPLATE`], measured in dlib's chip against
+    /// [`align::MTCNN_TEMPLATE`]); for another chip that offset is carried over by the
+    /// similarity that maps MTCNN's template onto the chip's points.
+    pub fn chip_points(&self, chip: &crate::embed::ChipGeometry) -> [Point; 5] {
+        match self {
+            FaceDetector::Mtcnn(_) => chip.points,
+            FaceDetector::YuNet(_) if chip.points == align::MTCNN_TEMPLATE => {
+                align::YUNET_TEMPLATE
+            }
+            FaceDetector::YuNet(_) => {
+                match align::Similarity::fit(&align::MTCNN_TEMPLATE, &chip.points) {
+                    Ok(t) => align::YUNET_TEMPLATE.map(|p| t.apply(p)),
+                    // A degenerate chip template cannot be carried over; align on it as is.
+                    Err(_) => chip.points,
+                }
+            }
+        }
+    }
+}
+
 /// The planned face pipeline.
 #[derive(Debug)]
 pub struct FacePipeline {
-    detector: Detector,
+    detector: FaceDetector,
     embedder: Embedder,
     config: FaceConfig,
 }
@@ -119,6 +165,16 @@ fn ms(since: Instant) -> f64 {
 impl FacePipeline {
     /// A pipeline from planned parts.
     pub fn new(detector: Detector, embedder: Embedder, config: FaceConfig) -> FacePipeline {
+        FacePipeline::with_detector(FaceDetector::Mtcnn(detector), embedder, config)
+    }
+
+    /// A pipeline from planned parts with either detector ([`FaceConfig::detector`] only
+    /// applies to MTCNN).
+    pub fn with_detector(
+        detector: FaceDetector,
+        embedder: Embedder,
+        config: FaceConfig,
+    ) -> FacePipeline {
         FacePipeline {
             detector,
             embedder,
@@ -126,10 +182,25 @@ impl FacePipeline {
         }
     }
 
+    /// The default embedded models with YuNet as the detector (configured by `yunet`;
+    /// `config.detector` is not used) and YuNet's alignment template.
+    pub fn with_yunet(config: FaceConfig, yunet: YuNetConfig) -> Result<FacePipeline, FaceError> {
+        Ok(FacePipeline::with_detector(
+            FaceDetector::YuNet(YuNet::with_default_model(yunet)?),
+            Embedder::with_default_model()?,
+            config,
+        ))
+    }
+
+    /// The detector in use.
+    pub fn detector(&self) -> &FaceDetector {
+        &self.detector
+    }
+
     /// The default embedded models with `config`.
     pub fn with_default_models(config: FaceConfig) -> Result<FacePipeline, FaceError> {
         Ok(FacePipeline {
-            detector: Detector::with_default_models(config.detector)?,
+            detector: FaceDetector::Mtcnn(Detector::with_default_models(config.detector)?),
             embedder: Embedder::with_default_model()?,
             config,
         })
@@ -147,13 +218,14 @@ impl FacePipeline {
             .unwrap_or_else(|| self.embedder.threshold())
     }
 
-    /// Cuts the chip the embedding model takes from `frame` at `landmarks`.
+    /// Cuts the chip the embedding model takes from `frame` at `landmarks` (found by this
+    /// pipeline's detector, whose landmark template is used).
     pub fn align(&self, frame: &Frame, landmarks: &Landmarks) -> Result<Chip, AlignError> {
         let chip = &self.embedder.spec().chip;
         align::align_to_template(
             frame,
             &landmarks.to_array(),
-            &chip.points,
+            &self.detector.chip_points(chip),
             chip.size,
             chip.padding,
         )
@@ -687,5 +759,29 @@ mod tests {
         let fresh = |i: usize| p.capture_face(&frames[i], faces[i], 0.0).unwrap().template;
         assert!(kept.distance(&fresh(2)) < 1e-5);
         assert!(kept.distance(&fresh(0)) > 0.05);
+    }
+
+    /// A YuNet pipeline aligns with YuNet's own template and still tells Obama from Biden.
+    #[test]
+    fn yunet_pipeline_matches_and_separates() {
+        let p = FacePipeline::with_yunet(FaceConfig::default(), YuNetConfig::default()).unwrap();
+        assert!(matches!(p.detector(), FaceDetector::YuNet(_)));
+        let dlib = crate::embed::ChipGeometry::DLIB_150;
+        assert_eq!(p.detector().chip_points(&dlib), align::YUNET_TEMPLATE);
+        // Carried into another chip, YuNet's offset from MTCNN's points is kept.
+        let arc = crate::embed::ChipGeometry::ARCFACE_112;
+        let carried = p.detector().chip_points(&arc);
+        assert!(carried != arc.points);
+        let back = align::Similarity::fit(&arc.points, &align::MTCNN_TEMPLATE).unwrap();
+        for (c, y) in carried.iter().zip(align::YUNET_TEMPLATE) {
+            let b = back.apply(*c);
+            assert!((b.x - y.x).abs() < 1e-4 && (b.y - y.y).abs() < 1e-4, "{b:?} vs {y:?}");
+        }
+        let t = |name: &str| p.capture(&fixture(name)).unwrap().template;
+        let (obama, obama2, biden) = (t("obama"), t("obama2"), t("biden"));
+        // dlib's own threshold: this is about alignment, not the operating point.
+        let threshold = 0.6;
+        assert!(obama.distance(&obama2) < threshold, "Obama vs Obama");
+        assert!(obama.distance(&biden) > threshold, "Obama vs Biden");
     }
 }

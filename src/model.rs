@@ -192,6 +192,7 @@ mod embedded {
             "mtcnn/rnet.onnx",
             "mtcnn/onet.onnx",
             "dlib/dlib_face_recognition_resnet_model_v1.onnx",
+            "yunet/yunet_n_dynamic.onnx",
         )
     }
 

@@ -228,4 +228,57 @@ fn gallery_errors_are_clear() {
         assert!(err.contains(expect), "{args:?}: {err}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+
+#[test]
+fn yunet_detector_runs_the_whole_pipeline() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/lfw-dev");
+    let Ok(all) = std::fs::read_to_string(data.join("pairs.txt")) else {
+        eprintln!("skipping: {} is absent", data.display());
+        return;
+    };
+    // One fold of 3 same + 3 different pairs.
+    let lines: Vec<&str> = all.lines().skip(1).collect();
+    let mut mini = String::from("1 3\n");
+    for l in lines[..3].iter().chain(&lines[300..303]) {
+        mini.push_str(l);
+        mini.push('\n');
+    }
+    let pairs = temp("pairs-yunet.txt");
+    std::fs::write(&pairs, mini).unwrap();
+    let out = facegate(&[
+        "eval",
+        "lfw",
+        "--pairs",
+        pairs.to_str().unwrap(),
+        "--images",
+        data.join("images").to_str().unwrap(),
+        "--json",
+        "--detector",
+        "yunet",
+    ]);
+    let _ = std::fs::remove_file(&pairs);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["detector"].as_str(), Some("yunet"));
+    assert_eq!(v["failures_to_detect"].as_u64(), Some(0));
+    assert_eq!(v["pairs"].as_u64(), Some(6));
+    let acc = v["accuracy_mean"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&acc), "{acc}");
+    // An unknown detector is a usage error, not a crash.
+    let out = facegate(&[
+        "eval",
+        "lfw",
+        "--pairs",
+        "x",
+        "--images",
+        "y",
+        "--detector",
+        "hog",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
 }

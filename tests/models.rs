@@ -51,3 +51,37 @@ fn a_valid_onnx_of_the_wrong_kind_is_refused() {
         Err(EmbedError::Model(ModelError::Invalid { .. }))
     ));
 }
+
+#[test]
+fn yunet_loads_and_a_wrong_model_is_refused_as_yunet() {
+    use facegate::detect::yunet::{YuNet, YuNetConfig, DEFAULT_MODEL};
+    use facegate::detect::DetectError;
+    // The shipped YuNet loads and is pinned in SHA256SUMS.
+    assert!(YuNet::with_default_model(YuNetConfig::default()).is_ok());
+    assert!(shipped_digests().any(|(p, _)| p == DEFAULT_MODEL));
+    // P-Net is valid ONNX but has none of YuNet's outputs: refused at load, typed.
+    let pnet = OnnxModel::embedded("mtcnn/pnet.onnx").unwrap();
+    let err = YuNet::new(&pnet, YuNetConfig::default()).unwrap_err();
+    assert!(
+        matches!(err, DetectError::Model(ModelError::Invalid { .. })),
+        "{err}"
+    );
+    // A corrupted YuNet is refused by its digest before it is parsed.
+    let path = format!("{}/models/{DEFAULT_MODEL}", env!("CARGO_MANIFEST_DIR"));
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x80;
+    assert!(matches!(
+        OnnxModel::from_bytes("yunet.onnx", bytes, digest(DEFAULT_MODEL)),
+        Err(ModelError::Checksum { .. })
+    ));
+    // An invalid configuration is refused before any model work.
+    let bad = YuNetConfig {
+        nms_iou: f32::NAN,
+        ..Default::default()
+    };
+    assert!(matches!(
+        YuNet::with_default_model(bad),
+        Err(DetectError::Config(_))
+    ));
+}
