@@ -136,9 +136,7 @@ impl FaceDetector {
     pub fn chip_points(&self, chip: &crate::embed::ChipGeometry) -> [Point; 5] {
         match self {
             FaceDetector::Mtcnn(_) => chip.points,
-            FaceDetector::YuNet(_) if chip.points == align::MTCNN_TEMPLATE => {
-                align::YUNET_TEMPLATE
-            }
+            FaceDetector::YuNet(_) if chip.points == align::MTCNN_TEMPLATE => align::YUNET_TEMPLATE,
             FaceDetector::YuNet(_) => {
                 match align::Similarity::fit(&align::MTCNN_TEMPLATE, &chip.points) {
                     Ok(t) => align::YUNET_TEMPLATE.map(|p| t.apply(p)),
@@ -772,10 +770,16 @@ mod tests {
         let arc = crate::embed::ChipGeometry::ARCFACE_112;
         let carried = p.detector().chip_points(&arc);
         assert!(carried != arc.points);
-        let back = align::Similarity::fit(&arc.points, &align::MTCNN_TEMPLATE).unwrap();
-        for (c, y) in carried.iter().zip(align::YUNET_TEMPLATE) {
-            let b = back.apply(*c);
-            assert!((b.x - y.x).abs() < 1e-4 && (b.y - y.y).abs() < 1e-4, "{b:?} vs {y:?}");
+        // Each point's offset from MTCNN's is scaled (and turned) by the same similarity.
+        let fwd = align::Similarity::fit(&align::MTCNN_TEMPLATE, &arc.points).unwrap();
+        let len = |a: Point, b: Point| f64::from((a.x - b.x).hypot(a.y - b.y));
+        for i in 0..5 {
+            let (m, y) = (align::MTCNN_TEMPLATE[i], align::YUNET_TEMPLATE[i]);
+            let carried_offset = len(carried[i], fwd.apply(m));
+            assert!(
+                (carried_offset - fwd.scale() * len(y, m)).abs() < 1e-5,
+                "point {i}: {carried_offset}"
+            );
         }
         let t = |name: &str| p.capture(&fixture(name)).unwrap().template;
         let (obama, obama2, biden) = (t("obama"), t("obama2"), t("biden"));

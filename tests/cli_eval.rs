@@ -228,6 +228,7 @@ fn gallery_errors_are_clear() {
         assert!(err.contains(expect), "{args:?}: {err}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
 
 #[test]
 fn yunet_detector_runs_the_whole_pipeline() {

@@ -161,7 +161,12 @@ fn lfw(args: LfwArgs) -> ExitCode {
         }
     }
 
-    let pipeline = match eval_pipeline(args.min_face, args.no_mirror, args.detector, args.yunet_score) {
+    let pipeline = match eval_pipeline(
+        args.min_face,
+        args.no_mirror,
+        args.detector,
+        args.yunet_score,
+    ) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -527,7 +532,12 @@ fn gallery(args: GalleryArgs) -> ExitCode {
         return fail(&format!("threshold {t} is not a finite distance ≥ 0"));
     }
     let default_score = facegate::detect::yunet::YuNetConfig::default().score_threshold;
-    let pipeline = match eval_pipeline(args.min_face, args.no_mirror, DetectorChoice::Mtcnn, default_score) {
+    let pipeline = match eval_pipeline(
+        args.min_face,
+        args.no_mirror,
+        DetectorChoice::Mtcnn,
+        default_score,
+    ) {
         Ok(p) => p,
         Err(code) => return code,
     };
