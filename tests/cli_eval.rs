@@ -26,17 +26,17 @@ fn temp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("facegate-cli-eval-{}-{name}", std::process::id()))
 }
 
-#[test]
-fn small_lfw_subset_json_and_roc() {
+/// LFW-dev's folder and a pairs file of `folds` folds of 3 same + 3 different pairs, taken
+/// from the first LFW folds; `None` (with a skip line) when `../shared` is absent.
+fn lfw_mini(folds: usize, name: &str) -> Option<(PathBuf, PathBuf)> {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/lfw-dev");
     let Ok(all) = std::fs::read_to_string(data.join("pairs.txt")) else {
         eprintln!("skipping: {} is absent", data.display());
-        return;
+        return None;
     };
-    // Two folds of 3 same + 3 different pairs, taken from the first two LFW folds.
     let lines: Vec<&str> = all.lines().skip(1).collect();
-    let mut mini = String::from("2 3\n");
-    for fold in 0..2 {
+    let mut mini = format!("{folds} 3\n");
+    for fold in 0..folds {
         for l in lines[fold * 600..fold * 600 + 3]
             .iter()
             .chain(&lines[fold * 600 + 300..fold * 600 + 303])
@@ -45,9 +45,17 @@ fn small_lfw_subset_json_and_roc() {
             mini.push('\n');
         }
     }
-    let pairs = temp("pairs.txt");
-    let roc = temp("roc.png");
+    let pairs = temp(name);
     std::fs::write(&pairs, mini).unwrap();
+    Some((data, pairs))
+}
+
+#[test]
+fn small_lfw_subset_json_and_roc() {
+    let Some((data, pairs)) = lfw_mini(2, "pairs.txt") else {
+        return;
+    };
+    let roc = temp("roc.png");
     let out = facegate(&[
         "eval",
         "lfw",
@@ -232,20 +240,9 @@ fn gallery_errors_are_clear() {
 
 #[test]
 fn yunet_detector_runs_the_whole_pipeline() {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/lfw-dev");
-    let Ok(all) = std::fs::read_to_string(data.join("pairs.txt")) else {
-        eprintln!("skipping: {} is absent", data.display());
+    let Some((data, pairs)) = lfw_mini(1, "pairs-yunet.txt") else {
         return;
     };
-    // One fold of 3 same + 3 different pairs.
-    let lines: Vec<&str> = all.lines().skip(1).collect();
-    let mut mini = String::from("1 3\n");
-    for l in lines[..3].iter().chain(&lines[300..303]) {
-        mini.push_str(l);
-        mini.push('\n');
-    }
-    let pairs = temp("pairs-yunet.txt");
-    std::fs::write(&pairs, mini).unwrap();
     let out = facegate(&[
         "eval",
         "lfw",
