@@ -255,13 +255,7 @@ fn yunet_detector_runs_the_whole_pipeline() {
         "yunet",
     ]);
     let _ = std::fs::remove_file(&pairs);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&out);
     assert_eq!(v["detector"].as_str(), Some("yunet"));
     assert_eq!(v["failures_to_detect"].as_u64(), Some(0));
     assert_eq!(v["pairs"].as_u64(), Some(6));
