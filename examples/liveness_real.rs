@@ -3,23 +3,26 @@
 //! the fixed-challenge decision. Evaluation data is never committed; the example skips
 //! with a message when it is absent.
 //!
-//! `cargo run --release --example liveness_real -- [DATA_DIR] [--trace]`
+//! `cargo run --release --example liveness_real -- [DATA_DIR] [--trace] [--yunet]`
 
 use std::path::{Path, PathBuf};
 
+use facegate::detect::yunet::{YuNet, YuNetConfig};
 use facegate::detect::{Detector, DetectorConfig};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::challenge::{self, Challenge, Mode};
 use facegate::liveness::fusion::{NoPassive, Policy, Requirement};
 use facegate::liveness::{pose, FaceBox, GrayFrame, Observation};
 
-const RECORDINGS: [(&str, &str); 5] = [
-    ("webcam_a", "left,right"),
-    ("selfie_b", "left,right,up,down"),
-    ("selfie_c", "left,right,up,down"),
-    ("selfie_d", "left,right,up,down"),
-    ("selfie_e", "left,right,up,down"),
-];
+/// The challenge each recording performs (see the data's README): the webcam recording
+/// turns left then right; the phone recordings follow left, right, up, down.
+fn steps_of(name: &str) -> &'static str {
+    if name.starts_with("webcam") {
+        "left,right"
+    } else {
+        "left,right,up,down"
+    }
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,15 +36,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("skipped: {} is absent", root.display());
         return Ok(());
     }
-    let det = Detector::with_default_models(DetectorConfig {
-        min_face: 20.0,
-        ..DetectorConfig::default()
-    })?;
+    let det = if args.iter().any(|a| a == "--yunet") {
+        Det::YuNet(YuNet::with_default_model(YuNetConfig::default())?)
+    } else {
+        Det::Mtcnn(Detector::with_default_models(DetectorConfig {
+            min_face: 20.0,
+            ..DetectorConfig::default()
+        })?)
+    };
     let policy = Policy {
         identity: Requirement::Off,
         ..Policy::default()
     };
-    for (name, steps) in RECORDINGS {
+    let mut names: Vec<String> = std::fs::read_dir(&root)?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in &names {
+        let steps = steps_of(name);
         let dir = root.join(name);
         let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -101,10 +115,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// MTCNN (the default) or YuNet (`--yunet`).
+enum Det {
+    Mtcnn(Detector),
+    YuNet(YuNet),
+}
+
 /// Detections and the luma (the surface layer tracks texture) of one frame.
-fn observe(det: &Detector, p: &Path, t: f64) -> Result<Observation, Box<dyn std::error::Error>> {
+fn observe(det: &Det, p: &Path, t: f64) -> Result<Observation, Box<dyn std::error::Error>> {
     let frame = Frame::open(p, &DecodeLimits::default())?;
-    let mut o = Observation::new(t, det.detect(&frame)?.iter().map(FaceBox::from).collect());
+    let faces = match det {
+        Det::Mtcnn(d) => d.detect(&frame)?,
+        Det::YuNet(d) => d.detect(&frame)?,
+    };
+    let mut o = Observation::new(t, faces.iter().map(FaceBox::from).collect());
     o.luma = Some(GrayFrame::new(
         frame.width(),
         frame.height(),

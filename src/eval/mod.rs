@@ -1,6 +1,7 @@
 //! Evaluation protocols for 1:1 verification: LFW-style pair lists, 10-fold accuracy,
 //! ROC, TAR at a given FAR, EER; and [`gallery`], every pair of a labelled folder scored
-//! and reported per population.
+//! and reported per population; [`liveness`], liveness thresholds chosen on real recordings
+//! and judged on recordings held out.
 //!
 //! Why in the library: vendors must measure facegate on *their* cameras and population
 //! before trusting a threshold; the same code that produced the published numbers runs on
@@ -10,6 +11,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod gallery;
+pub mod liveness;
 mod matcher;
 
 pub use matcher::Matcher;

@@ -104,7 +104,7 @@ pub struct LfwArgs {
 
 /// `--detector`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum DetectorChoice {
+pub(crate) enum DetectorChoice {
     Mtcnn,
     Yunet,
 }

@@ -10,14 +10,17 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use clap::{Args as ClapArgs, Subcommand};
+use facegate::detect::yunet::YuNetConfig;
 use facegate::detect::DetectorConfig;
 use facegate::face::{FaceConfig, FacePipeline, FrameIdentity};
 use facegate::frame::{DecodeLimits, Frame};
+use facegate::eval::liveness as liveness_eval;
 use facegate::liveness::challenge::{self, Challenge, Mode};
 use facegate::liveness::fusion::{self, NoPassive, Policy};
 use facegate::liveness::simulate::PadReport;
 use facegate::liveness::{DepthMap, FaceBox, GrayFrame, Observation};
 
+use crate::eval::DetectorChoice;
 use crate::{EXIT_ERROR, EXIT_NO, EXIT_YES};
 
 /// Liveness of recorded frames.
@@ -75,6 +78,27 @@ enum Cmd {
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
         threads: Option<u16>,
     },
+    /// Chooses the liveness thresholds on real recordings by leaving one recording out:
+    /// each is judged with thresholds chosen on the others, then thresholds are chosen on
+    /// all (the rule: `facegate::eval::liveness`). Exit 0 when at most one held-out
+    /// recording is refused, 1 otherwise.
+    Calibrate {
+        /// Folder with one sub-folder of frames per recording.
+        #[arg(long)]
+        recordings: PathBuf,
+        /// Lines `name turns`: each recording and the turns it contains, in order
+        /// (e.g. `selfie_b left,right,up,down`); `#` starts a comment.
+        #[arg(long)]
+        list: PathBuf,
+        /// Frames per second of the recordings.
+        #[arg(long, default_value_t = 15.0)]
+        fps: f64,
+        /// Print the whole calibration as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        detection: DetectArgs,
+    },
 }
 
 /// Detector settings shared by `check` and `eval`.
@@ -90,6 +114,9 @@ struct DetectArgs {
         allow_negative_numbers = true
     )]
     min_face: f32,
+    /// The face detector whose landmarks the liveness layers read (docs/DETECTOR.md).
+    #[arg(long, value_enum, default_value_t = DetectorChoice::Mtcnn)]
+    detector: DetectorChoice,
 }
 
 /// Runs the subcommand.
@@ -109,7 +136,7 @@ pub fn run(args: Args) -> ExitCode {
                 .map_err(|e| e.to_string())
                 .and_then(|ch| {
                     judge(
-                        &pipeline(detection.min_face)?,
+                        &pipeline(&detection)?,
                         &frames,
                         fps,
                         &ch,
@@ -144,7 +171,7 @@ pub fn run(args: Args) -> ExitCode {
         } => match eval(
             &suite,
             mirrored,
-            detection.min_face,
+            &detection,
             threads.map(usize::from),
         ) {
             Ok((r, errors)) => {
@@ -176,6 +203,157 @@ pub fn run(args: Args) -> ExitCode {
                 ExitCode::from(EXIT_ERROR)
             }
         },
+        Cmd::Calibrate {
+            recordings,
+            list,
+            fps,
+            json,
+            detection,
+        } => match calibrate(&recordings, &list, fps, &detection) {
+            Ok(c) => {
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&c).unwrap_or_default());
+                } else {
+                    print_calibration(&c);
+                }
+                ExitCode::from(if c.held_out_refused() <= 1 {
+                    EXIT_YES
+                } else {
+                    EXIT_NO
+                })
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(EXIT_ERROR)
+            }
+        },
+    }
+}
+
+/// A recording named in the `--list` of `calibrate`: its challenge, frame files and
+/// observations.
+struct Listed {
+    name: String,
+    challenge: Challenge,
+    paths: Vec<PathBuf>,
+    observations: Vec<Observation>,
+}
+
+/// Reads the list, observes every recording once, and runs the leave-one-out calibration.
+fn calibrate(
+    recordings: &Path,
+    list: &Path,
+    fps: f64,
+    detection: &DetectArgs,
+) -> Result<liveness_eval::Calibration, String> {
+    if !(fps.is_finite() && fps > 0.0 && fps <= 1000.0) {
+        return Err(format!("--fps must be in (0, 1000], got {fps}"));
+    }
+    let text =
+        std::fs::read_to_string(list).map_err(|e| format!("{}: {e}", list.display()))?;
+    let pipeline = pipeline(detection)?;
+    let mut listed = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [name, turns] = fields[..] else {
+            return Err(format!(
+                "{} line {}: expected `name turns`",
+                list.display(),
+                n + 1
+            ));
+        };
+        let challenge = Challenge::parse_for_evaluation(turns, false)
+            .map_err(|e| format!("{} line {}: {e}", list.display(), n + 1))?;
+        let paths = list_images(&recordings.join(name))?;
+        let observations = paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| observe(&pipeline, p, i as f64 / fps))
+            .collect::<Result<Vec<_>, _>>()?;
+        eprintln!("observed {name}: {} frames", observations.len());
+        listed.push(Listed {
+            name: name.to_owned(),
+            challenge,
+            paths,
+            observations,
+        });
+    }
+    let recs: Vec<liveness_eval::Recording<'_>> = listed
+        .iter()
+        .map(|l| liveness_eval::Recording {
+            name: &l.name,
+            challenge: &l.challenge,
+            frames: &l.observations,
+        })
+        .collect();
+    liveness_eval::calibrate(&recs, &Policy::default(), |i, policy, outcome| {
+        let l = &listed[i];
+        let mut identity = FrameIdentity::new(&pipeline, &l.observations, |k| {
+            let path = l
+                .paths
+                .get(k)
+                .ok_or(FrameFileError(format!("no frame {k}")))?;
+            Frame::open(path, &DecodeLimits::default())
+                .map_err(|e| FrameFileError(format!("{}: {e}", path.display())))
+        });
+        policy.decide(
+            outcome,
+            &l.observations,
+            Some(&mut identity),
+            None::<&mut NoPassive>,
+        )
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// The calibration as tables: needs, held-out decisions, the chosen thresholds.
+fn print_calibration(c: &liveness_eval::Calibration) {
+    let fmt = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:.2}"));
+    let verdict = |d: &fusion::Decision| {
+        if d.live {
+            "live".to_owned()
+        } else {
+            d.reason.map_or("refused".to_owned(), |r| r.code().to_owned())
+        }
+    };
+    print!("{:<30}", "need (strictest value passed)");
+    for n in &c.needs {
+        print!(" {:>9}", n.recording);
+    }
+    println!();
+    for (k, name) in c.knobs.iter().enumerate() {
+        print!("{name:<30}");
+        for n in &c.needs {
+            print!(" {:>9}", fmt(n.needs.get(k).copied().flatten()));
+        }
+        println!();
+    }
+    println!();
+    println!("held out (thresholds chosen on the other recordings):");
+    for (j, (passed, of)) in c.held_out.iter().zip(&c.training_passed) {
+        println!(
+            "  {:<10} {:<32} training challenges passed {passed}/{of}",
+            j.recording,
+            verdict(&j.decision)
+        );
+    }
+    println!(
+        "  refused {}/{}",
+        c.held_out_refused(),
+        c.held_out.len()
+    );
+    println!();
+    println!("chosen on all recordings:");
+    for (name, v) in c.knobs.iter().zip(&c.chosen) {
+        println!("  {name:<30} {v:.2}");
+    }
+    println!("all recordings with these (not held out):");
+    for j in &c.all {
+        println!("  {:<10} {}", j.recording, verdict(&j.decision));
     }
 }
 
@@ -282,21 +460,33 @@ fn decode_limited(path: &Path, limits: &DecodeLimits) -> Result<image::DynamicIm
     r.decode().map_err(|e| err(&e))
 }
 
-/// The face pipeline looking for faces of at least `min_face` pixels.
-fn pipeline(min_face: f32) -> Result<FacePipeline, String> {
+/// The face pipeline with the chosen detector, looking for faces of at least `min_face`
+/// pixels.
+fn pipeline(detection: &DetectArgs) -> Result<FacePipeline, String> {
+    let min_face = detection.min_face;
     // Checked here so the message names the flag (the detector would refuse it too).
     if !(min_face.is_finite() && min_face >= 12.0) {
         return Err(format!(
             "--min-face must be at least 12 pixels (MTCNN's window), got {min_face}"
         ));
     }
-    FacePipeline::with_default_models(FaceConfig {
+    let config = FaceConfig {
         detector: DetectorConfig {
             min_face,
             ..DetectorConfig::default()
         },
         ..FaceConfig::default()
-    })
+    };
+    match detection.detector {
+        DetectorChoice::Mtcnn => FacePipeline::with_default_models(config),
+        DetectorChoice::Yunet => FacePipeline::with_yunet(
+            config,
+            YuNetConfig {
+                min_face,
+                ..YuNetConfig::default()
+            },
+        ),
+    }
     .map_err(|e| e.to_string())
 }
 
@@ -411,10 +601,10 @@ fn judge_sequence(pipeline: &FacePipeline, seq: &Path, mirrored: bool) -> Result
 fn eval(
     suite: &Path,
     mirrored: bool,
-    min_face: f32,
+    detection: &DetectArgs,
     threads: Option<usize>,
 ) -> Result<(PadReport, Vec<WrongDecision>), String> {
-    let pipeline = pipeline(min_face)?;
+    let pipeline = pipeline(detection)?;
     let jobs = suite_sequences(suite)?;
     let threads = threads
         .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
