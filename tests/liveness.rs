@@ -8,6 +8,7 @@ use facegate::liveness::fusion::{
     self, IdentityCheck, NoPassive, PassiveCheck, Policy, Requirement,
 };
 use facegate::liveness::nir::synth as nir_synth;
+use facegate::liveness::parallax::ParallaxConfig;
 use facegate::liveness::pose::{self, FaceModel, HeadPose};
 use facegate::liveness::simulate::{self, AttackType, Presentation, SimConfig, SimRng};
 use facegate::liveness::{FaceBox, Observation, Point2};
@@ -96,12 +97,13 @@ fn fails(
         .unwrap_err()
 }
 
-/// A small detector duplicate on the chin, inside `face`'s box.
+/// A detector duplicate on the chin, inside `face`'s box, 0.7 of its width (MTCNN on the
+/// chin of a face looking up: 0.63–0.72 in a real recording) — wide enough to be in view.
 fn chin_of(face: &FaceBox) -> FaceBox {
     let mut chin = *face;
     chin.bbox.y += chin.bbox.h * 0.3;
-    chin.bbox.w *= 0.5;
-    chin.bbox.h *= 0.5;
+    chin.bbox.w *= 0.7;
+    chin.bbox.h *= 0.7;
     chin
 }
 
@@ -304,7 +306,8 @@ fn continuity_second_face_jump_and_loss() {
     frames[7] = Observation::new(frames[7].t, vec![face_at(FRONT, 300.0)]);
     assert_eq!(fails(&ch, &cfg, &frames).failure, Failure::Jump);
 
-    // The box growing in place: 1.5× is MTCNN on a pitched head, 1.7× a swap.
+    // The box growing in place: 1.7× is within `max_scale_jump` (1.8, a real recording
+    // needs 1.4), 1.9× is a swap.
     let grown = |k: f64| {
         let mut frames = still(10);
         for f in frames.iter_mut().skip(7) {
@@ -315,12 +318,12 @@ fn continuity_second_face_jump_and_loss() {
         }
         fails(&ch, &cfg, &frames).failure
     };
-    assert_eq!(grown(1.5), Failure::Timeout);
-    assert_eq!(grown(1.7), Failure::Jump);
+    assert_eq!(grown(1.7), Failure::Timeout);
+    assert_eq!(grown(1.9), Failure::Jump);
 
-    // Longer than max_gap_s (2 s) without a face.
-    let mut frames = still(60);
-    for f in frames.iter_mut().skip(8).take(40) {
+    // Longer than max_gap_s (3.4 s) without a face.
+    let mut frames = still(80);
+    for f in frames.iter_mut().skip(8).take(60) {
         f.faces.clear();
     }
     assert_eq!(
@@ -518,7 +521,7 @@ fn moved_print_is_planar_for_the_parallax_layer() {
     // Even if the challenge were fooled, the parallax layer alone rejects a flat card:
     // judge every frame of a moved print against its first frames.
     let sim = SimConfig::default();
-    let cfg = facegate::liveness::parallax::ParallaxConfig::default();
+    let cfg = landmark_policy().parallax_config;
     for seed in 0..20 {
         let mut p =
             Presentation::attack(AttackType::MovedPrint, seed, &sim, &[Step::Left, Step::Up]);
@@ -843,11 +846,22 @@ fn pose_error_is_bounded_in_simulation() {
     );
 }
 
-/// The default policy without the dense-point surface layer: these simulations produce
-/// landmarks, not pixels (the surface layer has its own tests on rendered frames).
+/// The policy the simulations here are judged with: the default one without the
+/// dense-point surface layer (these simulations produce landmarks, not pixels; the surface
+/// layer has its own tests on rendered frames), parallax at its noise-model floor, and
+/// the identity threshold of the simulated embedding distances. The simulated heads turn
+/// 20–35° and score far below the real recordings that chose the shipped parallax
+/// threshold, and the simulation draws same-person distances around 0.35 where real
+/// recordings read 0.15–0.37 (docs/LIVENESS.md): these tests check the logic on simulated
+/// geometry and set no threshold.
 fn landmark_policy() -> Policy {
     Policy {
         surface: Requirement::Off,
+        identity_threshold: 0.6,
+        parallax_config: ParallaxConfig {
+            min_score: 6.0,
+            ..ParallaxConfig::default()
+        },
         ..Policy::default()
     }
 }

@@ -24,7 +24,9 @@
 //! knob's step and kept within the knob's range, whose lenient end is a floor set by
 //! argument, not by the recordings: a reach angle above the pose noise near frontal, a
 //! parallax score above what a plane gives under the noise model, a surface relief no
-//! lower than the layer needs against a folded print.
+//! lower than the layer needs against a folded print, a return fraction below 1/3 (what
+//! the smoothing and the hold can tell from a landmark artefact), an identity distance
+//! below [`IDENTITY_CEILING`].
 
 use serde::Serialize;
 
@@ -182,7 +184,11 @@ pub const KNOBS: [Knob; 12] = [
     Knob {
         name: "challenge.return_fraction",
         bound: Bound::Upper,
-        lenient: 0.9,
+        // Below 1/3: poses are smoothed over 3 frames and a return is held 3 frames, so
+        // a landmark artefact of up to 3 frames reading frontal at the far end of a turn
+        // (MTCNN's landmarks fold back beyond ≈ 50°) smooths to 1/3, 0, 1/3 of the turn
+        // — held, it would end the step at 1/3 or above.
+        lenient: 0.3,
         probe: 0.9,
         strict: 0.0,
         step: 0.05,

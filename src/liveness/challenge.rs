@@ -273,7 +273,7 @@ impl Default for ChallengeConfig {
             anticipate_deg: 10.0,
             step_window_s: 10.0,
             return_window_s: 4.8,
-            return_fraction: 0.6,
+            return_fraction: 0.3,
             acquire_window_s: 5.0,
             max_gap_s: 3.4,
             max_jump: 0.3,
