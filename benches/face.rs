@@ -7,6 +7,9 @@
 //! - `compare`: [`Template::compare`], the 1:1 match hot path;
 //! - `decode`: JPEG bytes → [`Frame`] under the default limits;
 //! - `detect`: the MTCNN cascade (P-Net plans are cached per pyramid size; warmed up);
+//! - `track`: light tracking of the same face from its box (O-Net twice, no pyramid): what
+//!   `detect::Tracker` runs on the frames between full detections. Its speed is the
+//!   ratio `detect` ÷ `track` of one run;
 //! - `align`: similarity fit + 150×150 chip sampling from the landmarks;
 //! - `embed`: the dlib ResNet on one chip;
 //! - `capture`: detect → quality gate → align → embed, as a kiosk calls it;
@@ -22,6 +25,7 @@ use std::io::Cursor;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use facegate::align;
+use facegate::detect::{Detector, DetectorConfig};
 use facegate::eval::Matcher;
 use facegate::face::{FaceConfig, FacePipeline};
 use facegate::frame::{DecodeLimits, Frame};
@@ -104,6 +108,14 @@ fn face_pipeline(c: &mut Criterion) {
     });
     g.bench_function("detect", |b| {
         b.iter(|| pipeline.detect(black_box(&frame)).expect("detect"))
+    });
+    let mtcnn = Detector::with_default_models(DetectorConfig::default()).expect("load MTCNN");
+    g.bench_function("track", |b| {
+        b.iter(|| {
+            mtcnn
+                .track(black_box(&frame), black_box(&face.bbox))
+                .expect("track")
+        })
     });
     g.bench_function("align", |b| {
         b.iter(|| align::align(black_box(&frame), black_box(&face.landmarks)).expect("align"))

@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use clap::{Args as ClapArgs, Subcommand};
 use facegate::detect::yunet::YuNetConfig;
 use facegate::detect::DetectorConfig;
-use facegate::face::{FaceConfig, FacePipeline, FrameIdentity};
+use facegate::detect::Tracker;
+use facegate::face::{FaceConfig, FaceDetector, FacePipeline, FrameIdentity};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::eval::liveness as liveness_eval;
 use facegate::liveness::challenge::{self, Challenge, Mode};
@@ -117,6 +118,11 @@ struct DetectArgs {
     /// The face detector whose landmarks the liveness layers read (docs/DETECTOR.md).
     #[arg(long, value_enum, default_value_t = DetectorChoice::Mtcnn)]
     detector: DetectorChoice,
+    /// Run the full detector every N frames and follow the faces in between (MTCNN's
+    /// O-Net on each face's last box, `detect::Tracker`); 1 = the full detector on every
+    /// frame.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    track: u32,
 }
 
 /// Runs the subcommand.
@@ -251,7 +257,7 @@ fn calibrate(
     }
     let text =
         std::fs::read_to_string(list).map_err(|e| format!("{}: {e}", list.display()))?;
-    let pipeline = pipeline(detection)?;
+    let observer = pipeline(detection)?;
     let mut listed = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();
@@ -269,11 +275,7 @@ fn calibrate(
         let challenge = Challenge::parse_for_evaluation(turns, false)
             .map_err(|e| format!("{} line {}: {e}", list.display(), n + 1))?;
         let paths = list_images(&recordings.join(name))?;
-        let observations = paths
-            .iter()
-            .enumerate()
-            .map(|(i, p)| observe(&pipeline, p, i as f64 / fps))
-            .collect::<Result<Vec<_>, _>>()?;
+        let observations = observer.observe_all(&paths, fps)?;
         eprintln!("observed {name}: {} frames", observations.len());
         listed.push(Listed {
             name: name.to_owned(),
@@ -292,7 +294,7 @@ fn calibrate(
         .collect();
     liveness_eval::calibrate(&recs, &Policy::default(), |i, policy, outcome| {
         let l = &listed[i];
-        let mut identity = FrameIdentity::new(&pipeline, &l.observations, |k| {
+        let mut identity = FrameIdentity::new(&observer.faces, &l.observations, |k| {
             let path = l
                 .paths
                 .get(k)
@@ -358,7 +360,7 @@ fn print_calibration(c: &liveness_eval::Calibration) {
 }
 
 fn judge(
-    pipeline: &FacePipeline,
+    observer: &Observer,
     frames: &Path,
     fps: f64,
     ch: &Challenge,
@@ -382,9 +384,8 @@ fn judge(
             }
         }
     }
-    let mut obs = Vec::with_capacity(paths.len());
-    for (i, p) in paths.iter().enumerate() {
-        let mut o = observe(pipeline, p, i as f64 / fps)?;
+    let mut obs = observer.observe_all(&paths, fps)?;
+    for (i, o) in obs.iter_mut().enumerate() {
         if let Some(dp) = depth_paths.as_ref().and_then(|v| v.get(i)) {
             let d = decode_limited(dp, &DecodeLimits::default())?.into_luma16();
             let (w, h) = d.dimensions();
@@ -398,13 +399,12 @@ fn judge(
             let (w, h) = n.dimensions();
             o.nir = Some(GrayFrame::new(w, h, n.into_raw()).map_err(|e| e.to_string())?);
         }
-        obs.push(o);
     }
     let policy = Policy::default();
     let outcome =
         challenge::evaluate(ch, Mode::Fixed, &policy.challenge, &obs).map_err(|e| e.to_string())?;
     // Frames are decoded again only for the two faces the identity check compares.
-    let mut identity = FrameIdentity::new(pipeline, &obs, |i| {
+    let mut identity = FrameIdentity::new(&observer.faces, &obs, |i| {
         let path = paths
             .get(i)
             .ok_or(FrameFileError(format!("no frame {i}")))?;
@@ -460,9 +460,38 @@ fn decode_limited(path: &Path, limits: &DecodeLimits) -> Result<image::DynamicIm
     r.decode().map_err(|e| err(&e))
 }
 
-/// The face pipeline with the chosen detector, looking for faces of at least `min_face`
-/// pixels.
-fn pipeline(detection: &DetectArgs) -> Result<FacePipeline, String> {
+/// The face pipeline and how a sequence's frames are detected: every frame, or tracked
+/// between full detections.
+struct Observer {
+    faces: FacePipeline,
+    track: u32,
+}
+
+impl Observer {
+    /// Every frame of a sequence → its observation, in order (a tracker per sequence).
+    fn observe_all(&self, paths: &[PathBuf], fps: f64) -> Result<Vec<Observation>, String> {
+        let mut tracker = match (self.track, self.faces.detector()) {
+            (1, _) => None,
+            (n, FaceDetector::Mtcnn(_)) => Some(Tracker::new(n).map_err(|e| e.to_string())?),
+            _ => return Err("--track needs the MTCNN detector (O-Net follows the faces)".into()),
+        };
+        paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| observe(&self.faces, tracker.as_mut(), p, i as f64 / fps))
+            .collect()
+    }
+}
+
+/// The observer of the chosen detector, looking for faces of at least `min_face` pixels.
+fn pipeline(detection: &DetectArgs) -> Result<Observer, String> {
+    if detection.track == 0 || detection.track > facegate::detect::track::MAX_INTERVAL {
+        return Err(format!(
+            "--track must be in 1..={}, got {}",
+            facegate::detect::track::MAX_INTERVAL,
+            detection.track
+        ));
+    }
     let min_face = detection.min_face;
     // Checked here so the message names the flag (the detector would refuse it too).
     if !(min_face.is_finite() && min_face >= 12.0) {
@@ -477,7 +506,7 @@ fn pipeline(detection: &DetectArgs) -> Result<FacePipeline, String> {
         },
         ..FaceConfig::default()
     };
-    match detection.detector {
+    let faces = match detection.detector {
         DetectorChoice::Mtcnn => FacePipeline::with_default_models(config),
         DetectorChoice::Yunet => FacePipeline::with_yunet(
             config,
@@ -487,7 +516,11 @@ fn pipeline(detection: &DetectArgs) -> Result<FacePipeline, String> {
             },
         ),
     }
-    .map_err(|e| e.to_string())
+    .map_err(|e| e.to_string())?;
+    Ok(Observer {
+        faces,
+        track: detection.track,
+    })
 }
 
 /// A frame file that could not be read when the identity check needed it.
@@ -498,12 +531,21 @@ struct FrameFileError(String);
 /// Frame file → faces.
 /// Frame file → an observation: the detected faces and the luma the surface layer tracks
 /// (the colour frame is dropped and wiped here; only the luma is kept).
-fn observe(pipeline: &FacePipeline, path: &Path, t: f64) -> Result<Observation, String> {
+fn observe(
+    pipeline: &FacePipeline,
+    tracker: Option<&mut Tracker>,
+    path: &Path,
+    t: f64,
+) -> Result<Observation, String> {
     let frame = Frame::open(path, &DecodeLimits::default())
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let faces = pipeline
-        .detect(&frame)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let faces = match (tracker, pipeline.detector()) {
+        (Some(tracker), FaceDetector::Mtcnn(mtcnn)) => {
+            tracker.detect(mtcnn, &frame).map_err(|e| e.to_string())
+        }
+        _ => pipeline.detect(&frame).map_err(|e| e.to_string()),
+    }
+    .map_err(|e| format!("{}: {e}", path.display()))?;
     let mut o = Observation::new(t, faces.iter().map(FaceBox::from).collect());
     o.luma = Some(
         // Move the luma buffer out of its wrapper (the GrayFrame wipes it on drop) rather
@@ -580,7 +622,7 @@ fn errors_json(errors: &[WrongDecision]) -> serde_json::Value {
 }
 
 /// One suite sequence → its verdict.
-fn judge_sequence(pipeline: &FacePipeline, seq: &Path, mirrored: bool) -> Result<Verdict, String> {
+fn judge_sequence(observer: &Observer, seq: &Path, mirrored: bool) -> Result<Verdict, String> {
     let read = |f: &str| {
         std::fs::read_to_string(seq.join(f)).map_err(|e| format!("{}: {e}", seq.join(f).display()))
     };
@@ -590,7 +632,7 @@ fn judge_sequence(pipeline: &FacePipeline, seq: &Path, mirrored: bool) -> Result
         .trim()
         .parse()
         .map_err(|e| format!("{}/fps.txt: {e}", seq.display()))?;
-    let d = judge(pipeline, seq, fps, &ch, None, None)?;
+    let d = judge(observer, seq, fps, &ch, None, None)?;
     Ok((d.live, d.reason.map(|r| r.code())))
 }
 
@@ -604,7 +646,7 @@ fn eval(
     detection: &DetectArgs,
     threads: Option<usize>,
 ) -> Result<(PadReport, Vec<WrongDecision>), String> {
-    let pipeline = pipeline(detection)?;
+    let observer = pipeline(detection)?;
     let jobs = suite_sequences(suite)?;
     let threads = threads
         .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
@@ -622,7 +664,7 @@ fn eval(
                     while !failed.load(Ordering::Relaxed) {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some((_, seq)) = jobs.get(i) else { break };
-                        let r = judge_sequence(&pipeline, seq, mirrored);
+                        let r = judge_sequence(&observer, seq, mirrored);
                         if r.is_err() {
                             failed.store(true, Ordering::Relaxed);
                         }
