@@ -448,7 +448,7 @@ impl Detector {
     /// Light tracking: O-Net alone on a face found in an earlier frame. The box (squared)
     /// is refined twice — once to follow the head's movement, once to place the landmarks
     /// on the moved face — at the cost of two 48×48 networks instead of the pyramid: about
-    /// 2 % of a full detection at 640×480 (`cargo bench --bench face -- track`). `None`
+    /// 7 % of a full detection at 640×480 (`cargo bench --bench face -- track`). `None`
     /// when O-Net no longer sees a face there (turned away, occluded, moved too far): run
     /// [`Detector::detect`] again. Works on the frame itself, not a working copy, so the
     /// box's side is capped at the frame's longer side.

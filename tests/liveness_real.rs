@@ -15,8 +15,7 @@ use facegate::liveness::fusion::{self, NoPassive, Policy};
 use facegate::liveness::{FaceBox, GrayFrame, Observation};
 
 const RECORDINGS: [&str; 8] = [
-    "webcam_a", "selfie_b", "selfie_c", "selfie_d", "selfie_e", "selfie_f", "selfie_g",
-    "selfie_h",
+    "webcam_a", "selfie_b", "selfie_c", "selfie_d", "selfie_e", "selfie_f", "selfie_g", "selfie_h",
 ];
 
 /// The annotated turns of each recording.
@@ -74,7 +73,12 @@ fn observe(faces: &FacePipeline, paths: &[PathBuf]) -> Vec<Observation> {
             let f = Frame::open(p, &DecodeLimits::default()).unwrap();
             let mut o = Observation::new(
                 i as f64 / 15.0,
-                faces.detect(&f).unwrap().iter().map(FaceBox::from).collect(),
+                faces
+                    .detect(&f)
+                    .unwrap()
+                    .iter()
+                    .map(FaceBox::from)
+                    .collect(),
             );
             o.luma = Some(GrayFrame::new(f.width(), f.height(), f.luma().to_vec()).unwrap());
             o
@@ -82,7 +86,12 @@ fn observe(faces: &FacePipeline, paths: &[PathBuf]) -> Vec<Observation> {
         .collect()
 }
 
-fn judge(faces: &FacePipeline, paths: &[PathBuf], obs: &[Observation], turns: &str) -> fusion::Decision {
+fn judge(
+    faces: &FacePipeline,
+    paths: &[PathBuf],
+    obs: &[Observation],
+    turns: &str,
+) -> fusion::Decision {
     let policy = Policy::default();
     let out = challenge::evaluate(
         &Challenge::parse_for_evaluation(turns, false).unwrap(),

@@ -57,11 +57,26 @@ fn no_face_where_the_box_is_and_bad_boxes_are_errors() {
     };
     assert!(det.track(&grey, &b).unwrap().is_none());
     for bad in [
-        Rect { x: f32::NAN, ..face.bbox },
-        Rect { width: 0.0, ..face.bbox },
-        Rect { height: f32::INFINITY, ..face.bbox },
-        Rect { x: frame.width() as f32 + 5.0, ..face.bbox },
-        Rect { x: -face.bbox.width - 1.0, ..face.bbox },
+        Rect {
+            x: f32::NAN,
+            ..face.bbox
+        },
+        Rect {
+            width: 0.0,
+            ..face.bbox
+        },
+        Rect {
+            height: f32::INFINITY,
+            ..face.bbox
+        },
+        Rect {
+            x: frame.width() as f32 + 5.0,
+            ..face.bbox
+        },
+        Rect {
+            x: -face.bbox.width - 1.0,
+            ..face.bbox
+        },
     ] {
         assert!(
             matches!(det.track(&frame, &bad), Err(DetectError::TrackBox)),

@@ -51,7 +51,11 @@ impl Tracker {
     /// due or when the main face (the first of the last result) was lost, followed
     /// otherwise. Faces are in the full detector's order (best score first), a followed
     /// face where it was.
-    pub fn detect(&mut self, detector: &Detector, frame: &Frame) -> Result<Vec<Detection>, DetectError> {
+    pub fn detect(
+        &mut self,
+        detector: &Detector,
+        frame: &Frame,
+    ) -> Result<Vec<Detection>, DetectError> {
         if self.since_full > 0 && self.since_full < self.interval && !self.faces.is_empty() {
             let mut followed = Vec::with_capacity(self.faces.len());
             let mut lost_main = false;

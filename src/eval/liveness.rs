@@ -102,7 +102,11 @@ impl Knob {
 
     fn grid(&self) -> impl Iterator<Item = f64> + '_ {
         let n = ((self.lenient - self.strict).abs() / self.step).round() as usize;
-        let dir = if self.lenient > self.strict { 1.0 } else { -1.0 };
+        let dir = if self.lenient > self.strict {
+            1.0
+        } else {
+            -1.0
+        };
         (0..=n).map(move |i| self.strict + dir * self.step * i as f64)
     }
 

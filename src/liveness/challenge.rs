@@ -666,8 +666,8 @@ impl Session {
                     return self.fail(Failure::Timeout, idx);
                 };
                 let dominant = dominant(&comps);
-                let reached =
-                    dominant == target.index() && comps[target.index()] >= cfg.reach(target.index());
+                let reached = dominant == target.index()
+                    && comps[target.index()] >= cfg.reach(target.index());
                 let early = self.mode == Mode::Interactive && t - since < cfg.min_reaction_s;
                 // Moving towards the target sooner than a human can react means the
                 // movement started before the prompt (a replay that happens to turn).
@@ -728,8 +728,7 @@ impl Session {
                 // is the one the face verifier embeds.
                 let last = k + 1 == self.challenge.steps.len();
                 let frontal = comps[target] <= cfg.return_fraction * peak
-                    && (!last
-                        || (0..4).all(|i| i / 2 == target / 2 || comps[i] < cfg.reach(i)));
+                    && (!last || (0..4).all(|i| i / 2 == target / 2 || comps[i] < cfg.reach(i)));
                 // Held like a reach: beyond ≈ 50° MTCNN's landmarks can fold back into a
                 // frontal-looking shape (a simulated head held at 55° of yaw read −6° for
                 // one smoothed frame), and a step must not end on one.

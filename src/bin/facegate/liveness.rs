@@ -13,9 +13,9 @@ use clap::{Args as ClapArgs, Subcommand};
 use facegate::detect::yunet::YuNetConfig;
 use facegate::detect::DetectorConfig;
 use facegate::detect::Tracker;
+use facegate::eval::liveness as liveness_eval;
 use facegate::face::{FaceConfig, FaceDetector, FacePipeline, FrameIdentity};
 use facegate::frame::{DecodeLimits, Frame};
-use facegate::eval::liveness as liveness_eval;
 use facegate::liveness::challenge::{self, Challenge, Mode};
 use facegate::liveness::fusion::{self, NoPassive, Policy};
 use facegate::liveness::simulate::PadReport;
@@ -174,12 +174,7 @@ pub fn run(args: Args) -> ExitCode {
             json,
             detection,
             threads,
-        } => match eval(
-            &suite,
-            mirrored,
-            &detection,
-            threads.map(usize::from),
-        ) {
+        } => match eval(&suite, mirrored, &detection, threads.map(usize::from)) {
             Ok((r, errors)) => {
                 if json {
                     let mut v = r.to_json();
@@ -255,8 +250,7 @@ fn calibrate(
     if !(fps.is_finite() && fps > 0.0 && fps <= 1000.0) {
         return Err(format!("--fps must be in (0, 1000], got {fps}"));
     }
-    let text =
-        std::fs::read_to_string(list).map_err(|e| format!("{}: {e}", list.display()))?;
+    let text = std::fs::read_to_string(list).map_err(|e| format!("{}: {e}", list.display()))?;
     let observer = pipeline(detection)?;
     let mut listed = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -319,7 +313,8 @@ fn print_calibration(c: &liveness_eval::Calibration) {
         if d.live {
             "live".to_owned()
         } else {
-            d.reason.map_or("refused".to_owned(), |r| r.code().to_owned())
+            d.reason
+                .map_or("refused".to_owned(), |r| r.code().to_owned())
         }
     };
     print!("{:<30}", "need (strictest value passed)");
@@ -343,11 +338,7 @@ fn print_calibration(c: &liveness_eval::Calibration) {
             verdict(&j.decision)
         );
     }
-    println!(
-        "  refused {}/{}",
-        c.held_out_refused(),
-        c.held_out.len()
-    );
+    println!("  refused {}/{}", c.held_out_refused(), c.held_out.len());
     println!();
     println!("chosen on all recordings:");
     for (name, v) in c.knobs.iter().zip(&c.chosen) {

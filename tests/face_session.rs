@@ -1,0 +1,206 @@
+//! The streaming face session (`FaceVerifier::start`): consent at the start, a prompt per
+//! step as the frames arrive, the decision on the frame that passed, and errors that leave
+//! the session as it was. The real-recording case reads `../shared/data/liveness` (never
+//! committed) and skips with a message when it is absent.
+
+use std::path::{Path, PathBuf};
+
+use facegate::consent::{BiometricConsent, FaceConsent};
+use facegate::date::Date;
+use facegate::face::{
+    reasons, FaceConfig, FacePipeline, FaceSession, FaceVerifier, FaceVerifyError, Progress,
+    Reference, SessionStart, Started,
+};
+use facegate::frame::{DecodeLimits, Frame};
+use facegate::liveness::challenge::{Challenge, Mode, Step};
+use facegate::liveness::fusion::{self, Policy};
+use facegate::{Outcome, ReasonKind};
+
+fn pipeline() -> FacePipeline {
+    let mut config = FaceConfig::default();
+    config.detector.min_face = 20.0;
+    FacePipeline::with_default_models(config).unwrap()
+}
+
+fn fixture(name: &str) -> Frame {
+    let p = format!(
+        "{}/tests/fixtures/images/{name}.jpg",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    Frame::open(p, &DecodeLimits::default()).unwrap()
+}
+
+fn today() -> Date {
+    Date::new(2026, 11, 30).unwrap()
+}
+
+fn start<'s>(
+    v: &'s FaceVerifier<'s>,
+    consent: &'s FaceConsent<'s>,
+    reference: Reference<'s>,
+    turns: &str,
+    track: u32,
+) -> FaceSession<'s> {
+    match v
+        .start(SessionStart {
+            consent,
+            birth_date: None,
+            today: today(),
+            reference,
+            challenge: Challenge::parse_for_evaluation(turns, false).unwrap(),
+            mode: Mode::Fixed,
+            track,
+        })
+        .unwrap()
+    {
+        Started::Session(s) => s,
+        Started::Decided(o) => panic!("decided before any frame: {o:?}"),
+    }
+}
+
+#[test]
+fn consent_refused_decides_before_any_frame() {
+    let p = pipeline();
+    let v = FaceVerifier::new(&p, Policy::default());
+    let person = BiometricConsent::given_by_person();
+    let consent = FaceConsent::adult(&person);
+    let reference = fixture("obama");
+    let started = v
+        .start(SessionStart {
+            consent: &consent,
+            birth_date: Some(Date::new(2016, 5, 1).unwrap()),
+            today: today(),
+            reference: Reference::Photo(&reference),
+            challenge: Challenge::parse_for_evaluation("left", false).unwrap(),
+            mode: Mode::Interactive,
+            track: 1,
+        })
+        .unwrap();
+    match started {
+        Started::Decided(o) => assert_eq!(o.reason().map(|r| r.kind()), Some(ReasonKind::Consent)),
+        Started::Session(s) => panic!("a child without a guardian's consent got a session: {s:?}"),
+    }
+}
+
+#[test]
+fn a_bad_frame_leaves_the_session_as_it_was_and_a_decided_session_takes_no_more() {
+    let p = pipeline();
+    let v = FaceVerifier::new(&p, Policy::default());
+    let person = BiometricConsent::given_by_person();
+    let consent = FaceConsent::adult(&person);
+    let face = fixture("obama");
+    assert!(matches!(
+        v.start(SessionStart {
+            consent: &consent,
+            birth_date: None,
+            today: today(),
+            reference: Reference::Photo(&face),
+            challenge: Challenge::parse_for_evaluation("left", false).unwrap(),
+            mode: Mode::Fixed,
+            track: 0,
+        }),
+        Err(FaceVerifyError::Face(_))
+    ));
+    let mut s = start(&v, &consent, Reference::Photo(&face), "left", 3);
+    assert_eq!(s.push(&face, 0.0).unwrap(), Progress::Continue);
+    // The same timestamp again: refused, nothing recorded.
+    assert!(matches!(
+        s.push(&face, 0.0),
+        Err(FaceVerifyError::Challenge(_))
+    ));
+    assert!(matches!(
+        s.push(&face, f64::NAN),
+        Err(FaceVerifyError::Challenge(_))
+    ));
+    let mut prompted = false;
+    for i in 1..12 {
+        match s.push(&face, i as f64 / 15.0).unwrap() {
+            Progress::Prompt { index: 0, step } => {
+                assert_eq!(step, Step::Left);
+                prompted = true;
+            }
+            Progress::Continue => {}
+            other => panic!("frame {i}: {other:?}"),
+        }
+    }
+    assert!(
+        prompted,
+        "a steady frontal face is the baseline: the first step is prompted"
+    );
+    // The photo never turns: the input ends, the step was not performed.
+    let out = s.finish().unwrap();
+    assert_eq!(out, Outcome::Rejected(fusion::CHALLENGE_TIMEOUT));
+    assert!(s.push(&face, 1.0).is_err());
+    assert!(s.finish().is_err());
+}
+
+fn recording(name: &str) -> Option<Vec<Frame>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let Some(dir) = [
+        "../shared/data/liveness/genuine",
+        "../../shared/data/liveness/genuine",
+    ]
+    .iter()
+    .map(|d| root.join(d).join(name))
+    .find(|d| d.is_dir()) else {
+        println!("skipped: ../shared/data/liveness/genuine/{name} is absent");
+        return None;
+    };
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
+        .collect();
+    paths.sort();
+    // Every second frame (7.5 fps) keeps the test quick; the thresholds allow it.
+    Some(
+        paths
+            .iter()
+            .step_by(2)
+            .map(|p| Frame::open(p, &DecodeLimits::default()).unwrap())
+            .collect(),
+    )
+}
+
+/// Pushes every frame; returns the prompts seen and the outcome.
+fn run(s: &mut FaceSession<'_>, frames: &[Frame]) -> (Vec<(usize, Step)>, Outcome) {
+    let mut prompts = Vec::new();
+    for (i, f) in frames.iter().enumerate() {
+        match s.push(f, i as f64 / 7.5).unwrap() {
+            Progress::Continue => {}
+            Progress::Prompt { index, step } => prompts.push((index, step)),
+            Progress::Done(o) => return (prompts, o),
+        }
+    }
+    (prompts, s.finish().unwrap())
+}
+
+#[test]
+fn a_real_person_is_prompted_step_by_step_and_matched_on_the_frame_that_passed() {
+    let Some(frames) = recording("selfie_d") else {
+        return;
+    };
+    let p = pipeline();
+    let v = FaceVerifier::new(&p, Policy::default());
+    let person = BiometricConsent::given_by_person();
+    let consent = FaceConsent::adult(&person);
+    let turns = "left,right,up,down";
+    let expected: Vec<(usize, Step)> = Challenge::parse_for_evaluation(turns, false)
+        .unwrap()
+        .steps()
+        .iter()
+        .copied()
+        .enumerate()
+        .collect();
+    // Full detection on every frame, and the tracker (full detection every third frame).
+    for track in [1, 3] {
+        let mut s = start(&v, &consent, Reference::Photo(&frames[0]), turns, track);
+        let (prompts, out) = run(&mut s, &frames);
+        assert_eq!(prompts, expected, "track {track}");
+        assert_eq!(out, Outcome::Accepted, "track {track}");
+    }
+    let other = fixture("obama");
+    let mut s = start(&v, &consent, Reference::Photo(&other), turns, 3);
+    let (_, out) = run(&mut s, &frames);
+    assert_eq!(out, Outcome::Rejected(reasons::MISMATCH));
+}
