@@ -211,16 +211,31 @@ fn unreadable_inputs_exit_2_with_a_message() {
     ));
     let r = verify(&missing, &good, false);
     assert_error(&r, &missing, "cannot read image file");
+}
 
-    // A decodable image with no face in it is an error of the input, not "different".
+/// A readable image without a usable face is the person's failure, not a fault: "no"
+/// (exit 1) with the reason code, in text and in JSON.
+#[test]
+fn no_usable_face_exits_1_with_the_reason() {
+    let good = image("obama");
     let cars = image("mmod_cars_test_image");
     let r = verify(&good, &cars, false);
-    assert_error(&r, &cars, "no usable face (quality.no_face)");
-
+    assert_eq!(r.code, 1, "{} {}", r.stdout, r.stderr);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("no usable face (quality.no_face)")
+            && r.stdout.contains(&cars.display().to_string()),
+        "{}",
+        r.stdout
+    );
     // A face cut off by the frame edge is a partial capture, refused by the kiosk gate...
     let partial = image("obama_partial_face");
-    let r = verify(&good, &partial, false);
-    assert_error(&r, &partial, "no usable face (quality.face_cut_off)");
+    let r = verify(&partial, &good, true);
+    assert_eq!(r.code, 1, "{} {}", r.stdout, r.stderr);
+    let v: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(v["same_person"], false);
+    assert_eq!(v["reason"], "quality.face_cut_off");
+    assert_eq!(v["image"], "reference");
 }
 
 #[test]

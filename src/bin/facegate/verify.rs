@@ -86,15 +86,30 @@ pub fn run(args: Args) -> ExitCode {
     // An operator's tool on two photos, not a kiosk session: the evaluation door.
     let matcher = facegate::eval::Matcher::new(&pipeline);
     let mut captures = Vec::with_capacity(2);
-    for (frame, path) in frames.iter().zip([&args.reference, &args.probe]) {
+    for ((frame, path), which) in frames
+        .iter()
+        .zip([&args.reference, &args.probe])
+        .zip(["reference", "probe"])
+    {
         match matcher.capture(frame) {
             Ok(c) => captures.push(c),
+            // The person's failure, not a fault: "no", with the reason (exit 1).
             Err(CaptureError::Quality(r)) => {
-                return fail(&format!(
-                    "{}: no usable face ({})",
-                    path.display(),
-                    r.code()
-                ))
+                if args.json {
+                    let out = serde_json::json!({
+                        "same_person": false,
+                        "reason": r.code(),
+                        "image": which,
+                    });
+                    println!("{out}");
+                } else {
+                    println!(
+                        "not verified: {}: no usable face ({})",
+                        path.display(),
+                        r.code()
+                    );
+                }
+                return ExitCode::from(crate::EXIT_NO);
             }
             Err(CaptureError::Fault(e)) => return fail(&format!("{}: {e}", path.display())),
         }
