@@ -1,6 +1,8 @@
 //! `facegate eval lfw`: the JSON contract, the ROC PNG, and clear errors. The run on real
 //! photos uses `../shared/data/lfw-dev` (never committed) and skips when it is absent.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -29,11 +31,10 @@ fn temp(name: &str) -> PathBuf {
 /// LFW-dev's folder and a pairs file of `folds` folds of 3 same + 3 different pairs, taken
 /// from the first LFW folds; `None` (with a skip line) when `../shared` is absent.
 fn lfw_mini(folds: usize, name: &str) -> Option<(PathBuf, PathBuf)> {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/lfw-dev");
-    let Ok(all) = std::fs::read_to_string(data.join("pairs.txt")) else {
-        eprintln!("skipping: {} is absent", data.display());
-        return None;
-    };
+    let data = common::shared("data/lfw-dev/pairs.txt")?
+        .parent()?
+        .to_path_buf();
+    let all = std::fs::read_to_string(data.join("pairs.txt")).unwrap();
     let lines: Vec<&str> = all.lines().skip(1).collect();
     let mut mini = format!("{folds} 3\n");
     for fold in 0..folds {

@@ -3,7 +3,9 @@
 //! the session as it was. The real-recording case reads `../shared/data/liveness` (never
 //! committed) and skips with a message when it is absent.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 
 use facegate::consent::{BiometricConsent, FaceConsent};
 use facegate::date::Date;
@@ -135,17 +137,7 @@ fn a_bad_frame_leaves_the_session_as_it_was_and_a_decided_session_takes_no_more(
 }
 
 fn recording(name: &str) -> Option<Vec<Frame>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let Some(dir) = [
-        "../shared/data/liveness/genuine",
-        "../../shared/data/liveness/genuine",
-    ]
-    .iter()
-    .map(|d| root.join(d).join(name))
-    .find(|d| d.is_dir()) else {
-        println!("skipped: ../shared/data/liveness/genuine/{name} is absent");
-        return None;
-    };
+    let dir = common::shared(&format!("data/liveness/genuine/{name}"))?;
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -4,7 +4,9 @@
 //! The real-recording cases read `../shared/data/liveness` (never committed) and skip with
 //! a message when it is absent.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 
 use facegate::consent::{BiometricConsent, FaceConsent, GuardianConsent};
 use facegate::date::Date;
@@ -40,17 +42,7 @@ fn fixture(name: &str) -> Frame {
 
 fn recording(name: &str) -> Option<Vec<Frame>> {
     // Beside the clone (CI), or two levels up from a git worktree.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let Some(dir) = [
-        "../shared/data/liveness/genuine",
-        "../../shared/data/liveness/genuine",
-    ]
-    .iter()
-    .map(|d| root.join(d).join(name))
-    .find(|d| d.is_dir()) else {
-        eprintln!("skipping: ../shared/data/liveness/genuine/{name} is absent");
-        return None;
-    };
+    let dir = common::shared(&format!("data/liveness/genuine/{name}"))?;
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -1,7 +1,9 @@
 //! `facegate liveness check|eval` contract: exit 0 live, 1 not live (reason printed),
 //! 2 error.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::process::Command;
 
 fn facegate(args: &[&str]) -> (i32, String, String) {
@@ -18,14 +20,7 @@ fn facegate(args: &[&str]) -> (i32, String, String) {
 
 /// A real recording's folder: beside the clone (CI) or two levels up from a git worktree.
 fn recording(name: &str) -> Option<PathBuf> {
-    let found = ["../shared", "../../shared"]
-        .iter()
-        .map(|root| Path::new(root).join("data/liveness/genuine").join(name))
-        .find(|p| p.is_dir());
-    if found.is_none() {
-        println!("skipped: ../shared/data/liveness/genuine/{name} is absent");
-    }
-    found
+    common::shared(&format!("data/liveness/genuine/{name}"))
 }
 
 #[test]

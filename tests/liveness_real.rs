@@ -5,6 +5,8 @@
 //! chosen on these eight (`facegate liveness calibrate`); the held-out figures are in
 //! docs/LIVENESS.md. Skips with a message when the data is absent.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use facegate::detect::DetectorConfig;
@@ -33,16 +35,6 @@ fn listed() -> Vec<(String, String)> {
         .collect()
 }
 
-fn root() -> Option<PathBuf> {
-    // Beside the clone (CI), or beside the worktrees folder (development worktrees).
-    [
-        "../shared/data/liveness/genuine",
-        "../../shared/data/liveness/genuine",
-    ]
-    .into_iter()
-    .map(PathBuf::from)
-    .find(|p| p.is_dir())
-}
 
 fn pipeline() -> FacePipeline {
     FacePipeline::with_default_models(FaceConfig {
@@ -109,8 +101,7 @@ fn judge(
 }
 
 fn check(name: &str) {
-    let Some(root) = root() else {
-        println!("skipped: ../shared/data/liveness is absent");
+    let Some(root) = common::shared("data/liveness/genuine") else {
         return;
     };
     let turns = listed()

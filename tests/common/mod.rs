@@ -1,0 +1,22 @@
+//! What the integration tests share: where the evaluation data lives.
+
+use std::path::{Path, PathBuf};
+
+/// `../shared/<rel>` (the evaluation data beside the clone, or beside a worktrees folder),
+/// or `None` with a skip line when it is absent. In CI (`CI=true`) the data is present by
+/// contract, so its absence fails the test instead of letting it pass unrun.
+pub fn shared(rel: &str) -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let found = ["../shared", "../../shared"]
+        .iter()
+        .map(|s| root.join(s).join(rel))
+        .find(|p| p.exists());
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "../shared/{rel} is absent, and CI requires it"
+        );
+        println!("skipped: ../shared/{rel} is absent");
+    }
+    found
+}
