@@ -485,16 +485,7 @@ impl Detector {
             cand = refined;
             found = Some((refined, pts));
         }
-        Ok(found.map(|(b, pts)| Detection {
-            bbox: Rect {
-                x: b.x1,
-                y: b.y1,
-                width: b.x2 - b.x1,
-                height: b.y2 - b.y1,
-            },
-            score: b.score,
-            landmarks: Landmarks::from_array(pts),
-        }))
+        Ok(found.map(|(b, pts)| detection(b, pts)))
     }
 
     /// O-Net on one box: the regressed box and the landmarks, or `None` below its threshold.
@@ -617,19 +608,7 @@ impl Detector {
         let keep = nms_indices(&mut cands, 0.7, Overlap::Min);
         let mut out: Vec<Detection> = keep
             .into_iter()
-            .map(|i| {
-                let (b, pts) = faces[i];
-                Detection {
-                    bbox: Rect {
-                        x: b.x1,
-                        y: b.y1,
-                        width: b.x2 - b.x1,
-                        height: b.y2 - b.y1,
-                    },
-                    score: b.score,
-                    landmarks: Landmarks::from_array(pts),
-                }
-            })
+            .map(|i| detection(faces[i].0, faces[i].1))
             .collect();
         out.sort_by(|a, b| b.score.total_cmp(&a.score));
         Ok(out)
@@ -716,6 +695,20 @@ fn inference(e: TractError) -> DetectError {
 }
 
 /// Rejects boxes that are degenerate or absurdly large (bounded work per box).
+/// O-Net's box and landmarks as a detection.
+fn detection(b: Candidate, pts: [Point; 5]) -> Detection {
+    Detection {
+        bbox: Rect {
+            x: b.x1,
+            y: b.y1,
+            width: b.x2 - b.x1,
+            height: b.y2 - b.y1,
+        },
+        score: b.score,
+        landmarks: Landmarks::from_array(pts),
+    }
+}
+
 fn plausible(b: &Candidate, w: usize, h: usize) -> bool {
     let (bw, bh) = (b.x2 - b.x1 + 1.0, b.y2 - b.y1 + 1.0);
     let limit = 4.0 * (w.max(h) as f32);

@@ -24,13 +24,6 @@ fn pipeline() -> FacePipeline {
     FacePipeline::with_default_models(config).unwrap()
 }
 
-fn fixture(name: &str) -> Frame {
-    let p = format!(
-        "{}/tests/fixtures/images/{name}.jpg",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    Frame::open(p, &DecodeLimits::default()).unwrap()
-}
 
 fn today() -> Date {
     Date::new(2026, 11, 30).unwrap()
@@ -66,7 +59,7 @@ fn consent_refused_decides_before_any_frame() {
     let v = FaceVerifier::new(&p, Policy::default());
     let person = BiometricConsent::given_by_person();
     let consent = FaceConsent::adult(&person);
-    let reference = fixture("obama");
+    let reference = common::fixture("obama");
     let started = v
         .start(SessionStart {
             consent: &consent,
@@ -90,7 +83,7 @@ fn a_bad_frame_leaves_the_session_as_it_was_and_a_decided_session_takes_no_more(
     let v = FaceVerifier::new(&p, Policy::default());
     let person = BiometricConsent::given_by_person();
     let consent = FaceConsent::adult(&person);
-    let face = fixture("obama");
+    let face = common::fixture("obama");
     assert!(matches!(
         v.start(SessionStart {
             consent: &consent,
@@ -191,7 +184,7 @@ fn a_real_person_is_prompted_step_by_step_and_matched_on_the_frame_that_passed()
         assert_eq!(prompts, expected, "track {track}");
         assert_eq!(out, Outcome::Accepted, "track {track}");
     }
-    let other = fixture("obama");
+    let other = common::fixture("obama");
     let mut s = start(&v, &consent, Reference::Photo(&other), turns, 3);
     let (_, out) = run(&mut s, &frames);
     assert_eq!(out, Outcome::Rejected(reasons::MISMATCH));

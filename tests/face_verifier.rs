@@ -32,13 +32,6 @@ fn pipeline_at(threshold: f32) -> FacePipeline {
     FacePipeline::with_default_models(config).unwrap()
 }
 
-fn fixture(name: &str) -> Frame {
-    let p = format!(
-        "{}/tests/fixtures/images/{name}.jpg",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    Frame::open(p, &DecodeLimits::default()).unwrap()
-}
 
 fn recording(name: &str) -> Option<Vec<Frame>> {
     // Beside the clone (CI), or two levels up from a git worktree.
@@ -94,7 +87,7 @@ fn consent_is_checked_before_any_frame() {
     assert!(v.is_biometric());
     let person = BiometricConsent::given_by_person();
     let consent = FaceConsent::adult(&person);
-    let reference = fixture("obama");
+    let reference = common::fixture("obama");
     let challenge = Challenge::parse_for_evaluation("left,right", false).unwrap();
     // A 10-year-old without a guardian's consent: refused, although the capture is empty
     // (which would be an error if any frame were looked at).
@@ -156,7 +149,7 @@ fn live_person_matches_own_photo_not_another_and_a_still_photo_is_not_live() {
     assert_eq!(own, Outcome::Accepted);
 
     // Somebody else's photo.
-    let other = fixture("obama");
+    let other = common::fixture("obama");
     let out = v.verify(capture(Reference::Photo(&other))).unwrap();
     assert_eq!(out, Outcome::Rejected(facegate::face::reasons::MISMATCH));
 
@@ -266,7 +259,7 @@ fn a_policy_without_the_identity_layer_is_refused() {
     let p = pipeline();
     let person = BiometricConsent::given_by_person();
     let consent = FaceConsent::adult(&person);
-    let reference = fixture("obama");
+    let reference = common::fixture("obama");
     let challenge = Challenge::random(2, false).unwrap();
     for policy in [
         Policy {

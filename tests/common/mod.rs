@@ -2,6 +2,18 @@
 
 use std::path::{Path, PathBuf};
 
+use facegate::frame::{DecodeLimits, Frame};
+
+/// A fixture portrait, `tests/fixtures/images/<name>.jpg`.
+#[allow(dead_code)] // not every test file decodes fixtures
+pub fn fixture(name: &str) -> Frame {
+    let p = format!(
+        "{}/tests/fixtures/images/{name}.jpg",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    Frame::open(p, &DecodeLimits::default()).unwrap()
+}
+
 /// `../shared/<rel>` (the evaluation data beside the clone, or beside a worktrees folder),
 /// or `None` with a skip line when it is absent. In CI (`CI=true`) the data is present by
 /// contract, so its absence fails the test instead of letting it pass unrun.
