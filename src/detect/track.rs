@@ -21,11 +21,21 @@ pub const MAX_INTERVAL: u32 = 30;
 
 /// The full detector every `interval` frames, light tracking in between. One tracker per
 /// video stream; it holds face boxes and landmarks only (no pixels).
-#[derive(Debug)]
 pub struct Tracker {
     interval: u32,
     since_full: u32,
     faces: Vec<Detection>,
+}
+
+impl std::fmt::Debug for Tracker {
+    /// The schedule and how many faces are followed; never where they are.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracker")
+            .field("interval", &self.interval)
+            .field("since_full", &self.since_full)
+            .field("faces", &self.faces.len())
+            .finish()
+    }
 }
 
 impl Tracker {
