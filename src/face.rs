@@ -596,15 +596,16 @@ impl crate::verifier::Verifier for FaceVerifier<'_> {
         ev: FaceEvidence<'_>,
     ) -> Result<crate::verifier::Outcome, FaceVerifyError> {
         let live = &ev.live;
-        let mut session = match self.start(SessionStart {
+        let start = SessionStart {
             consent: ev.consent,
             birth_date: ev.birth_date,
             today: ev.today,
             reference: ev.reference,
-            challenge: live.challenge.clone(),
-            mode: live.mode,
+            mirrored: live.challenge.mirrored(),
             track: 1,
-        })? {
+        };
+        // The kiosk prompted this challenge itself (it is a batch of frames already taken).
+        let mut session = match self.start_with(start, live.challenge.clone(), live.mode)? {
             Started::Session(s) => s,
             Started::Decided(outcome) => return Ok(outcome),
         };
@@ -635,11 +636,8 @@ pub struct SessionStart<'s> {
     pub today: crate::date::Date,
     /// What to compare the live face with.
     pub reference: Reference<'s>,
-    /// The challenge to perform (draw it with
-    /// [`crate::liveness::challenge::Challenge::random`]).
-    pub challenge: crate::liveness::challenge::Challenge,
-    /// `Interactive` at a kiosk (prompt timing enforced); `Fixed` for recorded sequences.
-    pub mode: crate::liveness::challenge::Mode,
+    /// The camera delivers mirrored frames (the person's left is on the image's left).
+    pub mirrored: bool,
     /// Run the full detector every `track` frames and follow the faces in between
     /// ([`crate::detect::Tracker`], MTCNN only); 1 = the full detector on every frame.
     pub track: u32,
@@ -694,6 +692,8 @@ pub struct FaceSession<'s> {
     /// The colour frame at the baseline (the challenge's first frontal frame) and its index.
     first: Option<(usize, Frame)>,
     last_t: Option<f64>,
+    /// Width and height of the first frame: every frame must have them.
+    size: Option<(u32, u32)>,
     decided: bool,
 }
 
@@ -708,10 +708,44 @@ impl std::fmt::Debug for FaceSession<'_> {
 }
 
 impl<'p> FaceVerifier<'p> {
-    /// Starts a streaming session. The policy is checked (an integration fault is an
-    /// error), then consent (without it not a single frame is processed), then the
-    /// reference (a photo without a usable face ends the attempt before the person moves).
+    /// Starts a streaming session at a kiosk. The session draws its own challenge
+    /// ([`crate::liveness::challenge::Challenge::random`], the policy's length), used once,
+    /// and runs it interactively: prompt timing and direction are enforced. The policy is
+    /// checked (an integration fault is an error), then consent (without it not a single
+    /// frame is processed), then the reference (a photo without a usable face ends the
+    /// attempt before the person moves).
     pub fn start<'s>(&'s self, s: SessionStart<'s>) -> Result<Started<'s>, FaceVerifyError>
+    where
+        'p: 's,
+    {
+        let challenge = crate::liveness::challenge::Challenge::random(
+            self.liveness.challenge.length,
+            s.mirrored,
+        )?;
+        self.start_with(s, challenge, crate::liveness::challenge::Mode::Interactive)
+    }
+
+    /// A session over a known challenge — for recorded sequences and evaluation only, never
+    /// at a kiosk: a known order is what a replay needs. The name says so, so that a
+    /// reviewer finds every use; a kiosk calls [`FaceVerifier::start`].
+    pub fn start_for_evaluation<'s>(
+        &'s self,
+        s: SessionStart<'s>,
+        challenge: crate::liveness::challenge::Challenge,
+        mode: crate::liveness::challenge::Mode,
+    ) -> Result<Started<'s>, FaceVerifyError>
+    where
+        'p: 's,
+    {
+        self.start_with(s, challenge, mode)
+    }
+
+    fn start_with<'s>(
+        &'s self,
+        s: SessionStart<'s>,
+        challenge: crate::liveness::challenge::Challenge,
+        mode: crate::liveness::challenge::Mode,
+    ) -> Result<Started<'s>, FaceVerifyError>
     where
         'p: 's,
     {
@@ -737,8 +771,13 @@ impl<'p> FaceVerifier<'p> {
                 ))
             }
         };
+        if challenge.mirrored() != s.mirrored {
+            return Err(FaceVerifyError::Capture(
+                "the challenge and the session disagree on mirroring",
+            ));
+        }
         let challenge =
-            crate::liveness::challenge::Session::new(s.challenge, s.mode, self.liveness.challenge)?;
+            crate::liveness::challenge::Session::new(challenge, mode, self.liveness.challenge)?;
         if let Err(r) = s.consent.check(s.birth_date, s.today) {
             return Ok(Started::Decided(Outcome::Rejected(r)));
         }
@@ -755,6 +794,7 @@ impl<'p> FaceVerifier<'p> {
             observations: Vec::new(),
             first: None,
             last_t: None,
+            size: None,
             decided: false,
         }))
     }
@@ -779,6 +819,11 @@ impl FaceSession<'_> {
                 crate::liveness::challenge::ChallengeError::Time(self.observations.len()).into(),
             );
         }
+        // One camera, one geometry: a frame of another size is another source.
+        let size = (frame.width(), frame.height());
+        if self.size.is_some_and(|first| first != size) {
+            return Err(FaceVerifyError::Capture("the frame size changed mid-session"));
+        }
         let faces = match (&mut self.tracker, self.pipeline.detector()) {
             (Some(tracker), FaceDetector::Mtcnn(mtcnn)) => {
                 tracker.detect(mtcnn, frame).map_err(FaceError::from)?
@@ -796,6 +841,7 @@ impl FaceSession<'_> {
         }
         let event = self.challenge.push(&o)?;
         self.last_t = Some(t);
+        self.size = Some(size);
         let index = self.observations.len();
         self.observations.push(o);
         match event {

@@ -45,6 +45,12 @@ pub mod quality;
 pub mod template;
 pub mod verifier;
 
+// The front door: the kiosk's face session, the policy that always offers another way, and
+// the non-biometric verifiers beside it.
+pub use face::{FacePipeline, FaceSession, FaceVerifier, Progress, SessionStart, Started};
+pub use idcard::{IdNumberVerifier, MrzVerifier};
+pub use otp::{hotp::HotpVerifier, oob::OobVerifier, totp::TotpVerifier};
+pub use policy::{Flow, Policy};
 pub use verifier::{Family, Outcome, Reason, ReasonKind, Verifier};
 
 /// The README's Rust snippets, compiled as doc tests so they stay true.

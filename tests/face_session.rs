@@ -36,18 +36,17 @@ fn start<'s>(
     turns: &str,
     track: u32,
 ) -> FaceSession<'s> {
-    match v
-        .start(SessionStart {
-            consent,
-            birth_date: None,
-            today: today(),
-            reference,
-            challenge: Challenge::parse_for_evaluation(turns, false).unwrap(),
-            mode: Mode::Fixed,
-            track,
-        })
-        .unwrap()
-    {
+    let start = SessionStart {
+        consent,
+        birth_date: None,
+        today: today(),
+        reference,
+        mirrored: false,
+        track,
+    };
+    // Recordings cannot follow a drawn challenge: the evaluation door, with their turns.
+    let turns = Challenge::parse_for_evaluation(turns, false).unwrap();
+    match v.start_for_evaluation(start, turns, Mode::Fixed).unwrap() {
         Started::Session(s) => s,
         Started::Decided(o) => panic!("decided before any frame: {o:?}"),
     }
@@ -66,8 +65,7 @@ fn consent_refused_decides_before_any_frame() {
             birth_date: Some(Date::new(2016, 5, 1).unwrap()),
             today: today(),
             reference: Reference::Photo(&reference),
-            challenge: Challenge::parse_for_evaluation("left", false).unwrap(),
-            mode: Mode::Interactive,
+            mirrored: false,
             track: 1,
         })
         .unwrap();
@@ -90,8 +88,7 @@ fn a_bad_frame_leaves_the_session_as_it_was_and_a_decided_session_takes_no_more(
             birth_date: None,
             today: today(),
             reference: Reference::Photo(&face),
-            challenge: Challenge::parse_for_evaluation("left", false).unwrap(),
-            mode: Mode::Fixed,
+            mirrored: false,
             track: 0,
         }),
         Err(FaceVerifyError::Face(_))
@@ -106,6 +103,13 @@ fn a_bad_frame_leaves_the_session_as_it_was_and_a_decided_session_takes_no_more(
     assert!(matches!(
         s.push(&face, f64::NAN),
         Err(FaceVerifyError::Challenge(_))
+    ));
+    // Another camera geometry mid-session: refused, nothing recorded.
+    let other = common::fixture("obama2");
+    assert_ne!((other.width(), other.height()), (face.width(), face.height()));
+    assert!(matches!(
+        s.push(&other, 0.05),
+        Err(FaceVerifyError::Capture(_))
     ));
     let mut prompted = false;
     for i in 1..12 {
