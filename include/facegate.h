@@ -34,7 +34,7 @@
 // incompatibly.
 #define FG_ABI_VERSION 1
 
-// Longest masked identifier written into [`id::FgIdCheck::masked`], with its NUL.
+// Longest masked identifier written into `FgIdCheck.masked`, with its NUL.
 #define FG_MASKED_MAX 48
 
 // Most frames one capture holds (about 4 s at 30 frames a second; 640×480 frames take
@@ -42,10 +42,10 @@
 #define FG_MAX_CAPTURE_FRAMES 120
 
 // What a call did. `FG_STATUS_OK` is 0; every other value is an error whose explanation
-// [`fg_last_error`] gives on the same thread.
+// `fg_last_error` gives on the same thread.
 typedef enum FgStatus {
   // Success. A person's failure (wrong code, no face, …) is also `OK`, with the
-  // [`FgOutcome`] saying what happened.
+  // `FgOutcome` saying what happened.
   FG_STATUS_OK = 0,
   // A required pointer was NULL.
   FG_STATUS_NULL_POINTER = 1,
@@ -403,7 +403,7 @@ extern "C" {
 #endif // __cplusplus
 
 // The library's version (e.g. `"0.1.0"`, static) and the ABI version
-// ([`FG_ABI_VERSION`]). Either pointer may be NULL.
+// (`FG_ABI_VERSION`). Either pointer may be NULL.
 //
 // # Safety
 // Each pointer is NULL or writable.

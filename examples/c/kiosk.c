@@ -1,8 +1,8 @@
 /*
  * A whole parcel-locker session through facegate's C interface: a policy offering a code,
  * an ID card and face; a code sent through the delivery callback and verified; an ID
- * number; a face verification of the fixture photos; a staff authenticator; every attempt
- * printed as an audit line.
+ * number; a face verification of the fixture photos (and their distance, through the
+ * measuring door); a staff authenticator; every attempt printed as an audit line.
  *
  *   cargo build --release -p facegate-ffi
  *   cp target/release/libfacegate_ffi.a target/release/libfacegate.a
@@ -209,6 +209,13 @@ int main(int argc, char **argv) {
     CHECK(fg_flow_record(flow, &outcome, NOW, &step));
     print_step("face", &step);
     EXPECT(step.kind == FG_STEP_KIND_FALLBACK || step.kind == FG_STEP_KIND_TRY_AGAIN);
+    /* The same two photos through the measuring door (no consent, no liveness: what
+     * `facegate verify` does for an operator): the distance the kiosk decision never shows. */
+    FgComparison cmp;
+    CHECK(fg_eval_verify_images(faces, ref, ref_len, live, live_len, &cmp));
+    EXPECT(cmp.compared && cmp.distance >= 0.0f && cmp.distance < 0.6f);
+    printf("photos compared: distance %.3f, threshold %.2f, %s\n", (double)cmp.distance,
+           (double)cmp.threshold, cmp.same_person ? "same person" : cmp.reason);
     CHECK(fg_capture_free(capture));
     CHECK(fg_challenge_free(challenge));
     CHECK(fg_consent_free(consent));

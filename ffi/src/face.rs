@@ -2,9 +2,9 @@
 //! verifier; and the measuring door that compares two photos without consent or liveness.
 //!
 //! Why two doors, as in Rust: at a kiosk a face is processed only with the person's separate
-//! consent and compared only after liveness — [`fg_face_verify`] takes a consent handle and a
+//! consent and compared only after liveness — `fg_face_verify` takes a consent handle and a
 //! capture that passed a random challenge. Comparing two photos (an operator's tool, a
-//! benchmark) is [`fg_eval_verify_images`], prefixed `fg_eval_` so a reviewer who greps for it
+//! benchmark) is `fg_eval_verify_images`, prefixed `fg_eval_` so a reviewer who greps for it
 //! finds every consent-less comparison, and returning a comparison that the flow does not
 //! accept as an outcome.
 
@@ -312,7 +312,7 @@ pub unsafe extern "C" fn fg_eval_verify_images(
     })
 }
 
-/// Decodes, captures and compares two photos (the body of [`fg_eval_verify_images`]).
+/// Decodes, captures and compares two photos (the body of `fg_eval_verify_images`).
 fn compare_images(p: &FacePipeline, a: &[u8], b: &[u8]) -> Res<FgComparison> {
     let m = Matcher::new(p);
     let threshold = p.threshold().distance();

@@ -12,13 +12,13 @@
 //!   NULL. Buffers the caller passes in stay the caller's; strings facegate hands out are
 //!   either static (reason codes, notices, prompts: valid for the life of the process) or
 //!   copied into a buffer the caller owns.
-//! - **A status on every call.** Every function returns an [`FgStatus`]; a person's failure
-//!   (wrong code, wrong face, invalid ID number) is not an error but an [`FgOutcome`] with a
-//!   stable reason code, exactly as in Rust. The per-thread [`fg_last_error`] message explains
+//! - **A status on every call.** Every function returns an `FgStatus`; a person's failure
+//!   (wrong code, wrong face, invalid ID number) is not an error but an `FgOutcome` with a
+//!   stable reason code, exactly as in Rust. The per-thread `fg_last_error` message explains
 //!   an error status and never holds a code, secret, phone number, ID number or biometric
 //!   value: messages are written here from the error's kind, never from the caller's input.
 //! - **Nothing crosses the boundary uncaught.** Each function runs under `catch_unwind`; a
-//!   panic becomes [`FgStatus::Internal`]. NULL pointers, lengths that do not match, absurd
+//!   panic becomes `FgStatus::Internal`. NULL pointers, lengths that do not match, absurd
 //!   frame sizes, non-UTF-8 strings, undecodable images and wrong model digests are each a
 //!   documented status.
 //! - **Secrets are wiped.** Handles holding a code, a secret or pixels hold them in the
@@ -49,16 +49,16 @@ pub mod policy;
 /// incompatibly.
 pub const FG_ABI_VERSION: u32 = 1;
 
-/// Longest masked identifier written into [`id::FgIdCheck::masked`], with its NUL.
+/// Longest masked identifier written into `FgIdCheck.masked`, with its NUL.
 pub const FG_MASKED_MAX: usize = 48;
 
 /// What a call did. `FG_STATUS_OK` is 0; every other value is an error whose explanation
-/// [`fg_last_error`] gives on the same thread.
+/// `fg_last_error` gives on the same thread.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FgStatus {
     /// Success. A person's failure (wrong code, no face, …) is also `OK`, with the
-    /// [`FgOutcome`] saying what happened.
+    /// `FgOutcome` saying what happened.
     Ok = 0,
     /// A required pointer was NULL.
     NullPointer = 1,
@@ -229,7 +229,7 @@ pub(crate) unsafe fn new_handle<T>(out: *mut *mut T, value: T) -> Res {
     unsafe { put(out, p, "out") }
 }
 
-/// Frees a handle made by [`new_handle`]; NULL is accepted. Dropping the value wipes what
+/// Frees a handle made by `new_handle`; NULL is accepted. Dropping the value wipes what
 /// it holds (the library's zeroizing types).
 ///
 /// # Safety
@@ -247,7 +247,7 @@ pub(crate) unsafe fn free_handle<T>(p: *mut T) -> FgStatus {
 }
 
 /// Copies `text` and a NUL into the caller's buffer of `capacity` bytes; `needed` (if not
-/// NULL) receives the size including the NUL. Too small → [`FgStatus::BufferTooSmall`], and
+/// NULL) receives the size including the NUL. Too small → `FgStatus::BufferTooSmall`, and
 /// the buffer (if any) holds an empty string.
 ///
 /// # Safety
@@ -299,7 +299,7 @@ pub(crate) fn wiped_c_string(text: &str) -> Option<zeroize::Zeroizing<Vec<u8>>> 
 static STATIC_TEXTS: Mutex<Vec<(&'static str, &'static CStr)>> = Mutex::new(Vec::new());
 
 /// Reasons facegate handed out, by the address of their code's C string: an outcome given
-/// back to [`policy::fg_flow_record`] must carry one of these, so C cannot forge a reason.
+/// back to `policy::fg_flow_record` must carry one of these, so C cannot forge a reason.
 static REASONS: Mutex<Vec<(usize, Reason)>> = Mutex::new(Vec::new());
 
 /// The C string of a static text, valid for the life of the process.
@@ -441,7 +441,7 @@ impl FgOutcome {
 
 }
 
-/// [`FgOutcome`] as C may have filled it: the enums read as plain integers, so a value
+/// `FgOutcome` as C may have filled it: the enums read as plain integers, so a value
 /// outside the enum is an error instead of undefined behaviour. Same layout (checked below).
 #[repr(C)]
 struct RawOutcome {
@@ -533,7 +533,7 @@ pub(crate) fn enum_arg<T: Copy>(value: u32, all: &[(u32, T)], what: &str) -> Res
 }
 
 /// The library's version (e.g. `"0.1.0"`, static) and the ABI version
-/// ([`FG_ABI_VERSION`]). Either pointer may be NULL.
+/// (`FG_ABI_VERSION`). Either pointer may be NULL.
 ///
 /// # Safety
 /// Each pointer is NULL or writable.
@@ -569,4 +569,67 @@ pub unsafe extern "C" fn fg_last_error(message: *mut *const c_char) -> FgStatus 
     // until the thread-local CString is replaced, i.e. the thread's next facegate call.
     unsafe { message.write(p) };
     FgStatus::Ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last_error() -> String {
+        let mut p: *const c_char = std::ptr::null();
+        // SAFETY: a valid out-pointer.
+        assert_eq!(unsafe { fg_last_error(&mut p) }, FgStatus::Ok);
+        // SAFETY: fg_last_error wrote a NUL-terminated string valid until the next call.
+        unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned()
+    }
+
+    /// A panic inside a call becomes the internal-error status with a message, and the next
+    /// successful call clears the message.
+    #[test]
+    fn a_panic_becomes_internal() {
+        let s = guard(|| panic!("boom 123456"));
+        assert_eq!(s, FgStatus::Internal);
+        let m = last_error();
+        assert!(m.contains("panic") && !m.contains("123456"), "{m}");
+        // SAFETY: NULL outputs are allowed.
+        assert_eq!(unsafe { fg_version(std::ptr::null_mut(), std::ptr::null_mut()) }, FgStatus::Ok);
+        assert_eq!(last_error(), "");
+    }
+
+    /// Only reason codes facegate handed out come back as reasons; a copy of the same text
+    /// at another address is refused.
+    #[test]
+    fn outcomes_carry_only_facegate_reasons() {
+        let given = FgOutcome::new(
+            Family::OneTimeCode,
+            Outcome::Rejected(facegate::otp::reasons::MISMATCH),
+        );
+        // SAFETY: a readable FgOutcome.
+        let (family, outcome) = unsafe { read_outcome(&given) }.ok().unwrap();
+        assert_eq!(family, Family::OneTimeCode);
+        assert_eq!(outcome, Outcome::Rejected(facegate::otp::reasons::MISMATCH));
+        let forged_text = CString::new("otp.mismatch").unwrap();
+        let forged = FgOutcome {
+            reason: forged_text.as_ptr(),
+            ..given
+        };
+        // SAFETY: a readable FgOutcome.
+        let err = unsafe { read_outcome(&forged) }.err().unwrap();
+        assert_eq!(err.status, FgStatus::InvalidArgument);
+    }
+
+    #[test]
+    fn text_too_long_for_the_buffer_is_refused_and_emptied() {
+        let mut buf = [b'x' as c_char; 4];
+        let mut needed = 0usize;
+        // SAFETY: buf is writable for its length; needed is writable.
+        let r = unsafe { write_text("abcd", buf.as_mut_ptr(), buf.len(), &mut needed) };
+        assert_eq!(r.err().unwrap().status, FgStatus::BufferTooSmall);
+        assert_eq!((needed, buf[0]), (5, 0));
+        let mut buf = [0 as c_char; 5];
+        // SAFETY: as above.
+        assert!(unsafe { write_text("abcd", buf.as_mut_ptr(), buf.len(), &mut needed) }.is_ok());
+        // SAFETY: write_text wrote a NUL-terminated string.
+        assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(), "abcd");
+    }
 }
