@@ -41,6 +41,10 @@
 // 0.9 MB each, so a full capture at that size is about 110 MB).
 #define FG_MAX_CAPTURE_FRAMES 120
 
+// Counters beyond the expected one an HOTP check accepts (a few presses of the token's
+// button without a login); the library allows at most 10.
+#define FG_HOTP_LOOK_AHEAD 3
+
 // What a call did. `FG_STATUS_OK` is 0; every other value is an error whose explanation
 // `fg_last_error` gives on the same thread.
 typedef enum FgStatus {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "facegate.h"
+#include "read_file.h"
 
 static int failures = 0;
 static int checks = 0;
@@ -54,24 +55,6 @@ static void last_error_lacks(const char *secret, int line) {
     }
 }
 #define LACKS(secret) last_error_lacks((secret), __LINE__)
-
-static unsigned char *read_file(const char *dir, const char *name, size_t *len) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        exit(2);
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)n);
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) exit(2);
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
 
 static int deliver_ok(void *user, const char *recipient, const char *code) {
     (void)recipient;

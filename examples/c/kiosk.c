@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "facegate.h"
+#include "read_file.h"
 
 /* Any status other than OK ends the program with the thread's last-error message. */
 #define CHECK(call)                                                                      \
@@ -62,27 +63,6 @@ static int deliver_sms(void *user, const char *recipient, const char *code) {
 static int is_holder(void *user, const char *name, const char *number) {
     (void)user;
     return strcmp(name, "ZHANG SAN") == 0 && strcmp(number, "11010519491231002X") == 0;
-}
-
-static unsigned char *read_file(const char *dir, const char *name, size_t *len) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        exit(1);
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)n);
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        fprintf(stderr, "cannot read %s\n", path);
-        exit(1);
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
 }
 
 static const char *method_name(FgMethod m) {

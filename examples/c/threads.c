@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "facegate.h"
+#include "read_file.h"
 
 enum { THREADS = 4, ROUNDS = 2, PAIRS = 2 };
 
@@ -29,19 +30,8 @@ struct job {
 };
 
 static struct image read_image(const char *dir, const char *name) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        exit(2);
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    struct image im = {malloc((size_t)n), (size_t)n};
-    if (!im.bytes || fread(im.bytes, 1, im.len, f) != im.len) exit(2);
-    fclose(f);
+    struct image im;
+    im.bytes = read_file(dir, name, &im.len);
     return im;
 }
 

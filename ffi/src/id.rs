@@ -16,7 +16,7 @@ use facegate::idcard::{
 use facegate::verifier::{Family, Verifier};
 
 use crate::{
-    arg_str, fail, guard, need, put, reason_text, wiped_c_string, FgDate, FgOutcome, FgStatus, FG_MASKED_MAX,
+    arg_str, fail, guard, need, put, reason_text, wiped_c_string, CallbackFailed, FgDate, FgOutcome, FgStatus, FG_MASKED_MAX,
 };
 
 /// Is the person `name` the holder of document `number`? (The parcel's recipient record, a
@@ -72,6 +72,28 @@ fn check_out(result: Result<(String, Date), facegate::Reason>, today: Date) -> F
     out
 }
 
+/// The body of both checks: read the text and date, apply `parse`, write the result.
+///
+/// # Safety
+/// `text` is NULL or NUL-terminated; `out` is NULL or writable.
+unsafe fn check(
+    text: *const c_char,
+    what: &str,
+    today: FgDate,
+    out: *mut FgIdCheck,
+    parse: impl FnOnce(&str, Date) -> Result<(String, Date), facegate::Reason>,
+) -> FgStatus {
+    guard(|| {
+        need(out, "out")?;
+        // SAFETY: the caller's contract.
+        let text = unsafe { arg_str(text, what)? };
+        let today = today.to_date("today")?;
+        let result = check_out(parse(text, today), today);
+        // SAFETY: non-NULL (checked) and writable by the contract.
+        unsafe { put(out, result, "out") }
+    })
+}
+
 /// Checks an 18-character identity number's form on `today` (region, birth date, check
 /// character). Invalid is not an error: `valid` is 0 and `reason` says why.
 ///
@@ -83,17 +105,14 @@ pub unsafe extern "C" fn fg_id_number_check(
     today: FgDate,
     out: *mut FgIdCheck,
 ) -> FgStatus {
-    guard(|| {
-        need(out, "out")?;
-        // SAFETY: the caller's contract.
-        let number = unsafe { arg_str(number, "number")? };
-        let today = today.to_date("today")?;
-        let r = CnIdNumber::parse(number, today)
-            .map(|id| (id.masked().as_str().to_owned(), id.birth_date()))
-            .map_err(|e| e.reason());
-        // SAFETY: non-NULL (checked) and writable by the contract.
-        unsafe { put(out, check_out(r, today), "out") }
-    })
+    // SAFETY: forwarded contract.
+    unsafe {
+        check(number, "number", today, out, |number, today| {
+            CnIdNumber::parse(number, today)
+                .map(|id| (id.masked().as_str().to_owned(), id.birth_date()))
+                .map_err(|e| e.reason())
+        })
+    }
 }
 
 /// Checks an MRZ (2 or 3 lines separated by newlines; TD1, TD2 or TD3) on `today`: check
@@ -107,18 +126,15 @@ pub unsafe extern "C" fn fg_mrz_check(
     today: FgDate,
     out: *mut FgIdCheck,
 ) -> FgStatus {
-    guard(|| {
-        need(out, "out")?;
-        // SAFETY: the caller's contract.
-        let text = unsafe { arg_str(text, "text")? };
-        let today = today.to_date("today")?;
-        let r = Mrz::parse(text, today)
-            .and_then(|m| m.check_expiry(today).map(|()| m))
-            .map(|m| (m.masked_document_number().as_str().to_owned(), m.birth_date()))
-            .map_err(|e| e.reason());
-        // SAFETY: non-NULL (checked) and writable by the contract.
-        unsafe { put(out, check_out(r, today), "out") }
-    })
+    // SAFETY: forwarded contract.
+    unsafe {
+        check(text, "text", today, out, |text, today| {
+            Mrz::parse(text, today)
+                .and_then(|m| m.check_expiry(today).map(|()| m))
+                .map(|m| (m.masked_document_number().as_str().to_owned(), m.birth_date()))
+                .map_err(|e| e.reason())
+        })
+    }
 }
 
 /// The holder callback as the library's registry.
@@ -127,29 +143,18 @@ struct CallbackRegistry {
     user: *mut c_void,
 }
 
-#[derive(Debug)]
-struct LookupFailed;
-
-impl std::fmt::Display for LookupFailed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the holder callback failed")
-    }
-}
-
-impl std::error::Error for LookupFailed {}
-
 impl HolderRegistry for CallbackRegistry {
-    type Error = LookupFailed;
-    fn is_holder(&self, name: &str, number: &str) -> Result<bool, LookupFailed> {
-        let name = CString::new(name).map_err(|_| LookupFailed)?;
+    type Error = CallbackFailed;
+    fn is_holder(&self, name: &str, number: &str) -> Result<bool, CallbackFailed> {
+        let name = CString::new(name).map_err(|_| CallbackFailed)?;
         // The full number's NUL-terminated copy is wiped when this function returns.
-        let number = wiped_c_string(number).ok_or(LookupFailed)?;
+        let number = wiped_c_string(number).ok_or(CallbackFailed)?;
         // SAFETY: the integrator passed this callback for `user` for the duration of the
         // verifying call; both strings are NUL-terminated and outlive the call.
         match unsafe { (self.is_holder)(self.user, name.as_ptr(), number.as_ptr().cast::<c_char>()) } {
             1 => Ok(true),
             0 => Ok(false),
-            _ => Err(LookupFailed),
+            _ => Err(CallbackFailed),
         }
     }
 }
@@ -159,7 +164,7 @@ fn registry(is_holder: FgHolderFn, user: *mut c_void) -> crate::Res<CallbackRegi
     Ok(CallbackRegistry { is_holder, user })
 }
 
-fn lookup_failed(_: LookupFailed) -> crate::Fail {
+fn lookup_failed(_: CallbackFailed) -> crate::Fail {
     fail(FgStatus::CallbackFailed, "the holder callback failed")
 }
 

@@ -282,6 +282,19 @@ pub(crate) unsafe fn write_text(
     Ok(())
 }
 
+/// A C callback (delivery, holder registry) reported a failure. It carries nothing of what
+/// the callback was given.
+#[derive(Debug)]
+pub(crate) struct CallbackFailed;
+
+impl std::fmt::Display for CallbackFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a callback failed")
+    }
+}
+
+impl std::error::Error for CallbackFailed {}
+
 /// A NUL-terminated copy of `text` that is wiped when dropped (for a code, a full ID number
 /// or a phone number handed to a callback); `None` if `text` holds a NUL.
 pub(crate) fn wiped_c_string(text: &str) -> Option<zeroize::Zeroizing<Vec<u8>>> {

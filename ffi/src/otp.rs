@@ -15,7 +15,7 @@ use facegate::verifier::Family;
 
 use crate::{
     arg_bytes, arg_str, enum_arg, fail, free_handle, guard, handle, handle_mut, need, new_handle,
-    put, wiped_c_string, write_text, FgOutcome, FgStatus, Res,
+    put, wiped_c_string, write_text, CallbackFailed, FgOutcome, FgStatus, Res,
 };
 
 /// Delivers `code` (NUL-terminated digits, valid during the call only — do not keep or log
@@ -38,23 +38,12 @@ struct CallbackDelivery {
     user: *mut c_void,
 }
 
-#[derive(Debug)]
-struct DeliveryFailed;
-
-impl std::fmt::Display for DeliveryFailed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the delivery callback failed")
-    }
-}
-
-impl std::error::Error for DeliveryFailed {}
-
 impl Delivery for CallbackDelivery {
-    type Error = DeliveryFailed;
-    fn deliver(&mut self, recipient: &str, code: &OobCode) -> Result<(), DeliveryFailed> {
+    type Error = CallbackFailed;
+    fn deliver(&mut self, recipient: &str, code: &OobCode) -> Result<(), CallbackFailed> {
         // NUL-terminated copies, wiped when this function returns.
-        let recipient = wiped_c_string(recipient).ok_or(DeliveryFailed)?;
-        let text = wiped_c_string(code.expose()).ok_or(DeliveryFailed)?;
+        let recipient = wiped_c_string(recipient).ok_or(CallbackFailed)?;
+        let text = wiped_c_string(code.expose()).ok_or(CallbackFailed)?;
         // SAFETY: the integrator registered this callback for `user` (fg_oob_new's contract);
         // both strings are NUL-terminated and outlive the call.
         let rc = unsafe {
@@ -67,7 +56,7 @@ impl Delivery for CallbackDelivery {
         if rc == 0 {
             Ok(())
         } else {
-            Err(DeliveryFailed)
+            Err(CallbackFailed)
         }
     }
 }
@@ -215,10 +204,19 @@ enum OtpVerifier {
     Hotp(HotpVerifier),
 }
 
+/// Counters beyond the expected one an HOTP check accepts (a few presses of the token's
+/// button without a login); the library allows at most 10.
+pub const FG_HOTP_LOOK_AHEAD: u32 = 3;
+
+/// A second copy of a secret (the verifier takes one, the URI keeps one for export); both
+/// are wiped on drop.
+fn copy_secret(s: &Secret) -> Res<Secret> {
+    Secret::from_base32(&s.to_base32()).map_err(|e| otp_fail(&e))
+}
+
 impl FgOtp {
     fn from_uri(uri: OtpAuthUri) -> Res<FgOtp> {
-        // The verifier takes its own copy of the secret; the URI keeps one for export.
-        let secret = || Secret::from_base32(&uri.secret.to_base32()).map_err(|e| otp_fail(&e));
+        let secret = || copy_secret(&uri.secret);
         let verifier = match uri.kind {
             UriKind::Totp { period } => {
                 let params = TotpParams {
@@ -230,7 +228,7 @@ impl FgOtp {
                 OtpVerifier::Totp(TotpVerifier::new(secret()?, params, None).map_err(|e| otp_fail(&e))?)
             }
             UriKind::Hotp { counter } => OtpVerifier::Hotp(
-                HotpVerifier::new(secret()?, uri.algorithm, uri.digits, counter, 3)
+                HotpVerifier::new(secret()?, uri.algorithm, uri.digits, counter, FG_HOTP_LOOK_AHEAD)
                     .map_err(|e| otp_fail(&e))?,
             ),
         };
@@ -347,7 +345,7 @@ pub unsafe extern "C" fn fg_otp_export_uri(
             kind,
             label: o.uri.label.clone(),
             issuer: o.uri.issuer.clone(),
-            secret: Secret::from_base32(&o.uri.secret.to_base32()).map_err(|e| otp_fail(&e))?,
+            secret: copy_secret(&o.uri.secret)?,
             algorithm: o.uri.algorithm,
             digits: o.uri.digits,
         };
