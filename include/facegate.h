@@ -305,7 +305,9 @@ typedef struct FgCameraImage {
   uint32_t plane_count;
   // Each plane's first byte.
   const uint8_t *planes[3];
-  // Each plane's length in bytes.
+  // Each plane's length in bytes: the true size of the buffer (a length that does not fit
+  // the width, height and stride is refused; a buffer shorter than its stated length cannot
+  // be detected by any C interface).
   size_t plane_lengths[3];
   // Each plane's row stride in bytes (at least a row).
   size_t strides[3];
@@ -686,7 +688,7 @@ enum FgStatus fg_otp_check(struct FgOtp *otp,
 enum FgStatus fg_otp_free(struct FgOtp *otp);
 
 // Builds a policy named `id` (it names the policy in audit events) offering `methods`
-// (`count` `FgMethod` values in display order; the first is the default). A policy in which
+// (`count` ≤ 16 `FgMethod` values in display order; the first is the default). A policy in which
 // face is the only method or the default does not build: `FG_STATUS_POLICY_REFUSED`.
 //
 // # Safety

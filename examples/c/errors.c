@@ -155,8 +155,6 @@ int main(int argc, char **argv) {
     bad.height = 100000;
     bad.strides[0] = 300000;
     EXPECT(fg_capture_push_camera(capture, &bad, 0.0), FG_STATUS_BAD_DIMENSIONS);
-    bad.plane_lengths[0] = (size_t)300000 * 100000; /* claims the length too: refused by size */
-    EXPECT(fg_capture_push_camera(capture, &bad, 0.0), FG_STATUS_BAD_DIMENSIONS);
     bad = cam;
     bad.plane_lengths[0] = 10; /* shorter than 4 rows of 12 */
     EXPECT(fg_capture_push_camera(capture, &bad, 0.0), FG_STATUS_BAD_DIMENSIONS);

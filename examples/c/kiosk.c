@@ -160,9 +160,9 @@ int main(int argc, char **argv) {
     CHECK(fg_flow_free(flow));
 
     /* Session 3: the person chooses face and consents. The reference is the ID document's
-     * portrait (obama.jpg); the "live" capture is a still photo of the same man
-     * (obama2.jpg): the same person, but a photo cannot perform the challenge, so liveness
-     * refuses it and the flow falls back to another method. */
+     * portrait (obama.jpg); the "live" capture is one still photo of the same man
+     * (obama2.jpg): the same person, but a still photo cannot perform the challenge, so
+     * liveness does not accept it and the face is never compared. */
     FgPipeline *faces = NULL;
     CHECK(fg_pipeline_new(&faces));
     CHECK(fg_flow_new(policy, print_audit, &audited, &flow));

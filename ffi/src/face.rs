@@ -129,7 +129,9 @@ pub struct FgCameraImage {
     pub plane_count: u32,
     /// Each plane's first byte.
     pub planes: [*const u8; 3],
-    /// Each plane's length in bytes.
+    /// Each plane's length in bytes: the true size of the buffer (a length that does not fit
+    /// the width, height and stride is refused; a buffer shorter than its stated length cannot
+    /// be detected by any C interface).
     pub plane_lengths: [usize; 3],
     /// Each plane's row stride in bytes (at least a row).
     pub strides: [usize; 3],

@@ -99,9 +99,9 @@ pub struct FgPolicy {
 ///
 /// Thread safety: one thread at a time (it may move between threads).
 pub struct FgFlow {
-    // Declared first, so dropped first: it borrows `policy`.
+    // Declared first, so dropped first: it borrows the policy `_policy` owns.
     flow: Flow<'static>,
-    policy: PolicyBox,
+    _policy: PolicyBox,
     audit: FgAuditFn,
     user: *mut c_void,
 }
@@ -140,7 +140,7 @@ fn flow_fail(e: &PolicyError) -> crate::Fail {
 }
 
 /// Builds a policy named `id` (it names the policy in audit events) offering `methods`
-/// (`count` `FgMethod` values in display order; the first is the default). A policy in which
+/// (`count` ≤ 16 `FgMethod` values in display order; the first is the default). A policy in which
 /// face is the only method or the default does not build: `FG_STATUS_POLICY_REFUSED`.
 ///
 /// # Safety
@@ -243,7 +243,7 @@ pub unsafe extern "C" fn fg_flow_new(
         let flow = Flow::new(unsafe { &*raw });
         let f = FgFlow {
             flow,
-            policy,
+            _policy: policy,
             audit,
             user,
         };
@@ -377,9 +377,7 @@ pub unsafe extern "C" fn fg_flow_record(
         // SAFETY: non-NULL (checked) and writable by the contract.
         unsafe { put(step, step_out(s), "step")? };
         if let Some(audit) = f.audit {
-            // SAFETY: `policy` is alive while the flow is (see FgFlow).
-            let policy_id = unsafe { &*f.policy.0 }.id();
-            let event = AuditEvent::new(now, policy_id, family, outcome);
+            let event = AuditEvent::new(now, f.flow.policy().id(), family, outcome);
             let mut sink = CallbackSink { audit, user: f.user };
             sink.record(&event).map_err(|_| {
                 fail(
