@@ -9,7 +9,9 @@ use std::time::Instant;
 use facegate::eval::Matcher;
 use facegate::face::{FaceConfig, FacePipeline};
 use facegate::frame::{DecodeLimits, Frame};
-use facegate_ffi::face::{fg_eval_verify_images, fg_pipeline_free, fg_pipeline_new, FgComparison, FgPipeline};
+use facegate_ffi::face::{
+    fg_eval_verify_images, fg_pipeline_free, fg_pipeline_new, FgComparison, FgPipeline,
+};
 use facegate_ffi::FgStatus;
 
 fn median(v: &mut [f64]) -> f64 {
@@ -44,7 +46,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut out = std::mem::MaybeUninit::<FgComparison>::uninit();
         // SAFETY: a live pipeline, both buffers readable for their lengths, a writable out.
         let s = unsafe {
-            fg_eval_verify_images(c_pipeline, a.as_ptr(), a.len(), b.as_ptr(), b.len(), out.as_mut_ptr())
+            fg_eval_verify_images(
+                c_pipeline,
+                a.as_ptr(),
+                a.len(),
+                b.as_ptr(),
+                b.len(),
+                out.as_mut_ptr(),
+            )
         };
         if s != FgStatus::Ok {
             return Err(format!("status {s:?}").into());
@@ -61,7 +70,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut rust_ms, mut c_ms) = (Vec::new(), Vec::new());
     for i in 0..rounds {
         // Alternate which path goes first, so neither always runs on a warmer cache.
-        let order: [bool; 2] = if i % 2 == 0 { [true, false] } else { [false, true] };
+        let order: [bool; 2] = if i % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
         for c_path in order {
             let t = Instant::now();
             if c_path {

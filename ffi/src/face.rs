@@ -10,14 +10,16 @@
 
 use std::ffi::c_char;
 
-use facegate::camera::{CameraError, CameraImage, Orientation, PixelFormat, Plane, Rotation, YuvRange};
+use facegate::camera::{
+    CameraError, CameraImage, Orientation, PixelFormat, Plane, Rotation, YuvRange,
+};
 use facegate::consent::{BiometricConsent, FaceConsent, GuardianConsent};
 use facegate::detect::DetectError;
 use facegate::embed::EmbedError;
 use facegate::eval::Matcher;
 use facegate::face::{
-    CaptureError, FaceConfig, FaceError, FaceEvidence, FacePipeline, FaceVerifier,
-    FaceVerifyError, LiveCapture, Reference,
+    CaptureError, FaceConfig, FaceError, FaceEvidence, FacePipeline, FaceVerifier, FaceVerifyError,
+    LiveCapture, Reference,
 };
 use facegate::frame::{DecodeLimits, Frame, FrameError};
 use facegate::liveness::challenge::{Challenge, Mode, Step};
@@ -228,8 +230,8 @@ pub(crate) fn decode(bytes: &[u8], what: &str) -> Res<Frame> {
 pub unsafe extern "C" fn fg_pipeline_new(out: *mut *mut FgPipeline) -> FgStatus {
     guard(|| {
         need(out, "out")?;
-        let inner = FacePipeline::with_default_models(FaceConfig::default())
-            .map_err(|e| face_fail(&e))?;
+        let inner =
+            FacePipeline::with_default_models(FaceConfig::default()).map_err(|e| face_fail(&e))?;
         // SAFETY: `out` is writable by the caller's contract.
         unsafe { new_handle(out, FgPipeline { inner }) }
     })
@@ -399,7 +401,12 @@ pub unsafe extern "C" fn fg_capture_push_image(
 ) -> FgStatus {
     guard(|| {
         // SAFETY: the caller's contract for each pointer.
-        let (c, bytes) = unsafe { (handle_mut(capture, "capture")?, arg_bytes(bytes, len, "image")?) };
+        let (c, bytes) = unsafe {
+            (
+                handle_mut(capture, "capture")?,
+                arg_bytes(bytes, len, "image")?,
+            )
+        };
         let frame = decode(bytes, "image")?;
         c.push(frame, time_seconds)
     })
@@ -560,7 +567,10 @@ pub unsafe extern "C" fn fg_challenge_step(
         // SAFETY: the caller's contract.
         let c = unsafe { handle(challenge, "challenge")? };
         let step = *c.inner.steps().get(index).ok_or_else(|| {
-            fail(FgStatus::OutOfRange, "the challenge has no step at this index")
+            fail(
+                FgStatus::OutOfRange,
+                "the challenge has no step at this index",
+            )
         })?;
         let dir = match step {
             Step::Left => FgDirection::Left,
@@ -633,7 +643,10 @@ pub unsafe extern "C" fn fg_face_verify(
         };
         let today = today.to_date("today")?;
         if capture.frames.is_empty() {
-            return Err(fail(FgStatus::InvalidArgument, "the capture holds no frames"));
+            return Err(fail(
+                FgStatus::InvalidArgument,
+                "the capture holds no frames",
+            ));
         }
         let photo = decode(photo, "reference photo")?;
         let face_consent = match &consent.guardian {

@@ -16,7 +16,8 @@ use facegate::idcard::{
 use facegate::verifier::{Family, Verifier};
 
 use crate::{
-    arg_str, fail, guard, need, put, reason_text, wiped_c_string, CallbackFailed, FgDate, FgOutcome, FgStatus, FG_MASKED_MAX,
+    arg_str, fail, guard, need, put, reason_text, wiped_c_string, CallbackFailed, FgDate,
+    FgOutcome, FgStatus, FG_MASKED_MAX,
 };
 
 /// Is the person `name` the holder of document `number`? (The parcel's recipient record, a
@@ -58,7 +59,11 @@ fn check_out(result: Result<(String, Date), facegate::Reason>, today: Date) -> F
     match result {
         Ok((masked, born)) => {
             out.valid = 1;
-            for (dst, src) in out.masked.iter_mut().zip(masked.bytes().take(FG_MASKED_MAX - 1)) {
+            for (dst, src) in out
+                .masked
+                .iter_mut()
+                .zip(masked.bytes().take(FG_MASKED_MAX - 1))
+            {
                 *dst = src as c_char;
             }
             out.birth_date = FgDate::from_date(born);
@@ -131,7 +136,12 @@ pub unsafe extern "C" fn fg_mrz_check(
         check(text, "text", today, out, |text, today| {
             Mrz::parse(text, today)
                 .and_then(|m| m.check_expiry(today).map(|()| m))
-                .map(|m| (m.masked_document_number().as_str().to_owned(), m.birth_date()))
+                .map(|m| {
+                    (
+                        m.masked_document_number().as_str().to_owned(),
+                        m.birth_date(),
+                    )
+                })
                 .map_err(|e| e.reason())
         })
     }
@@ -151,7 +161,9 @@ impl HolderRegistry for CallbackRegistry {
         let number = wiped_c_string(number).ok_or(CallbackFailed)?;
         // SAFETY: the integrator passed this callback for `user` for the duration of the
         // verifying call; both strings are NUL-terminated and outlive the call.
-        match unsafe { (self.is_holder)(self.user, name.as_ptr(), number.as_ptr().cast::<c_char>()) } {
+        match unsafe {
+            (self.is_holder)(self.user, name.as_ptr(), number.as_ptr().cast::<c_char>())
+        } {
             1 => Ok(true),
             0 => Ok(false),
             _ => Err(CallbackFailed),
@@ -221,7 +233,9 @@ pub unsafe extern "C" fn fg_mrz_verify(
         let text = unsafe { arg_str(text, "text")? };
         let today = today.to_date("today")?;
         let mut v = MrzVerifier::new(registry(is_holder, user)?);
-        let outcome = v.verify(MrzReading { text, today }).map_err(lookup_failed)?;
+        let outcome = v
+            .verify(MrzReading { text, today })
+            .map_err(lookup_failed)?;
         // SAFETY: non-NULL (checked) and writable by the contract.
         unsafe { put(out, FgOutcome::new(Family::IdCard, outcome), "out") }
     })

@@ -318,7 +318,10 @@ static REASONS: Mutex<Vec<(usize, Reason)>> = Mutex::new(Vec::new());
 /// The C string of a static text, valid for the life of the process.
 pub(crate) fn static_text(text: &'static str) -> *const c_char {
     let mut known = STATIC_TEXTS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, c)) = known.iter().find(|(t, _)| std::ptr::eq(*t, text) || *t == text) {
+    if let Some((_, c)) = known
+        .iter()
+        .find(|(t, _)| std::ptr::eq(*t, text) || *t == text)
+    {
         return c.as_ptr();
     }
     let c: &'static CStr = Box::leak(
@@ -344,7 +347,10 @@ pub(crate) fn reason_text(r: Reason) -> *const c_char {
 /// read).
 pub(crate) fn reason_at(p: *const c_char) -> Option<Reason> {
     let known = REASONS.lock().unwrap_or_else(|e| e.into_inner());
-    known.iter().find(|(a, _)| *a == p as usize).map(|(_, r)| *r)
+    known
+        .iter()
+        .find(|(a, _)| *a == p as usize)
+        .map(|(_, r)| *r)
 }
 
 /// Method family of an outcome.
@@ -451,7 +457,6 @@ impl FgOutcome {
             reason_kind: reason.map_or(FgReasonKind::None, |r| r.kind().into()),
         }
     }
-
 }
 
 /// `FgOutcome` as C may have filled it: the enums read as plain integers, so a value
@@ -523,8 +528,12 @@ pub struct FgDate {
 
 impl FgDate {
     pub(crate) fn to_date(self, what: &str) -> Res<facegate::date::Date> {
-        facegate::date::Date::new(self.year, self.month, self.day)
-            .map_err(|_| fail(FgStatus::InvalidArgument, format!("{what} is not a calendar date")))
+        facegate::date::Date::new(self.year, self.month, self.day).map_err(|_| {
+            fail(
+                FgStatus::InvalidArgument,
+                format!("{what} is not a calendar date"),
+            )
+        })
     }
 
     pub(crate) fn from_date(d: facegate::date::Date) -> FgDate {
@@ -542,7 +551,12 @@ pub(crate) fn enum_arg<T: Copy>(value: u32, all: &[(u32, T)], what: &str) -> Res
     all.iter()
         .find(|(v, _)| *v == value)
         .map(|(_, t)| *t)
-        .ok_or_else(|| fail(FgStatus::InvalidArgument, format!("{what}: unknown value {value}")))
+        .ok_or_else(|| {
+            fail(
+                FgStatus::InvalidArgument,
+                format!("{what}: unknown value {value}"),
+            )
+        })
 }
 
 /// The library's version (e.g. `"0.1.0"`, static) and the ABI version
@@ -551,7 +565,10 @@ pub(crate) fn enum_arg<T: Copy>(value: u32, all: &[(u32, T)], what: &str) -> Res
 /// # Safety
 /// Each pointer is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn fg_version(version: *mut *const c_char, abi_version: *mut u32) -> FgStatus {
+pub unsafe extern "C" fn fg_version(
+    version: *mut *const c_char,
+    abi_version: *mut u32,
+) -> FgStatus {
     guard(|| {
         if !version.is_null() {
             // SAFETY: non-NULL and writable by the caller's contract.
@@ -605,7 +622,10 @@ mod tests {
         let m = last_error();
         assert!(m.contains("panic") && !m.contains("123456"), "{m}");
         // SAFETY: NULL outputs are allowed.
-        assert_eq!(unsafe { fg_version(std::ptr::null_mut(), std::ptr::null_mut()) }, FgStatus::Ok);
+        assert_eq!(
+            unsafe { fg_version(std::ptr::null_mut(), std::ptr::null_mut()) },
+            FgStatus::Ok
+        );
         assert_eq!(last_error(), "");
     }
 
@@ -643,6 +663,9 @@ mod tests {
         // SAFETY: as above.
         assert!(unsafe { write_text("abcd", buf.as_mut_ptr(), buf.len(), &mut needed) }.is_ok());
         // SAFETY: write_text wrote a NUL-terminated string.
-        assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(), "abcd");
+        assert_eq!(
+            unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(),
+            "abcd"
+        );
     }
 }

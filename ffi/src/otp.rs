@@ -225,11 +225,19 @@ impl FgOtp {
                     step: period,
                     ..TotpParams::default()
                 };
-                OtpVerifier::Totp(TotpVerifier::new(secret()?, params, None).map_err(|e| otp_fail(&e))?)
+                OtpVerifier::Totp(
+                    TotpVerifier::new(secret()?, params, None).map_err(|e| otp_fail(&e))?,
+                )
             }
             UriKind::Hotp { counter } => OtpVerifier::Hotp(
-                HotpVerifier::new(secret()?, uri.algorithm, uri.digits, counter, FG_HOTP_LOOK_AHEAD)
-                    .map_err(|e| otp_fail(&e))?,
+                HotpVerifier::new(
+                    secret()?,
+                    uri.algorithm,
+                    uri.digits,
+                    counter,
+                    FG_HOTP_LOOK_AHEAD,
+                )
+                .map_err(|e| otp_fail(&e))?,
             ),
         };
         Ok(FgOtp { uri, verifier })
@@ -300,7 +308,10 @@ pub unsafe extern "C" fn fg_otp_new(
             UriKind::Hotp { counter: p.counter }
         } else {
             if !(1..=3600).contains(&p.period) {
-                return Err(fail(FgStatus::OtpInvalid, "period must be 1..=3600 seconds"));
+                return Err(fail(
+                    FgStatus::OtpInvalid,
+                    "period must be 1..=3600 seconds",
+                ));
             }
             UriKind::Totp { period: p.period }
         };

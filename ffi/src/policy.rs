@@ -193,12 +193,17 @@ pub unsafe extern "C" fn fg_policy_notice(
         need(text, "text")?;
         // SAFETY: the caller's contract.
         let p = unsafe { handle(policy, "policy")? };
-        let lang = enum_arg(language, &[(0, Language::En), (1, Language::Zh)], "language")?;
-        let m = *p
-            .inner
-            .methods()
-            .get(index)
-            .ok_or_else(|| fail(FgStatus::OutOfRange, "the policy has no method at this index"))?;
+        let lang = enum_arg(
+            language,
+            &[(0, Language::En), (1, Language::Zh)],
+            "language",
+        )?;
+        let m = *p.inner.methods().get(index).ok_or_else(|| {
+            fail(
+                FgStatus::OutOfRange,
+                "the policy has no method at this index",
+            )
+        })?;
         if !method.is_null() {
             // SAFETY: non-NULL and writable by the contract.
             unsafe { put(method, to_fg(m), "method")? };
@@ -371,14 +376,19 @@ pub unsafe extern "C" fn fg_flow_record(
     guard(|| {
         need(step, "step")?;
         // SAFETY: the caller's contract for each pointer.
-        let (f, (family, outcome)) =
-            unsafe { (handle_mut(flow, "flow")?, read_outcome(outcome)?) };
-        let s = f.flow.record(family, outcome, now).map_err(|e| flow_fail(&e))?;
+        let (f, (family, outcome)) = unsafe { (handle_mut(flow, "flow")?, read_outcome(outcome)?) };
+        let s = f
+            .flow
+            .record(family, outcome, now)
+            .map_err(|e| flow_fail(&e))?;
         // SAFETY: non-NULL (checked) and writable by the contract.
         unsafe { put(step, step_out(s), "step")? };
         if let Some(audit) = f.audit {
             let event = AuditEvent::new(now, f.flow.policy().id(), family, outcome);
-            let mut sink = CallbackSink { audit, user: f.user };
+            let mut sink = CallbackSink {
+                audit,
+                user: f.user,
+            };
             sink.record(&event).map_err(|_| {
                 fail(
                     FgStatus::CallbackFailed,
