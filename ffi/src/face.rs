@@ -374,7 +374,7 @@ impl FgCapture {
                 format!("a capture holds at most {FG_MAX_CAPTURE_FRAMES} frames"),
             ));
         }
-        if !time.is_finite() || self.times.last().is_some_and(|t| !(time > *t)) {
+        if !time.is_finite() || self.times.last().is_some_and(|t| time <= *t) {
             return Err(fail(
                 FgStatus::InvalidArgument,
                 "frame times must be finite and strictly increasing",
