@@ -1,0 +1,230 @@
+/*
+ * A whole parcel-locker session through facegate's C interface: a policy offering a code,
+ * an ID card and face; a code sent through the delivery callback and verified; an ID
+ * number; a face verification of the fixture photos (and their distance, through the
+ * measuring door); a staff authenticator; every attempt printed as an audit line.
+ *
+ *   cargo build --release -p facegate-ffi
+ *   cp target/release/libfacegate_ffi.a target/release/libfacegate.a
+ *   cc -Iinclude examples/c/kiosk.c target/release/libfacegate.a -lpthread -ldl -lm -o kiosk
+ *   ./kiosk tests/fixtures/images
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "facegate.h"
+#include "read_file.h"
+
+/* Any status other than OK ends the program with the thread's last-error message. */
+#define CHECK(call)                                                                      \
+    do {                                                                                 \
+        FgStatus s_ = (call);                                                            \
+        if (s_ != FG_STATUS_OK) {                                                        \
+            const char *m_ = "";                                                         \
+            fg_last_error(&m_);                                                          \
+            fprintf(stderr, "%s:%d: %s -> status %d: %s\n", __FILE__, __LINE__, #call,    \
+                    (int)s_, m_);                                                        \
+            exit(1);                                                                     \
+        }                                                                                \
+    } while (0)
+
+#define EXPECT(cond)                                                                     \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);          \
+            exit(1);                                                                     \
+        }                                                                                \
+    } while (0)
+
+static const uint64_t NOW = 1800000000; /* 2027-01-15 */
+static const FgDate TODAY = {2027, 1, 15};
+
+/* The audit sink: one JSON line per attempt (a real kiosk appends them to its log). */
+static int print_audit(void *user, const char *line, size_t len) {
+    int *count = user;
+    ++*count;
+    printf("audit: %.*s\n", (int)len, line);
+    return 0;
+}
+
+/* The SMS gateway. Here the "phone" is a buffer the person reads the code from. */
+struct phone {
+    char code[16];
+};
+static int deliver_sms(void *user, const char *recipient, const char *code) {
+    struct phone *p = user;
+    (void)recipient;
+    snprintf(p->code, sizeof p->code, "%s", code);
+    return 0;
+}
+
+/* The parcel records: who may collect. */
+static int is_holder(void *user, const char *name, const char *number) {
+    (void)user;
+    return strcmp(name, "ZHANG SAN") == 0 && strcmp(number, "11010519491231002X") == 0;
+}
+
+static const char *method_name(FgMethod m) {
+    switch (m) {
+    case FG_METHOD_ONE_TIME_CODE: return "one-time code";
+    case FG_METHOD_ID_CARD: return "ID card";
+    case FG_METHOD_FACE: return "face";
+    }
+    return "?";
+}
+
+static void print_step(const char *what, const FgStep *s) {
+    switch (s->kind) {
+    case FG_STEP_KIND_VERIFIED:
+        printf("%s: verified by %s\n", what, method_name(s->method));
+        break;
+    case FG_STEP_KIND_TRY_AGAIN:
+        printf("%s: try %s again (%s)\n", what, method_name(s->method), s->reason);
+        break;
+    case FG_STEP_KIND_FALLBACK:
+        printf("%s: %s -> %s (%s)\n", what, method_name(s->method), method_name(s->to), s->reason);
+        break;
+    case FG_STEP_KIND_EXHAUSTED:
+        printf("%s: no method now (%s)\n", what, s->reason);
+        break;
+    }
+}
+
+int main(int argc, char **argv) {
+    const char *images = argc > 1 ? argv[1] : "tests/fixtures/images";
+    const char *version = NULL;
+    uint32_t abi = 0;
+    CHECK(fg_version(&version, &abi));
+    printf("facegate %s, C ABI %u\n", version, abi);
+    EXPECT(abi == FG_ABI_VERSION);
+
+    /* A policy offering a code (the default), an ID card and face. */
+    const uint32_t offered[] = {FG_METHOD_ONE_TIME_CODE, FG_METHOD_ID_CARD, FG_METHOD_FACE};
+    FgPolicy *policy = NULL;
+    CHECK(fg_policy_new("locker-7", offered, 3, &policy));
+    for (size_t i = 0; i < 3; i++) {
+        FgMethod m;
+        const char *en = NULL, *zh = NULL;
+        CHECK(fg_policy_notice(policy, i, FG_LANGUAGE_EN, &m, &en));
+        CHECK(fg_policy_notice(policy, i, FG_LANGUAGE_ZH, NULL, &zh));
+        printf("[%s]\n  %s\n  %s\n", method_name(m), en, zh);
+    }
+    /* Face alone is refused, here as in Rust. */
+    const uint32_t face_only[] = {FG_METHOD_FACE};
+    FgPolicy *refused = NULL;
+    EXPECT(fg_policy_new("locker-7", face_only, 1, &refused) == FG_STATUS_POLICY_REFUSED);
+    EXPECT(refused == NULL);
+
+    int audited = 0;
+
+    /* Session 1: a code sent to the recipient's phone; a typo, then the right code. */
+    FgFlow *flow = NULL;
+    CHECK(fg_flow_new(policy, print_audit, &audited, &flow));
+    struct phone phone = {{0}};
+    FgOob *oob = NULL;
+    CHECK(fg_oob_new(deliver_sms, &phone, &oob));
+    uint64_t expires = 0;
+    CHECK(fg_oob_send(oob, "+8613800000000", NOW, &expires));
+    EXPECT(strlen(phone.code) == 6 && expires == NOW + 300);
+    FgOutcome outcome;
+    FgStep step;
+    const char *typo = strcmp(phone.code, "000000") == 0 ? "111111" : "000000";
+    CHECK(fg_oob_check(oob, "+8613800000000", typo, NOW + 20, &outcome));
+    EXPECT(outcome.kind == FG_OUTCOME_KIND_REJECTED && strcmp(outcome.reason, "otp.mismatch") == 0);
+    CHECK(fg_flow_record(flow, &outcome, NOW + 20, &step));
+    print_step("code (typo)", &step);
+    EXPECT(step.kind == FG_STEP_KIND_TRY_AGAIN);
+    CHECK(fg_oob_check(oob, "+8613800000000", phone.code, NOW + 30, &outcome));
+    EXPECT(outcome.kind == FG_OUTCOME_KIND_ACCEPTED && outcome.reason == NULL);
+    CHECK(fg_flow_record(flow, &outcome, NOW + 30, &step));
+    print_step("code", &step);
+    EXPECT(step.kind == FG_STEP_KIND_VERIFIED && step.method == FG_METHOD_ONE_TIME_CODE);
+    memset(phone.code, 0, sizeof phone.code);
+    CHECK(fg_oob_free(oob));
+    CHECK(fg_flow_free(flow));
+
+    /* Session 2: an ID card. Its form first (masked for the screen), then the holder. */
+    CHECK(fg_flow_new(policy, print_audit, &audited, &flow));
+    CHECK(fg_flow_choose(flow, FG_METHOD_ID_CARD, NOW));
+    FgIdCheck id;
+    CHECK(fg_id_number_check("11010519491231002X", TODAY, &id));
+    EXPECT(id.valid && strcmp(id.masked, "110105********002X") == 0 && !id.under_14);
+    printf("ID card %s\n", id.masked);
+    CHECK(fg_id_number_check("110105194912310021", TODAY, &id));
+    EXPECT(!id.valid && strcmp(id.reason, "idcard.check_digit") == 0);
+    CHECK(fg_id_number_verify("ZHANG SAN", "11010519491231002X", TODAY, is_holder, NULL, &outcome));
+    CHECK(fg_flow_record(flow, &outcome, NOW, &step));
+    print_step("ID card", &step);
+    EXPECT(step.kind == FG_STEP_KIND_VERIFIED && step.method == FG_METHOD_ID_CARD);
+    CHECK(fg_flow_free(flow));
+
+    /* Session 3: the person chooses face and consents. The reference is the ID document's
+     * portrait (obama.jpg); the "live" capture is one still photo of the same man
+     * (obama2.jpg): the same person, but a still photo cannot perform the challenge, so
+     * liveness does not accept it and the face is never compared. */
+    FgPipeline *faces = NULL;
+    CHECK(fg_pipeline_new(&faces));
+    CHECK(fg_flow_new(policy, print_audit, &audited, &flow));
+    CHECK(fg_flow_choose(flow, FG_METHOD_FACE, NOW));
+    FgConsent *consent = NULL;
+    CHECK(fg_consent_given_by_person(&consent));
+    FgChallenge *challenge = NULL;
+    CHECK(fg_challenge_random(2, 0, &challenge));
+    const char *prompt = NULL;
+    for (size_t i = 0; fg_challenge_step(challenge, i, NULL, &prompt) == FG_STATUS_OK; i++)
+        printf("prompt %zu: %s\n", i + 1, prompt);
+    size_t ref_len = 0, live_len = 0;
+    unsigned char *ref = read_file(images, "obama.jpg", &ref_len);
+    unsigned char *live = read_file(images, "obama2.jpg", &live_len);
+    FgCapture *capture = NULL;
+    CHECK(fg_capture_new(&capture));
+    CHECK(fg_capture_push_image(capture, live, live_len, 0.0));
+    /* No ID document was read in this session, so no birth date: the person's own consent
+     * is taken at face value (the kiosk asked "are you 14 or older?"). */
+    CHECK(fg_face_verify(faces, consent, NULL, TODAY, ref, ref_len, capture, challenge, &outcome));
+    printf("face: %s (%s)\n", outcome.kind == FG_OUTCOME_KIND_ACCEPTED ? "accepted" : "not accepted",
+           outcome.reason ? outcome.reason : "-");
+    EXPECT(outcome.family == FG_FAMILY_FACE && outcome.kind != FG_OUTCOME_KIND_ACCEPTED);
+    CHECK(fg_flow_record(flow, &outcome, NOW, &step));
+    print_step("face", &step);
+    EXPECT(step.kind == FG_STEP_KIND_FALLBACK || step.kind == FG_STEP_KIND_TRY_AGAIN);
+    /* The same two photos through the measuring door (no consent, no liveness: what
+     * `facegate verify` does for an operator): the distance the kiosk decision never shows. */
+    FgComparison cmp;
+    CHECK(fg_eval_verify_images(faces, ref, ref_len, live, live_len, &cmp));
+    EXPECT(cmp.compared && cmp.distance >= 0.0f && cmp.distance < 0.6f);
+    printf("photos compared: distance %.3f, threshold %.2f, %s\n", (double)cmp.distance,
+           (double)cmp.threshold, cmp.same_person ? "same person" : cmp.reason);
+    CHECK(fg_capture_free(capture));
+    CHECK(fg_challenge_free(challenge));
+    CHECK(fg_consent_free(consent));
+    CHECK(fg_pipeline_free(faces));
+    CHECK(fg_flow_free(flow));
+    free(ref);
+    free(live);
+
+    /* A staff member's authenticator (RFC 6238's SHA-1 test vector), exported and
+     * re-imported as an otpauth:// URI. */
+    const FgOtpParams params = {.hotp = 0, .algorithm = FG_OTP_ALGORITHM_SHA1, .digits = 8, .period = 30};
+    FgOtp *staff = NULL;
+    CHECK(fg_otp_new(&params, (const uint8_t *)"12345678901234567890", 20, "Locker:staff-7", &staff));
+    char uri[256];
+    CHECK(fg_otp_export_uri(staff, uri, sizeof uri, NULL));
+    EXPECT(strncmp(uri, "otpauth://totp/", 15) == 0);
+    CHECK(fg_otp_free(staff));
+    staff = NULL;
+    CHECK(fg_otp_import_uri(uri, &staff));
+    memset(uri, 0, sizeof uri);
+    CHECK(fg_otp_check(staff, "94287082", 59, &outcome));
+    EXPECT(outcome.kind == FG_OUTCOME_KIND_ACCEPTED);
+    CHECK(fg_otp_check(staff, "94287082", 59, &outcome));
+    EXPECT(outcome.kind == FG_OUTCOME_KIND_REJECTED && strcmp(outcome.reason, "otp.replayed") == 0);
+    printf("staff authenticator: accepted once, replay refused (%s)\n", outcome.reason);
+    CHECK(fg_otp_free(staff));
+
+    CHECK(fg_policy_free(policy));
+    EXPECT(audited == 4);
+    printf("kiosk session done: %d audit lines\n", audited);
+    return 0;
+}
