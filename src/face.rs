@@ -714,7 +714,7 @@ impl<'p> FaceVerifier<'p> {
     /// checked (an integration fault is an error), then consent (without it not a single
     /// frame is processed), then the reference (a photo without a usable face ends the
     /// attempt before the person moves).
-    pub fn start<'s>(&'s self, s: SessionStart<'s>) -> Result<Started<'s>, FaceVerifyError>
+    pub fn start<'s>(&self, s: SessionStart<'s>) -> Result<Started<'s>, FaceVerifyError>
     where
         'p: 's,
     {
@@ -729,7 +729,7 @@ impl<'p> FaceVerifier<'p> {
     /// at a kiosk: a known order is what a replay needs. The name says so, so that a
     /// reviewer finds every use; a kiosk calls [`FaceVerifier::start`].
     pub fn start_for_evaluation<'s>(
-        &'s self,
+        &self,
         s: SessionStart<'s>,
         challenge: crate::liveness::challenge::Challenge,
         mode: crate::liveness::challenge::Mode,
@@ -741,7 +741,7 @@ impl<'p> FaceVerifier<'p> {
     }
 
     fn start_with<'s>(
-        &'s self,
+        &self,
         s: SessionStart<'s>,
         challenge: crate::liveness::challenge::Challenge,
         mode: crate::liveness::challenge::Mode,
