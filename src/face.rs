@@ -822,7 +822,9 @@ impl FaceSession<'_> {
         // One camera, one geometry: a frame of another size is another source.
         let size = (frame.width(), frame.height());
         if self.size.is_some_and(|first| first != size) {
-            return Err(FaceVerifyError::Capture("the frame size changed mid-session"));
+            return Err(FaceVerifyError::Capture(
+                "the frame size changed mid-session",
+            ));
         }
         let faces = match (&mut self.tracker, self.pipeline.detector()) {
             (Some(tracker), FaceDetector::Mtcnn(mtcnn)) => {

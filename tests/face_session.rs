@@ -5,15 +5,13 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use facegate::consent::{BiometricConsent, FaceConsent};
 use facegate::date::Date;
 use facegate::face::{
     reasons, FaceConfig, FacePipeline, FaceSession, FaceVerifier, FaceVerifyError, Progress,
     Reference, SessionStart, Started,
 };
-use facegate::frame::{DecodeLimits, Frame};
+use facegate::frame::Frame;
 use facegate::liveness::challenge::{Challenge, Mode, Step};
 use facegate::liveness::fusion::{self, Policy};
 use facegate::{Outcome, ReasonKind};
@@ -23,7 +21,6 @@ fn pipeline() -> FacePipeline {
     config.detector.min_face = 20.0;
     FacePipeline::with_default_models(config).unwrap()
 }
-
 
 fn today() -> Date {
     Date::new(2026, 11, 30).unwrap()
@@ -106,7 +103,10 @@ fn a_bad_frame_leaves_the_session_as_it_was_and_a_decided_session_takes_no_more(
     ));
     // Another camera geometry mid-session: refused, nothing recorded.
     let other = common::fixture("obama2");
-    assert_ne!((other.width(), other.height()), (face.width(), face.height()));
+    assert_ne!(
+        (other.width(), other.height()),
+        (face.width(), face.height())
+    );
     assert!(matches!(
         s.push(&other, 0.05),
         Err(FaceVerifyError::Capture(_))
@@ -133,24 +133,6 @@ fn a_bad_frame_leaves_the_session_as_it_was_and_a_decided_session_takes_no_more(
     assert!(s.finish().is_err());
 }
 
-fn recording(name: &str) -> Option<Vec<Frame>> {
-    let dir = common::shared(&format!("data/liveness/genuine/{name}"))?;
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
-        .collect();
-    paths.sort();
-    // Every second frame (7.5 fps) keeps the test quick; the thresholds allow it.
-    Some(
-        paths
-            .iter()
-            .step_by(2)
-            .map(|p| Frame::open(p, &DecodeLimits::default()).unwrap())
-            .collect(),
-    )
-}
-
 /// Pushes every frame; returns the prompts seen and the outcome.
 fn run(s: &mut FaceSession<'_>, frames: &[Frame]) -> (Vec<(usize, Step)>, Outcome) {
     let mut prompts = Vec::new();
@@ -166,7 +148,7 @@ fn run(s: &mut FaceSession<'_>, frames: &[Frame]) -> (Vec<(usize, Step)>, Outcom
 
 #[test]
 fn a_real_person_is_prompted_step_by_step_and_matched_on_the_frame_that_passed() {
-    let Some(frames) = recording("selfie_d") else {
+    let Some(frames) = common::recording("selfie_d") else {
         return;
     };
     let p = pipeline();

@@ -6,15 +6,13 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use facegate::consent::{BiometricConsent, FaceConsent, GuardianConsent};
 use facegate::date::Date;
 use facegate::detect::Detection;
 use facegate::face::{
     FaceConfig, FaceEvidence, FacePipeline, FaceVerifier, FrameIdentity, LiveCapture, Reference,
 };
-use facegate::frame::{DecodeLimits, Frame};
+use facegate::frame::Frame;
 use facegate::liveness::challenge::{self, Challenge, Mode};
 use facegate::liveness::fusion::{NoPassive, Policy};
 use facegate::liveness::{FaceBox, GrayFrame, Observation};
@@ -30,26 +28,6 @@ fn pipeline_at(threshold: f32) -> FacePipeline {
     config.detector.min_face = 20.0; // phone recordings at 360×480
     config.threshold = Threshold::new(threshold);
     FacePipeline::with_default_models(config).unwrap()
-}
-
-
-fn recording(name: &str) -> Option<Vec<Frame>> {
-    // Beside the clone (CI), or two levels up from a git worktree.
-    let dir = common::shared(&format!("data/liveness/genuine/{name}"))?;
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    paths.retain(|p| p.extension().is_some_and(|e| e == "jpg"));
-    paths.sort();
-    // Every second frame (7.5 fps) keeps the test quick; the challenge windows allow it.
-    Some(
-        paths
-            .iter()
-            .step_by(2)
-            .map(|p| Frame::open(p, &DecodeLimits::default()).unwrap())
-            .collect(),
-    )
 }
 
 fn today() -> Date {
@@ -123,7 +101,7 @@ fn consent_is_checked_before_any_frame() {
 
 #[test]
 fn live_person_matches_own_photo_not_another_and_a_still_photo_is_not_live() {
-    let Some(frames) = recording("selfie_d") else {
+    let Some(frames) = common::recording("selfie_d") else {
         return;
     };
     let p = pipeline();
@@ -190,7 +168,7 @@ fn live_person_matches_own_photo_not_another_and_a_still_photo_is_not_live() {
 /// [`Decision::frontal_frame`]: facegate::liveness::fusion::Decision::frontal_frame
 #[test]
 fn probe_is_the_frontal_frame_liveness_named() {
-    let Some(frames) = recording("selfie_d") else {
+    let Some(frames) = common::recording("selfie_d") else {
         return;
     };
     let strict = pipeline_at(1e-3);

@@ -35,7 +35,6 @@ fn listed() -> Vec<(String, String)> {
         .collect()
 }
 
-
 fn pipeline() -> FacePipeline {
     FacePipeline::with_default_models(FaceConfig {
         detector: DetectorConfig {

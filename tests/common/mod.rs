@@ -32,3 +32,24 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     }
     found
 }
+
+/// Every second frame (7.5 fps) of a real recording, `../shared/data/liveness/genuine/<name>`,
+/// in time order; `None` (with a skip line) when the data is absent. Half the frames keep
+/// the tests quick; the liveness thresholds allow it.
+#[allow(dead_code)] // not every test file reads recordings
+pub fn recording(name: &str) -> Option<Vec<Frame>> {
+    let dir = shared(&format!("data/liveness/genuine/{name}"))?;
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
+        .collect();
+    paths.sort();
+    Some(
+        paths
+            .iter()
+            .step_by(2)
+            .map(|p| Frame::open(p, &DecodeLimits::default()).unwrap())
+            .collect(),
+    )
+}
