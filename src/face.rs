@@ -19,6 +19,7 @@ use crate::embed::{EmbedError, Embedder};
 use crate::frame::Frame;
 use crate::geometry::Point;
 use crate::liveness::fusion::IdentityCheck;
+use crate::liveness::passive::MiniFasNet;
 use crate::liveness::Observation;
 use crate::quality::{self, ChipQuality, QualityConfig};
 use crate::template::{Comparison, Template, Threshold};
@@ -41,6 +42,9 @@ pub enum FaceError {
     /// Embedding failed to run.
     #[error(transparent)]
     Embed(#[from] EmbedError),
+    /// The passive anti-spoofing model failed to load or run.
+    #[error(transparent)]
+    Passive(#[from] crate::liveness::passive::PassiveError),
 }
 
 /// Why a frame yielded no template.
@@ -154,6 +158,9 @@ pub struct FacePipeline {
     detector: FaceDetector,
     embedder: Embedder,
     config: FaceConfig,
+    /// The passive anti-spoofing model the face verifier's liveness fusion runs (the
+    /// shipped MiniFASNet with the default models).
+    passive: Option<MiniFasNet>,
 }
 
 fn ms(since: Instant) -> f64 {
@@ -177,17 +184,32 @@ impl FacePipeline {
             detector,
             embedder,
             config,
+            passive: None,
         }
     }
 
+    /// The same pipeline with `passive` as its passive anti-spoofing model (None: no
+    /// passive layer; the policy must then not require it).
+    pub fn with_passive(mut self, passive: Option<MiniFasNet>) -> FacePipeline {
+        self.passive = passive;
+        self
+    }
+
+    /// The passive anti-spoofing model, if any.
+    pub fn passive(&self) -> Option<&MiniFasNet> {
+        self.passive.as_ref()
+    }
+
     /// The default embedded models with YuNet as the detector (configured by `yunet`;
-    /// `config.detector` is not used) and YuNet's alignment template.
+    /// `config.detector` is not used) and YuNet's alignment template; the shipped passive
+    /// model (MiniFASNet) is loaded.
     pub fn with_yunet(config: FaceConfig, yunet: YuNetConfig) -> Result<FacePipeline, FaceError> {
         Ok(FacePipeline::with_detector(
             FaceDetector::YuNet(YuNet::with_default_model(yunet)?),
             Embedder::with_default_model()?,
             config,
-        ))
+        )
+        .with_passive(Some(MiniFasNet::with_default_models()?)))
     }
 
     /// The detector in use.
@@ -195,12 +217,14 @@ impl FacePipeline {
         &self.detector
     }
 
-    /// The default embedded models with `config`.
+    /// The default embedded models with `config`, the shipped passive model (MiniFASNet)
+    /// included.
     pub fn with_default_models(config: FaceConfig) -> Result<FacePipeline, FaceError> {
         Ok(FacePipeline {
             detector: FaceDetector::Mtcnn(Detector::with_default_models(config.detector)?),
             embedder: Embedder::with_default_model()?,
             config,
+            passive: Some(MiniFasNet::with_default_models()?),
         })
     }
 
@@ -465,8 +489,8 @@ impl<S> std::fmt::Debug for FrameIdentity<'_, S> {
     }
 }
 
-/// Why [`FrameIdentity`] could not compare two frames (a fault of the integration: the
-/// fusion only asks for frames whose single face it has seen).
+/// Why [`FrameIdentity`] could not compare two frames, or [`FramePassive`] score one (a
+/// fault of the integration: the fusion only asks for frames whose single face it has seen).
 #[derive(Debug, thiserror::Error)]
 pub enum FrameIdentityError<E> {
     /// The observations hold no single face for this frame.
@@ -481,7 +505,7 @@ pub enum FrameIdentityError<E> {
         #[source]
         source: E,
     },
-    /// Alignment or embedding failed.
+    /// Alignment, embedding or the passive model failed.
     #[error("frame {index}: {source}")]
     Face {
         /// Frame index.
@@ -572,6 +596,62 @@ where
             // Both were just made and neither was dropped.
             _ => Err(FrameIdentityError::NoFace(a)),
         }
+    }
+}
+
+/// The passive layer over a capture, the counterpart of [`FrameIdentity`]: the face of
+/// frame `index`'s observation, scored in its colour frame by a passive model. The colour
+/// frames come from `frames(index) -> Result<F, E>` (a [`Frame`] or a `&Frame`), called only
+/// for the frames the fusion scores (the challenge's first and last frontal frames).
+pub struct FramePassive<'a, S> {
+    model: &'a MiniFasNet,
+    observations: &'a [Observation],
+    frames: S,
+}
+
+impl<S> std::fmt::Debug for FramePassive<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FramePassive")
+            .field("frames", &self.observations.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, S> FramePassive<'a, S> {
+    /// A passive check with `model` over `observations` (one per frame, as given to the
+    /// fusion), the colour frames taken from `frames` when needed.
+    pub fn new(model: &'a MiniFasNet, observations: &'a [Observation], frames: S) -> Self {
+        FramePassive {
+            model,
+            observations,
+            frames,
+        }
+    }
+}
+
+impl<S, F, E> crate::liveness::fusion::PassiveCheck for FramePassive<'_, S>
+where
+    S: FnMut(usize) -> Result<F, E>,
+    F: Borrow<Frame>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    type Error = FrameIdentityError<E>;
+    fn live_score(&mut self, index: usize) -> Result<f32, FrameIdentityError<E>> {
+        let face = self
+            .observations
+            .get(index)
+            .and_then(Observation::single_face)
+            .ok_or(FrameIdentityError::NoFace(index))?;
+        let frame =
+            (self.frames)(index).map_err(|source| FrameIdentityError::Frame { index, source })?;
+        let s = self
+            .model
+            .score_frame(frame.borrow(), &face.bbox)
+            .map_err(|source| FrameIdentityError::Face {
+                index,
+                source: FaceError::Passive(source),
+            })?;
+        Ok(s.live)
     }
 }
 
@@ -913,20 +993,21 @@ fn conclude(
     current: Option<(usize, &Frame)>,
 ) -> Result<crate::verifier::Outcome, FaceVerifyError> {
     use crate::verifier::Outcome;
-    let mut identity = FrameIdentity::new(pipeline, observations, |i| {
+    // The session keeps two colour frames: the first frontal one and the current one.
+    let lookup = |i: usize| {
         [first, current]
             .into_iter()
             .flatten()
             .find(|(k, _)| *k == i)
             .map(|(_, f)| f)
             .ok_or(NoSuchFrame)
-    });
-    let decision = policy.decide(
-        outcome,
-        observations,
-        Some(&mut identity),
-        None::<&mut crate::liveness::fusion::NoPassive>,
-    )?;
+    };
+    let mut identity = FrameIdentity::new(pipeline, observations, lookup);
+    let mut passive = pipeline
+        .passive
+        .as_ref()
+        .map(|model| FramePassive::new(model, observations, lookup));
+    let decision = policy.decide(outcome, observations, Some(&mut identity), passive.as_mut())?;
     let frontal = match (decision.live, decision.frontal_frame) {
         (true, Some(i)) => i,
         _ => return Ok(decision.outcome()),

@@ -193,6 +193,8 @@ mod embedded {
             "mtcnn/onet.onnx",
             "dlib/dlib_face_recognition_resnet_model_v1.onnx",
             "yunet/yunet_n_dynamic.onnx",
+            "minifasnet/2.7_80x80_MiniFASNetV2.onnx",
+            "minifasnet/4_0_0_80x80_MiniFASNetV1SE.onnx",
         )
     }
 

@@ -865,3 +865,52 @@ fn landmark_policy() -> Policy {
         ..Policy::default()
     }
 }
+
+/// Scores by frame: `low` for the first frontal frame, 0.9 for the others; records which
+/// frames were asked.
+struct PerFrame {
+    first: usize,
+    low: f32,
+    asked: Vec<usize>,
+}
+impl PassiveCheck for PerFrame {
+    type Error = Never;
+    fn live_score(&mut self, frame: usize) -> Result<f32, Never> {
+        self.asked.push(frame);
+        Ok(if frame == self.first { self.low } else { 0.9 })
+    }
+}
+
+/// The passive layer scores the challenge's first and last frontal frames (not every frame)
+/// and judges their mean.
+#[test]
+fn passive_layer_judges_the_mean_of_the_first_and_last_frontal_frames() {
+    let policy = landmark_policy();
+    let (frames, out) = genuine_run();
+    let pass = out.as_ref().unwrap();
+    let (first, last) = (pass.first_frontal, pass.last_frontal);
+    assert!(first < last);
+    // (0.2 + 0.9) / 2 = 0.55 ≥ 0.5: live.
+    let mut p = PerFrame {
+        first,
+        low: 0.2,
+        asked: vec![],
+    };
+    let d = policy
+        .decide(&out, &frames, Some(&mut Fixed(0.3)), Some(&mut p))
+        .unwrap();
+    assert!(d.live, "{d:?}");
+    assert!((d.passive_score.unwrap() - 0.55).abs() < 1e-6);
+    assert_eq!(p.asked, vec![first, last]);
+    // (0.0 + 0.9) / 2 = 0.45 < 0.5: refused as an attack.
+    let mut p = PerFrame {
+        first,
+        low: 0.0,
+        asked: vec![],
+    };
+    let d = policy
+        .decide(&out, &frames, Some(&mut Fixed(0.3)), Some(&mut p))
+        .unwrap();
+    assert_eq!(d.reason, Some(fusion::PASSIVE_ATTACK));
+    assert_eq!(d.frontal_frame, None);
+}

@@ -1,5 +1,6 @@
 //! Real recordings of live people (`../shared/data/liveness/genuine`, never committed): each
-//! passes the shipped policy — challenge, identity constancy, parallax, surface — on the
+//! passes the shipped policy — challenge, identity constancy, parallax, surface, passive
+//! model — on the
 //! turns it contains, in the order it contains them (`docs/data/liveness_genuine.txt`), and
 //! the phone recordings fail an order they do not contain. The shipped thresholds were
 //! chosen on these eight (`facegate liveness calibrate`); the held-out figures are in
@@ -10,10 +11,10 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use facegate::detect::DetectorConfig;
-use facegate::face::{FaceConfig, FacePipeline, FrameIdentity};
+use facegate::face::{FaceConfig, FacePipeline, FrameIdentity, FramePassive};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::challenge::{self, Challenge, Mode};
-use facegate::liveness::fusion::{self, NoPassive, Policy};
+use facegate::liveness::fusion::{self, Policy};
 use facegate::liveness::{FaceBox, GrayFrame, Observation};
 
 const RECORDINGS: [&str; 8] = [
@@ -91,11 +92,16 @@ fn judge(
         obs,
     )
     .unwrap();
-    let mut identity = FrameIdentity::new(faces, obs, |i| {
-        Frame::open(&paths[i], &DecodeLimits::default())
-    });
+    let open = |i: usize| Frame::open(&paths[i], &DecodeLimits::default());
+    let mut identity = FrameIdentity::new(faces, obs, open);
+    // The shipped passive model (MiniFASNet), as the face verifier runs it.
+    let mut passive = faces.passive().map(|m| FramePassive::new(m, obs, open));
+    assert!(
+        passive.is_some(),
+        "the default pipeline loads the passive model"
+    );
     policy
-        .decide(&out, obs, Some(&mut identity), None::<&mut NoPassive>)
+        .decide(&out, obs, Some(&mut identity), passive.as_mut())
         .unwrap()
 }
 
@@ -117,6 +123,9 @@ fn check(name: &str) {
     assert!(d.identity_distance.unwrap() <= policy.identity_threshold);
     assert!(!d.parallax.unwrap().planar, "{name}");
     assert!(!d.surface.unwrap().planar, "{name}");
+    let passive = d.passive_score.unwrap();
+    println!("{name}: passive live score {passive:.3} (mean of the first and last frontal frames)");
+    assert!(passive >= policy.passive_threshold, "{name}: {passive}");
     // The phone recordings end with the down turn or before it: nothing turns up after
     // it, so "down,up" is an order they do not contain (refused in the step never made,
     // or in the down step, which has no up after it to return from).

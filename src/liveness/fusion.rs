@@ -295,7 +295,7 @@ pub struct Decision {
     pub depth: Option<DepthReport>,
     /// NIR measurement on the frontal frame.
     pub nir: Option<NirReport>,
-    /// Passive live score on the frontal frame.
+    /// Passive live score: the mean over the challenge's first and last frontal frames.
     pub passive_score: Option<f32>,
 }
 
@@ -502,9 +502,17 @@ impl Policy {
             (Requirement::Off, _) | (Requirement::IfAvailable, None) => {}
             (Requirement::Required, None) => return Err(FusionError::MissingLayer("passive")),
             (_, Some(p)) => {
-                let s = p
-                    .live_score(last)
-                    .map_err(|e| FusionError::Passive(Box::new(e)))?;
+                // The two frames the challenge names (its first and last frontal frames, the
+                // ones a face session keeps): the mean of their live scores.
+                let mut score = |i: usize| {
+                    p.live_score(i)
+                        .map_err(|e| FusionError::Passive(Box::new(e)))
+                };
+                let s = if first == last {
+                    score(last)?
+                } else {
+                    (score(first)? + score(last)?) / 2.0
+                };
                 d.passive_score = Some(s);
                 if !(s.is_finite() && s >= self.passive_threshold) {
                     return Ok(d.reject(PASSIVE_ATTACK));

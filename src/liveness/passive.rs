@@ -1,11 +1,21 @@
-//! Passive layer: an integrator-supplied presentation-attack classifier (ONNX).
+//! Passive layer: a single-frame presentation-attack classifier (ONNX).
 //!
-//! Why pluggable: single-frame PAD networks help against high-quality replays, but no
-//! licence-clean weights exist, so facegate ships none. An integrator who has a model
-//! declares how it expects its input ([`PassiveSpec`]: input size, crop scale around the
-//! face box, normalisation, channel order, layout, which output is "live"), and its score
-//! joins the fusion. The model is loaded and planned once (tract: plan at load), then run
-//! per frame.
+//! Why: the challenge, parallax and surface layers see motion and 3-D shape; a screen
+//! replaying a real head turn in the asked order has both. What is left on an RGB-only
+//! kiosk is the look of the screen itself (moiré, pixel grid, reflections, gamut, bezel),
+//! which single-frame PAD networks learn.
+//!
+//! facegate ships one: [`MiniFasNet`], the two MiniFASNet models (V2 on the face box ×2.7,
+//! V1SE on ×4.0) of minivision-ai's Silent-Face-Anti-Spoofing (Apache-2.0), converted to
+//! ONNX by `models/tools/minifasnet_to_onnx.py`, embedded and checked by SHA-256 like the
+//! other models. It reproduces the authors' crops and decision (see
+//! [`MiniFasNet::crops`], [`MiniFasNetScore`]); docs/LIVENESS.md has its parity, its
+//! scores on real recordings and what it cannot see.
+//!
+//! An integrator with another model declares how it expects its input ([`PassiveSpec`]:
+//! input size, crop scale around the face box, normalisation, channel order, layout, which
+//! output is "live") and loads it as a [`PassiveModel`]. Models are loaded and planned once
+//! (tract: plan at load), then run per frame.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,8 +24,10 @@ use image::RgbImage;
 use serde::Serialize;
 use thiserror::Error;
 use tract_onnx::prelude::*;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::BBox;
+use crate::model::OnnxModel;
 
 /// Memory layout of the input tensor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -75,9 +87,12 @@ pub enum PassiveError {
     /// The face box is invalid.
     #[error("face box is invalid")]
     Box,
-    /// The frame is empty.
+    /// The frame is empty, or its pixel buffer does not match its size.
     #[error("frame is empty")]
     Frame,
+    /// The model produced a non-finite value (NaN or infinity).
+    #[error("the passive model produced a non-finite output")]
+    NotFinite,
 }
 
 /// A loaded and planned PAD classifier.
@@ -222,4 +237,380 @@ fn bilinear(img: &RgbImage, x: f64, y: f64) -> [f32; 3] {
         let bot = f32::from(c[k]) * (1.0 - fx) + f32::from(d[k]) * fx;
         top * (1.0 - fy) + bot * fy
     })
+}
+
+/// Side of MiniFASNet's square input, pixels.
+pub const MINIFASNET_SIDE: usize = 80;
+
+/// The shipped MiniFASNet models (paths relative to `models/`) and the scale of the face
+/// box each one sees, as the authors pair them (the scale is in the file name).
+pub const MINIFASNET_MODELS: [(&str, f64); 2] = [
+    ("minifasnet/2.7_80x80_MiniFASNetV2.onnx", 2.7),
+    ("minifasnet/4_0_0_80x80_MiniFASNetV1SE.onnx", 4.0),
+];
+
+/// The smallest crop region (pixels a side) that is scored; smaller faces are refused
+/// with [`PassiveError::Box`].
+pub const MIN_CROP: usize = 8;
+
+/// MiniFASNet's class that means "real face" (0 and 2 are two kinds of spoof).
+pub const MINIFASNET_LIVE_CLASS: usize = 1;
+
+/// One face judged by both MiniFASNet models.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct MiniFasNetScore {
+    /// The live score in 0..=1: class 1 of the summed softmax of both models, halved
+    /// (the authors halve the sum the same way to report a confidence).
+    pub live: f32,
+    /// The authors' decision: class 1 is the arg-max of the summed softmax.
+    pub authors_live: bool,
+    /// Raw logits per model, in [`MINIFASNET_MODELS`] order (for parity checks).
+    pub logits: [[f32; 3]; 2],
+}
+
+/// The two MiniFASNet models, planned once.
+pub struct MiniFasNet {
+    plans: [Arc<TypedRunnableModel>; 2],
+}
+
+impl std::fmt::Debug for MiniFasNet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MiniFasNet")
+    }
+}
+
+impl MiniFasNet {
+    /// The embedded models (feature `embedded-models`), checked against `models/SHA256SUMS`.
+    pub fn with_default_models() -> Result<Self, PassiveError> {
+        let load = |p: &str| OnnxModel::embedded(p).map_err(|e| PassiveError::Load(e.to_string()));
+        MiniFasNet::from_models(
+            &load(MINIFASNET_MODELS[0].0)?,
+            &load(MINIFASNET_MODELS[1].0)?,
+        )
+    }
+
+    /// Checked model files: `v2` sees the ×2.7 crop, `v1se` the ×4.0 crop. Each must take a
+    /// 1×3×80×80 input and give 3 values.
+    pub fn from_models(v2: &OnnxModel, v1se: &OnnxModel) -> Result<Self, PassiveError> {
+        let plan = |m: &OnnxModel| -> Result<Arc<TypedRunnableModel>, PassiveError> {
+            let s = MINIFASNET_SIDE;
+            let load = || -> TractResult<Arc<TypedRunnableModel>> {
+                tract_onnx::onnx()
+                    .model_for_read(&mut std::io::Cursor::new(m.bytes()))?
+                    .with_input_fact(0, f32::fact([1, 3, s, s]).into())?
+                    .into_optimized()?
+                    .into_runnable()
+            };
+            let plan = load().map_err(|e| PassiveError::Load(format!("{}: {e:#}", m.name())))?;
+            let out = plan
+                .model()
+                .output_fact(0)
+                .map_err(|e| PassiveError::Load(format!("{e:#}")))?;
+            match out.shape.as_concrete() {
+                Some(d) if d.iter().product::<usize>() == 3 => Ok(plan),
+                _ => Err(PassiveError::Load(format!(
+                    "{}: output {:?} is not 3 class scores",
+                    m.name(),
+                    out.shape
+                ))),
+            }
+        };
+        Ok(MiniFasNet {
+            plans: [plan(v2)?, plan(v1se)?],
+        })
+    }
+
+    /// The authors' crops of one face: for each model, the face box scaled about its
+    /// centre (×2.7, ×4.0; the scale is lowered until the box fits the frame), shifted
+    /// inside the frame, resized bilinearly (OpenCV `INTER_LINEAR`: pixel centres, no
+    /// anti-aliasing) to 80×80, rounded to bytes, **BGR**, row-major `[y][x][c]`.
+    /// `rgb` is the frame, 3 bytes per pixel. The crops are wiped when dropped.
+    pub fn crops(
+        rgb: &[u8],
+        width: u32,
+        height: u32,
+        face: &BBox,
+    ) -> Result<[Zeroizing<Vec<u8>>; 2], PassiveError> {
+        if width == 0 || height == 0 || rgb.len() != width as usize * height as usize * 3 {
+            return Err(PassiveError::Frame);
+        }
+        if !face.is_valid() {
+            return Err(PassiveError::Box);
+        }
+        let one = |scale: f64| -> Result<Zeroizing<Vec<u8>>, PassiveError> {
+            let (l, t, r, b) = authors_box(width, height, face, scale)?;
+            Ok(resize_bgr(rgb, width as usize, (l, t, r, b)))
+        };
+        Ok([one(MINIFASNET_MODELS[0].1)?, one(MINIFASNET_MODELS[1].1)?])
+    }
+
+    /// Runs both models on crops made by [`MiniFasNet::crops`].
+    pub fn score_crops(
+        &self,
+        crops: &[Zeroizing<Vec<u8>>; 2],
+    ) -> Result<MiniFasNetScore, PassiveError> {
+        let mut logits = [[0f32; 3]; 2];
+        for ((plan, crop), out) in self.plans.iter().zip(crops).zip(logits.iter_mut()) {
+            *out = run_one(plan, crop)?;
+        }
+        let mut sum = [0f32; 3];
+        for l in &logits {
+            let m = l.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let z: f32 = l.iter().map(|x| (x - m).exp()).sum();
+            for (s, x) in sum.iter_mut().zip(l) {
+                *s += (x - m).exp() / z;
+            }
+        }
+        let live = sum[MINIFASNET_LIVE_CLASS] / 2.0;
+        if !live.is_finite() {
+            return Err(PassiveError::NotFinite);
+        }
+        let authors_live = sum
+            .iter()
+            .enumerate()
+            .all(|(k, &v)| k == MINIFASNET_LIVE_CLASS || v < sum[MINIFASNET_LIVE_CLASS]);
+        Ok(MiniFasNetScore {
+            live,
+            authors_live,
+            logits,
+        })
+    }
+
+    /// Scores the face `face` in an RGB frame (3 bytes per pixel, row-major).
+    pub fn score(
+        &self,
+        rgb: &[u8],
+        width: u32,
+        height: u32,
+        face: &BBox,
+    ) -> Result<MiniFasNetScore, PassiveError> {
+        let crops = MiniFasNet::crops(rgb, width, height, face)?;
+        self.score_crops(&crops)
+    }
+
+    /// Scores the face `face` in `frame`.
+    pub fn score_frame(
+        &self,
+        frame: &crate::frame::Frame,
+        face: &BBox,
+    ) -> Result<MiniFasNetScore, PassiveError> {
+        self.score(frame.rgb(), frame.width(), frame.height(), face)
+    }
+}
+
+/// The authors' `CropImage._get_new_box`: inclusive integer corners (left, top, right,
+/// bottom) of the face box scaled by `scale` (lowered so the box fits), moved inside.
+fn authors_box(
+    width: u32,
+    height: u32,
+    face: &BBox,
+    scale: f64,
+) -> Result<(usize, usize, usize, usize), PassiveError> {
+    let (sw, sh) = (f64::from(width), f64::from(height));
+    // A face box that does not meet the frame is not a face of this frame.
+    if face.x >= sw || face.y >= sh || face.x + face.w <= 0.0 || face.y + face.h <= 0.0 {
+        return Err(PassiveError::Box);
+    }
+    let scale = scale.min((sh - 1.0) / face.h).min((sw - 1.0) / face.w);
+    let (nw, nh) = (face.w * scale, face.h * scale);
+    let c = face.centre();
+    let (mut l, mut t) = (c.x - nw / 2.0, c.y - nh / 2.0);
+    let (mut r, mut b) = (c.x + nw / 2.0, c.y + nh / 2.0);
+    if l < 0.0 {
+        r -= l;
+        l = 0.0;
+    }
+    if t < 0.0 {
+        b -= t;
+        t = 0.0;
+    }
+    if r > sw - 1.0 {
+        l -= r - sw + 1.0;
+        r = sw - 1.0;
+    }
+    if b > sh - 1.0 {
+        t -= b - sh + 1.0;
+        b = sh - 1.0;
+    }
+    // Python's int(): truncation toward zero; the region is rows t..=b, columns l..=r.
+    let (l, t, r, b) = (l.trunc(), t.trunc(), r.trunc(), b.trunc());
+    // At least MIN_CROP pixels a side: a smaller region says nothing about texture.
+    let min = MIN_CROP as f64 - 1.0;
+    if !(l >= 0.0 && t >= 0.0 && r - l >= min && b - t >= min && r < sw && b < sh) {
+        return Err(PassiveError::Box);
+    }
+    Ok((l as usize, t as usize, r as usize, b as usize))
+}
+
+/// OpenCV-style bilinear resize of the inclusive region to 80×80, RGB → BGR bytes.
+fn resize_bgr(
+    rgb: &[u8],
+    stride_px: usize,
+    (l, t, r, b): (usize, usize, usize, usize),
+) -> Zeroizing<Vec<u8>> {
+    let s = MINIFASNET_SIDE;
+    let (w, h) = (r - l + 1, b - t + 1);
+    let axis = |n: usize, o: usize| -> (usize, usize, f32) {
+        let src = ((o as f64 + 0.5) * n as f64 / s as f64 - 0.5).clamp(0.0, (n - 1) as f64);
+        let i0 = src.floor() as usize;
+        (i0, (i0 + 1).min(n - 1), (src - i0 as f64) as f32)
+    };
+    let mut out = Zeroizing::new(vec![0u8; s * s * 3]);
+    let px = |x: usize, y: usize, c: usize| -> f32 {
+        f32::from(
+            rgb.get(((t + y) * stride_px + l + x) * 3 + c)
+                .copied()
+                .unwrap_or(0),
+        )
+    };
+    for oy in 0..s {
+        let (y0, y1, fy) = axis(h, oy);
+        for ox in 0..s {
+            let (x0, x1, fx) = axis(w, ox);
+            for c in 0..3 {
+                let top = px(x0, y0, c) * (1.0 - fx) + px(x1, y0, c) * fx;
+                let bot = px(x0, y1, c) * (1.0 - fx) + px(x1, y1, c) * fx;
+                let v = (top * (1.0 - fy) + bot * fy).round().clamp(0.0, 255.0) as u8;
+                if let Some(slot) = out.get_mut((oy * s + ox) * 3 + (2 - c)) {
+                    *slot = v;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One model on one BGR crop: NCHW float 0..255; the input tensor is wiped after the run.
+fn run_one(plan: &Arc<TypedRunnableModel>, crop: &[u8]) -> Result<[f32; 3], PassiveError> {
+    let s = MINIFASNET_SIDE;
+    if crop.len() != s * s * 3 {
+        return Err(PassiveError::Frame);
+    }
+    let mut data = Zeroizing::new(vec![0f32; s * s * 3]);
+    for (i, p) in crop.chunks_exact(3).enumerate() {
+        for (c, &v) in p.iter().enumerate() {
+            if let Some(slot) = data.get_mut(c * s * s + i) {
+                *slot = f32::from(v);
+            }
+        }
+    }
+    let input = Tensor::from_shape(&[1, 3, s, s], &data)
+        .map_err(|e| PassiveError::Run(format!("{e:#}")))?;
+    data.zeroize();
+    let input = Arc::new(input);
+    let result = plan.run(tvec!(TValue::from_const(input.clone())));
+    if let Ok(mut t) = Arc::try_unwrap(input) {
+        if let Ok(mut v) = t.to_plain_array_view_mut::<f32>() {
+            v.iter_mut().for_each(|x| *x = 0.0);
+        }
+    }
+    let out = result.map_err(|e| PassiveError::Run(format!("{e:#}")))?;
+    let first = out.first().ok_or(PassiveError::Output {
+        len: 0,
+        live_class: MINIFASNET_LIVE_CLASS,
+    })?;
+    let view = first
+        .to_plain_array_view::<f32>()
+        .map_err(|e| PassiveError::Run(format!("{e:#}")))?;
+    let v: Vec<f32> = view.iter().copied().collect();
+    match v.as_slice() {
+        [a, b, c] if v.iter().all(|x| x.is_finite()) => Ok([*a, *b, *c]),
+        [_, _, _] => Err(PassiveError::NotFinite),
+        _ => Err(PassiveError::Output {
+            len: v.len(),
+            live_class: MINIFASNET_LIVE_CLASS,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authors_box_scales_fits_and_shifts() {
+        // 100×100 box centred in a 640×480 frame, ×2.7 → 270×270 about (320, 240).
+        let f = BBox {
+            x: 270.0,
+            y: 190.0,
+            w: 100.0,
+            h: 100.0,
+        };
+        assert_eq!(
+            authors_box(640, 480, &f, 2.7).unwrap(),
+            (185, 105, 455, 375)
+        );
+        // ×4.0: 400×400 about (320, 240) fits (the scale is lowered only above 4.79).
+        assert_eq!(authors_box(640, 480, &f, 4.0).unwrap(), (120, 40, 520, 440));
+        // A box at the corner is moved inside, never clipped smaller.
+        let c = BBox {
+            x: -20.0,
+            y: -20.0,
+            w: 100.0,
+            h: 100.0,
+        };
+        let (l, t, r, b) = authors_box(640, 480, &c, 2.7).unwrap();
+        assert_eq!((l, t), (0, 0));
+        assert_eq!((r, b), (270, 270));
+        // A box larger than the frame: the scale drops so it fits.
+        let big = BBox {
+            x: 0.0,
+            y: 0.0,
+            w: 600.0,
+            h: 470.0,
+        };
+        let (l, t, r, b) = authors_box(640, 480, &big, 4.0).unwrap();
+        assert!(r < 640 && b < 480 && r > l && b > t, "{l} {t} {r} {b}");
+    }
+
+    #[test]
+    fn crops_are_bgr_and_refuse_bad_input() {
+        // A uniform frame (R=10, G=20, B=30): every crop pixel is (30, 20, 10) in BGR.
+        let (w, h) = (64u32, 48u32);
+        let rgb: Vec<u8> = (0..w * h).flat_map(|_| [10u8, 20, 30]).collect();
+        let face = BBox {
+            x: 20.0,
+            y: 10.0,
+            w: 20.0,
+            h: 24.0,
+        };
+        let crops = MiniFasNet::crops(&rgb, w, h, &face).unwrap();
+        for c in &crops {
+            assert_eq!(c.len(), 80 * 80 * 3);
+            assert!(c.chunks_exact(3).all(|p| p == [30, 20, 10]));
+        }
+        let nan = BBox {
+            x: f64::NAN,
+            ..face
+        };
+        assert!(matches!(
+            MiniFasNet::crops(&rgb, w, h, &nan),
+            Err(PassiveError::Box)
+        ));
+        assert!(matches!(
+            MiniFasNet::crops(&rgb[1..], w, h, &face),
+            Err(PassiveError::Frame)
+        ));
+        assert!(matches!(
+            MiniFasNet::crops(&[], 0, 0, &face),
+            Err(PassiveError::Frame)
+        ));
+        // Outside the frame, or a frame too small for a crop.
+        let away = BBox { x: 100.0, ..face };
+        assert!(matches!(
+            MiniFasNet::crops(&rgb, w, h, &away),
+            Err(PassiveError::Box)
+        ));
+        let tiny = [1u8, 2, 3];
+        let dot = BBox {
+            x: 0.0,
+            y: 0.0,
+            w: 1.0,
+            h: 1.0,
+        };
+        assert!(matches!(
+            MiniFasNet::crops(&tiny, 1, 1, &dot),
+            Err(PassiveError::Box)
+        ));
+    }
 }

@@ -14,7 +14,7 @@ use facegate::detect::yunet::YuNetConfig;
 use facegate::detect::DetectorConfig;
 use facegate::detect::Tracker;
 use facegate::eval::liveness as liveness_eval;
-use facegate::face::{FaceConfig, FaceDetector, FacePipeline, FrameIdentity};
+use facegate::face::{FaceConfig, FaceDetector, FacePipeline, FrameIdentity, FramePassive};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::challenge::{self, Challenge, Mode};
 use facegate::liveness::fusion::{self, NoPassive, Policy};
@@ -97,6 +97,26 @@ enum Cmd {
         /// Print the whole calibration as JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        detection: DetectArgs,
+    },
+    /// Scores every frame with the shipped passive model (MiniFASNet, the authors' crops
+    /// around the largest detected face): one line per frame (`file live authors_live
+    /// detect_ms passive_ms`), then per folder the score distribution and the share of
+    /// frames under the threshold (the BPCER of live recordings, the APCER of attacks).
+    /// Images are turned upright by their EXIF orientation.
+    Passive {
+        /// Frame folders (file-name order) or image files.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Live-score threshold (default: the policy's).
+        #[arg(long)]
+        threshold: Option<f32>,
+        /// Also write each face's two crops (raw 80×80 BGR bytes, `*.crop`) and the tract
+        /// logits (`*.logits`) into this folder, for `models/tools/minifasnet_to_onnx.py
+        /// crops` (NumPy parity). They are face pixels: delete them after use.
+        #[arg(long)]
+        dump: Option<PathBuf>,
         #[command(flatten)]
         detection: DetectArgs,
     },
@@ -204,6 +224,21 @@ pub fn run(args: Args) -> ExitCode {
                 ExitCode::from(EXIT_ERROR)
             }
         },
+        Cmd::Passive {
+            inputs,
+            threshold,
+            dump,
+            detection,
+        } => {
+            let threshold = threshold.unwrap_or(Policy::default().passive_threshold);
+            match passive_scores(&inputs, threshold, dump.as_deref(), &detection) {
+                Ok(()) => ExitCode::from(EXIT_YES),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(EXIT_ERROR)
+                }
+            }
+        }
         Cmd::Calibrate {
             recordings,
             list,
@@ -394,21 +429,149 @@ fn judge(
     let policy = Policy::default();
     let outcome =
         challenge::evaluate(ch, Mode::Fixed, &policy.challenge, &obs).map_err(|e| e.to_string())?;
-    // Frames are decoded again only for the two faces the identity check compares.
-    let mut identity = FrameIdentity::new(&observer.faces, &obs, |i| {
+    // Frames are decoded again only for the two faces the identity check compares, and
+    // for the two the passive model (loaded with the default models) scores.
+    let open = |i: usize| {
         let path = paths
             .get(i)
             .ok_or(FrameFileError(format!("no frame {i}")))?;
         Frame::open(path, &DecodeLimits::default())
             .map_err(|e| FrameFileError(format!("{}: {e}", path.display())))
-    });
+    };
+    let mut identity = FrameIdentity::new(&observer.faces, &obs, open);
+    let mut passive = observer
+        .faces
+        .passive()
+        .map(|m| FramePassive::new(m, &obs, open));
     policy
-        .decide(&outcome, &obs, Some(&mut identity), None::<&mut NoPassive>)
+        .decide(&outcome, &obs, Some(&mut identity), passive.as_mut())
         .map_err(|e| e.to_string())
 }
 
-/// Decodes a depth or near-infrared image under the limits the colour frames get from
-/// `Frame::open` (which keeps only 8-bit RGB, so it cannot carry 16-bit depth): the file
+/// `facegate liveness passive`: per-frame scores and per-input summaries.
+fn passive_scores(
+    inputs: &[PathBuf],
+    threshold: f32,
+    dump: Option<&Path>,
+    detection: &DetectArgs,
+) -> Result<(), String> {
+    use std::time::Instant;
+    let observer = pipeline(detection)?;
+    let model = observer
+        .faces
+        .passive()
+        .ok_or("the pipeline has no passive model")?;
+    if let Some(d) = dump {
+        std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
+    }
+    for input in inputs {
+        let paths = if input.is_dir() {
+            list_images(input)?
+        } else {
+            vec![input.clone()]
+        };
+        let (mut scores, mut authors_refused) = (Vec::new(), 0usize);
+        let (mut det_ms, mut pas_ms, mut no_face) = (0.0, 0.0, 0usize);
+        for path in &paths {
+            let image = decode_limited(path, &DecodeLimits::default())?.to_rgb8();
+            let (w, h) = image.dimensions();
+            let frame = Frame::from_rgb(w, h, image.into_raw()).map_err(|e| e.to_string())?;
+            let t0 = Instant::now();
+            let faces = observer
+                .faces
+                .detect(&frame)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let dms = t0.elapsed().as_secs_f64() * 1e3;
+            det_ms += dms;
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?");
+            let largest = faces
+                .iter()
+                .map(FaceBox::from)
+                .max_by(|a, b| (a.bbox.w * a.bbox.h).total_cmp(&(b.bbox.w * b.bbox.h)));
+            let Some(face) = largest else {
+                no_face += 1;
+                println!("{name} no_face");
+                continue;
+            };
+            let t1 = Instant::now();
+            let crops = facegate::liveness::passive::MiniFasNet::crops(
+                frame.rgb(),
+                frame.width(),
+                frame.height(),
+                &face.bbox,
+            );
+            let s = crops
+                .as_ref()
+                .map_err(|e| e.to_string())
+                .and_then(|c| model.score_crops(c).map_err(|e| e.to_string()));
+            let ms = t1.elapsed().as_secs_f64() * 1e3;
+            pas_ms += ms;
+            let s = match s {
+                Ok(s) => s,
+                Err(e) => {
+                    println!("{name} error {e}");
+                    continue;
+                }
+            };
+            if let (Some(d), Ok(crops)) = (dump, &crops) {
+                let name = name.trim_end_matches(".jpg").trim_end_matches(".png");
+                let stem = match input.file_name().and_then(|n| n.to_str()) {
+                    Some(dir) if input.is_dir() => format!("{dir}_{name}"),
+                    _ => name.to_string(),
+                };
+                for (k, (crop, logits)) in crops.iter().zip(s.logits).enumerate() {
+                    let text: Vec<String> = logits.iter().map(|v| format!("{v:.7}")).collect();
+                    std::fs::write(d.join(format!("{stem}.m{k}.crop")), &crop[..])
+                        .and_then(|()| {
+                            std::fs::write(d.join(format!("{stem}.m{k}.logits")), text.join(" "))
+                        })
+                        .map_err(|e| format!("{}: {e}", d.display()))?;
+                }
+            }
+            println!(
+                "{name} {:.4} {} box {:.4},{:.4},{:.4},{:.4} {:.1} {:.1}",
+                s.live,
+                u8::from(s.authors_live),
+                face.bbox.x,
+                face.bbox.y,
+                face.bbox.w,
+                face.bbox.h,
+                dms,
+                ms
+            );
+            authors_refused += usize::from(!s.authors_live);
+            scores.push(s.live);
+        }
+        let n = scores.len();
+        scores.sort_by(f32::total_cmp);
+        let q = |p: f64| {
+            scores
+                .get(((n.max(1) - 1) as f64 * p).round() as usize)
+                .copied()
+                .unwrap_or(f32::NAN)
+        };
+        let under = scores.iter().filter(|&&v| v < threshold).count();
+        println!(
+            "summary {}: frames {} faces {n} no_face {no_face}; live score min {:.3} p5 {:.3} p25 {:.3} median {:.3} max {:.3}; under {threshold}: {under}/{n} = {:.1} %; authors' arg-max not live: {authors_refused}/{n} = {:.1} %; detect {:.1} ms/frame, passive {:.1} ms/face",
+            input.display(),
+            paths.len(),
+            q(0.0),
+            q(0.05),
+            q(0.25),
+            q(0.5),
+            q(1.0),
+            100.0 * under as f64 / n.max(1) as f64,
+            100.0 * authors_refused as f64 / n.max(1) as f64,
+            det_ms / paths.len().max(1) as f64,
+            pas_ms / n.max(1) as f64,
+        );
+    }
+    Ok(())
+}
+
+/// Decodes a depth or near-infrared image (or, for `passive`, a colour image turned upright
+/// by its EXIF orientation, which `Frame::open` ignores) under the limits the colour frames
+/// get from `Frame::open` (which keeps only 8-bit RGB, so it cannot carry 16-bit depth): the file
 /// size bounded before reading, the dimensions read from the header and checked before
 /// any pixel is decoded, and the decoder's allocations capped. An untrusted folder
 /// cannot make the CLI allocate gigabytes (decompression bomb).
@@ -448,7 +611,12 @@ fn decode_limited(path: &Path, limits: &DecodeLimits) -> Result<image::DynamicIm
     l.max_image_height = Some(limits.max_height);
     l.max_alloc = Some(limits.max_alloc_bytes);
     r.limits(l);
-    r.decode().map_err(|e| err(&e))
+    // Upright by the EXIF orientation (phone photos are often stored sideways).
+    let mut decoder = r.into_decoder().map_err(|e| err(&e))?;
+    let orientation = image::ImageDecoder::orientation(&mut decoder).map_err(|e| err(&e))?;
+    let mut img = image::DynamicImage::from_decoder(decoder).map_err(|e| err(&e))?;
+    img.apply_orientation(orientation);
+    Ok(img)
 }
 
 /// The face pipeline and how a sequence's frames are detected: every frame, or tracked
