@@ -15,6 +15,7 @@ use facegate::frame::Frame;
 use facegate::liveness::challenge::{Challenge, Mode, Step};
 use facegate::liveness::fusion::{self, Policy};
 use facegate::{Outcome, ReasonKind};
+use std::sync::Arc;
 
 fn pipeline() -> FacePipeline {
     let mut config = FaceConfig::default();
@@ -174,4 +175,67 @@ fn a_real_person_is_prompted_step_by_step_and_matched_on_the_frame_that_passed()
     let mut s = start(&v, &consent, Reference::Photo(&other), turns, 3);
     let (_, out) = run(&mut s, &frames);
     assert_eq!(out, Outcome::Rejected(reasons::MISMATCH));
+}
+
+/// A session that borrows nothing (`start_shared`, for the C interface) decides as the
+/// borrowing one, keeps the pipeline alive after its other owner lets go, and refuses a
+/// borrowed template as its reference.
+#[test]
+fn a_shared_session_borrows_nothing_and_decides_alike() {
+    let shared = Arc::new(pipeline());
+    let person = BiometricConsent::given_by_person();
+    let consent = FaceConsent::adult(&person);
+    let obama = common::fixture("obama");
+    // Only the variant matters here: any template will do (the largest face's).
+    let faces = shared.detect(&obama).unwrap();
+    let template = facegate::eval::Matcher::new(&shared)
+        .capture_face(&obama, faces[0], 0.0)
+        .unwrap()
+        .template;
+    fn start<'s>(consent: &'s FaceConsent<'s>, reference: Reference<'s>) -> SessionStart<'s> {
+        SessionStart {
+            consent,
+            birth_date: None,
+            today: today(),
+            reference,
+            mirrored: false,
+            track: 1,
+        }
+    }
+    assert!(matches!(
+        FaceVerifier::start_shared(
+            &shared,
+            Policy::default(),
+            start(&consent, Reference::Template(&template))
+        ),
+        Err(FaceVerifyError::Capture(_))
+    ));
+    let Some(frames) = common::recording("selfie_d") else {
+        return;
+    };
+    let turns = "left,right,up,down";
+    let evaluation = |reference: Reference<'_>| {
+        let challenge = Challenge::parse_for_evaluation(turns, false).unwrap();
+        match FaceVerifier::start_shared_for_evaluation(
+            &shared,
+            Policy::default(),
+            start(&consent, reference),
+            challenge,
+            Mode::Fixed,
+        )
+        .unwrap()
+        {
+            Started::Session(s) => s,
+            Started::Decided(o) => panic!("decided before any frame: {o:?}"),
+        }
+    };
+    let mut own = evaluation(Reference::Photo(&frames[0]));
+    let mut other = evaluation(Reference::Photo(&obama));
+    // Only the sessions hold the pipeline now.
+    drop(shared);
+    assert_eq!(run(&mut own, &frames).1, Outcome::Accepted);
+    assert_eq!(
+        run(&mut other, &frames).1,
+        Outcome::Rejected(reasons::MISMATCH)
+    );
 }

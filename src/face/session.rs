@@ -1,0 +1,468 @@
+//! The streaming face session: the face verifier run frame by frame as a kiosk's camera
+//! delivers them, prompting as it goes.
+
+use std::sync::Arc;
+
+use super::identity::{FrameIdentity, FramePassive, NoSuchFrame};
+use super::pipeline::{FaceDetector, FacePipeline};
+use super::verifier::{FaceVerifier, FaceVerifyError, RefTemplate, Reference};
+use super::{reasons, CaptureError, FaceError};
+use crate::detect::{Detection, Landmarks};
+use crate::frame::Frame;
+use crate::geometry::Point;
+use crate::liveness::Observation;
+use crate::template::Template;
+
+/// What a streaming face session needs to start.
+pub struct SessionStart<'s> {
+    /// The person's (and, under 14, the guardian's) separate consent.
+    pub consent: &'s crate::consent::FaceConsent<'s>,
+    /// Birth date from the person's identity document, when one was read.
+    pub birth_date: Option<crate::date::Date>,
+    /// Today's date (for the age rule).
+    pub today: crate::date::Date,
+    /// What to compare the live face with.
+    pub reference: Reference<'s>,
+    /// The camera delivers mirrored frames (the person's left is on the image's left).
+    pub mirrored: bool,
+    /// Run the full detector every `track` frames and follow the faces in between
+    /// ([`crate::detect::Tracker`], MTCNN only); 1 = the full detector on every frame.
+    pub track: u32,
+}
+
+/// A session that started, or an outcome decided before any frame (consent refused, a
+/// reference photo without a usable face).
+pub enum Started<'s> {
+    /// Push frames to it.
+    Session(FaceSession<'s>),
+    /// Decided already.
+    Decided(crate::verifier::Outcome),
+}
+
+/// What the kiosk does after a frame.
+#[derive(Debug, PartialEq)]
+pub enum Progress {
+    /// Keep sending frames.
+    Continue,
+    /// Show this prompt now ([`crate::liveness::challenge::Step::prompt`] is its sentence).
+    Prompt {
+        /// Index of the step in the challenge.
+        index: usize,
+        /// The step.
+        step: crate::liveness::challenge::Step,
+    },
+    /// Decided. A refusal's reason has a code and a sentence for the person
+    /// ([`crate::liveness::fusion::prompt_for`] for liveness reasons).
+    Done(crate::verifier::Outcome),
+}
+
+/// Most frames one session accepts: a challenge ends by its own windows within ≈ 35 s
+/// (two steps), 525 frames at 15 fps; this bounds the luma held for the surface layer (0.3
+/// MB a 640×480 frame) whatever rate the caller pushes at.
+pub const MAX_SESSION_FRAMES: usize = 1024;
+
+/// A face verification run frame by frame as the camera delivers them: consent (checked
+/// at the start) → the interactive challenge, prompting as it goes → liveness fusion →
+/// the frontal frame that passed, embedded and compared with the reference.
+///
+/// Why a session: a kiosk must prompt *while* the person moves, and must not hold a video.
+/// It keeps the observations (boxes, landmarks and, for the surface layer, the luma) and
+/// exactly two colour frames — the frontal frame that formed the baseline and the current
+/// one, the two the identity check and the matcher embed — and wipes them when it decides.
+pub struct FaceSession<'s> {
+    pipeline: PipelineRef<'s>,
+    policy: crate::liveness::fusion::Policy,
+    reference: RefTemplate<'s>,
+    challenge: crate::liveness::challenge::Session,
+    tracker: Option<crate::detect::Tracker>,
+    observations: Vec<Observation>,
+    /// The colour frame at the baseline (the challenge's first frontal frame) and its index.
+    first: Option<(usize, Frame)>,
+    last_t: Option<f64>,
+    /// Width and height of the first frame: every frame must have them.
+    size: Option<(u32, u32)>,
+    decided: bool,
+}
+
+/// The pipeline a session runs on: borrowed for the caller's scope, or a share of it for a
+/// session that must borrow nothing ([`FaceVerifier::start_shared`]).
+enum PipelineRef<'s> {
+    Borrowed(&'s FacePipeline),
+    Shared(Arc<FacePipeline>),
+}
+
+impl std::ops::Deref for PipelineRef<'_> {
+    type Target = FacePipeline;
+    fn deref(&self) -> &FacePipeline {
+        match self {
+            PipelineRef::Borrowed(p) => p,
+            PipelineRef::Shared(p) => p,
+        }
+    }
+}
+
+impl std::fmt::Debug for FaceSession<'_> {
+    /// Progress only: never frames, landmarks or templates.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaceSession")
+            .field("frames", &self.observations.len())
+            .field("decided", &self.decided)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'p> FaceVerifier<'p> {
+    /// Starts a streaming session at a kiosk. The session draws its own challenge
+    /// ([`crate::liveness::challenge::Challenge::random`], the policy's length), used once,
+    /// and runs it interactively: prompt timing and direction are enforced. The policy is
+    /// checked (an integration fault is an error), then consent (without it not a single
+    /// frame is processed), then the reference (a photo without a usable face ends the
+    /// attempt before the person moves).
+    pub fn start<'s>(&self, s: SessionStart<'s>) -> Result<Started<'s>, FaceVerifyError>
+    where
+        'p: 's,
+    {
+        let challenge = crate::liveness::challenge::Challenge::random(
+            self.liveness.challenge.length,
+            s.mirrored,
+        )?;
+        self.start_with(s, challenge, crate::liveness::challenge::Mode::Interactive)
+    }
+
+    /// A session over a known challenge — for recorded sequences and evaluation only, never
+    /// at a kiosk: a known order is what a replay needs. The name says so, so that a
+    /// reviewer finds every use; a kiosk calls [`FaceVerifier::start`].
+    pub fn start_for_evaluation<'s>(
+        &self,
+        s: SessionStart<'s>,
+        challenge: crate::liveness::challenge::Challenge,
+        mode: crate::liveness::challenge::Mode,
+    ) -> Result<Started<'s>, FaceVerifyError>
+    where
+        'p: 's,
+    {
+        self.start_with(s, challenge, mode)
+    }
+
+    pub(super) fn start_with<'s>(
+        &self,
+        s: SessionStart<'s>,
+        challenge: crate::liveness::challenge::Challenge,
+        mode: crate::liveness::challenge::Mode,
+    ) -> Result<Started<'s>, FaceVerifyError>
+    where
+        'p: 's,
+    {
+        use crate::liveness::fusion::Requirement;
+        use crate::verifier::Outcome;
+        // A policy below the minimums is an integration fault, whatever the person does;
+        // the verifier always has a reference, so the identity layer is always required.
+        self.liveness.validate()?;
+        if self.liveness.identity != Requirement::Required {
+            return Err(crate::liveness::fusion::FusionError::Policy(
+                "the face verifier requires the identity layer",
+            )
+            .into());
+        }
+        let tracker = match (s.track, self.pipeline.detector()) {
+            (1, _) => None,
+            (n, FaceDetector::Mtcnn(_)) => {
+                Some(crate::detect::Tracker::new(n).map_err(FaceError::from)?)
+            }
+            _ => {
+                return Err(FaceVerifyError::Capture(
+                    "tracking needs the MTCNN detector",
+                ))
+            }
+        };
+        if challenge.mirrored() != s.mirrored {
+            return Err(FaceVerifyError::Capture(
+                "the challenge and the session disagree on mirroring",
+            ));
+        }
+        let challenge =
+            crate::liveness::challenge::Session::new(challenge, mode, self.liveness.challenge)?;
+        if let Err(r) = s.consent.check(s.birth_date, s.today) {
+            return Ok(Started::Decided(Outcome::Rejected(r)));
+        }
+        let reference = match self.reference_template(s.reference)? {
+            Ok(t) => t,
+            Err(r) => return Ok(Started::Decided(Outcome::Rejected(r))),
+        };
+        Ok(Started::Session(FaceSession {
+            pipeline: PipelineRef::Borrowed(self.pipeline),
+            policy: self.liveness,
+            reference,
+            challenge,
+            tracker,
+            observations: Vec::new(),
+            first: None,
+            last_t: None,
+            size: None,
+            decided: false,
+        }))
+    }
+}
+
+impl FaceVerifier<'_> {
+    /// As [`FaceVerifier::start`], for a session that borrows nothing: it holds a share of
+    /// `pipeline` and owns the reference template it makes from the photo. For handles
+    /// whose lifetime the compiler cannot see, such as the C interface's; a Rust caller
+    /// uses [`FaceVerifier::start`]. The reference must be a photo: a borrowed template
+    /// would tie the session to its owner (and a template is never copied).
+    pub fn start_shared(
+        pipeline: &Arc<FacePipeline>,
+        liveness: crate::liveness::fusion::Policy,
+        s: SessionStart<'_>,
+    ) -> Result<Started<'static>, FaceVerifyError> {
+        let challenge =
+            crate::liveness::challenge::Challenge::random(liveness.challenge.length, s.mirrored)?;
+        Self::shared_with(
+            pipeline,
+            liveness,
+            s,
+            challenge,
+            crate::liveness::challenge::Mode::Interactive,
+        )
+    }
+
+    /// [`FaceVerifier::start_shared`] over a known challenge: for recorded sequences and
+    /// evaluation only, like [`FaceVerifier::start_for_evaluation`].
+    pub fn start_shared_for_evaluation(
+        pipeline: &Arc<FacePipeline>,
+        liveness: crate::liveness::fusion::Policy,
+        s: SessionStart<'_>,
+        challenge: crate::liveness::challenge::Challenge,
+        mode: crate::liveness::challenge::Mode,
+    ) -> Result<Started<'static>, FaceVerifyError> {
+        Self::shared_with(pipeline, liveness, s, challenge, mode)
+    }
+
+    fn shared_with(
+        pipeline: &Arc<FacePipeline>,
+        liveness: crate::liveness::fusion::Policy,
+        s: SessionStart<'_>,
+        challenge: crate::liveness::challenge::Challenge,
+        mode: crate::liveness::challenge::Mode,
+    ) -> Result<Started<'static>, FaceVerifyError> {
+        if matches!(s.reference, Reference::Template(_)) {
+            return Err(FaceVerifyError::Capture(
+                "a shared session takes its reference from a photo",
+            ));
+        }
+        let verifier = FaceVerifier::new(pipeline, liveness);
+        Ok(match verifier.start_with(s, challenge, mode)? {
+            Started::Decided(outcome) => Started::Decided(outcome),
+            Started::Session(session) => {
+                Started::Session(session.into_shared(Arc::clone(pipeline))?)
+            }
+        })
+    }
+}
+
+impl FaceSession<'_> {
+    /// The same session holding `pipeline` (the one it borrowed) and its own reference.
+    fn into_shared(
+        self,
+        pipeline: Arc<FacePipeline>,
+    ) -> Result<FaceSession<'static>, FaceVerifyError> {
+        debug_assert!(std::ptr::eq(&*self.pipeline, &*pipeline));
+        let reference = match self.reference {
+            RefTemplate::Owned(t) => RefTemplate::Owned(t),
+            RefTemplate::Borrowed(_) => {
+                return Err(FaceVerifyError::Capture(
+                    "a shared session takes its reference from a photo",
+                ))
+            }
+        };
+        Ok(FaceSession {
+            pipeline: PipelineRef::Shared(pipeline),
+            policy: self.policy,
+            reference,
+            challenge: self.challenge,
+            tracker: self.tracker,
+            observations: self.observations,
+            first: self.first,
+            last_t: self.last_t,
+            size: self.size,
+            decided: self.decided,
+        })
+    }
+
+    /// Takes the next camera frame, captured at `t` seconds (strictly increasing). A frame
+    /// that cannot be taken (a bad timestamp, too many frames, a pipeline fault) is an
+    /// error and leaves the session as it was.
+    pub fn push(&mut self, frame: &Frame, t: f64) -> Result<Progress, FaceVerifyError> {
+        use crate::liveness::challenge::Event;
+        use crate::liveness::{FaceBox, GrayFrame};
+        if self.decided {
+            return Err(FaceVerifyError::Capture("the session has already decided"));
+        }
+        if self.observations.len() >= MAX_SESSION_FRAMES {
+            return Err(FaceVerifyError::Capture("too many frames for one session"));
+        }
+        // Checked before detection, so a refused frame does not move the tracker either.
+        if !t.is_finite() || self.last_t.is_some_and(|last| t <= last) {
+            return Err(
+                crate::liveness::challenge::ChallengeError::Time(self.observations.len()).into(),
+            );
+        }
+        // One camera, one geometry: a frame of another size is another source.
+        let size = (frame.width(), frame.height());
+        if self.size.is_some_and(|first| first != size) {
+            return Err(FaceVerifyError::Capture(
+                "the frame size changed mid-session",
+            ));
+        }
+        let faces = match (&mut self.tracker, self.pipeline.detector()) {
+            (Some(tracker), FaceDetector::Mtcnn(mtcnn)) => {
+                tracker.detect(mtcnn, frame).map_err(FaceError::from)?
+            }
+            _ => self.pipeline.detect(frame)?,
+        };
+        let mut o = Observation::new(t, faces.iter().map(FaceBox::from).collect());
+        // Only the surface layer reads pixels; without it no copy of the face is kept.
+        if self.policy.surface != crate::liveness::fusion::Requirement::Off {
+            // The surface layer tracks the face's texture; the luma is wiped with `o`.
+            o.luma = Some(
+                GrayFrame::new(frame.width(), frame.height(), frame.luma().to_vec())
+                    .map_err(|_| FaceVerifyError::Capture("frame without pixels"))?,
+            );
+        }
+        let event = self.challenge.push(&o)?;
+        self.last_t = Some(t);
+        self.size = Some(size);
+        let index = self.observations.len();
+        self.observations.push(o);
+        match event {
+            Event::Continue => Ok(Progress::Continue),
+            Event::Prompt {
+                index: step_index,
+                step,
+            } => {
+                if step_index == 0 {
+                    // This frame is the baseline: the identity check embeds it at the end.
+                    let copy = Frame::from_rgb(frame.width(), frame.height(), frame.rgb().to_vec())
+                        .map_err(|_| FaceVerifyError::Capture("frame without pixels"))?;
+                    self.first = Some((index, copy));
+                }
+                Ok(Progress::Prompt {
+                    index: step_index,
+                    step,
+                })
+            }
+            Event::Done(outcome) => self
+                .conclude(&outcome, Some((index, frame)))
+                .map(Progress::Done),
+        }
+    }
+
+    /// Ends the input (the camera stopped, the kiosk gave up): an undecided session fails
+    /// as its challenge does.
+    pub fn finish(&mut self) -> Result<crate::verifier::Outcome, FaceVerifyError> {
+        if self.decided {
+            return Err(FaceVerifyError::Capture("the session has already decided"));
+        }
+        let outcome = self.challenge.finish();
+        self.conclude(&outcome, None)
+    }
+
+    /// Fusion, then the frontal frame embedded and compared; the session's frames and
+    /// observations are wiped whatever the result.
+    fn conclude(
+        &mut self,
+        outcome: &crate::liveness::challenge::ChallengeOutcome,
+        current: Option<(usize, &Frame)>,
+    ) -> Result<crate::verifier::Outcome, FaceVerifyError> {
+        self.decided = true;
+        let first = self.first.take();
+        let observations = std::mem::take(&mut self.observations);
+        let result = conclude(
+            &self.pipeline,
+            &self.policy,
+            self.reference.get(),
+            outcome,
+            &observations,
+            first.as_ref().map(|(i, f)| (*i, f)),
+            current,
+        );
+        drop(observations);
+        result
+    }
+}
+
+fn conclude(
+    pipeline: &FacePipeline,
+    policy: &crate::liveness::fusion::Policy,
+    reference: &Template,
+    outcome: &crate::liveness::challenge::ChallengeOutcome,
+    observations: &[Observation],
+    first: Option<(usize, &Frame)>,
+    current: Option<(usize, &Frame)>,
+) -> Result<crate::verifier::Outcome, FaceVerifyError> {
+    use crate::verifier::Outcome;
+    // The session keeps two colour frames: the first frontal one and the current one.
+    let lookup = |i: usize| {
+        [first, current]
+            .into_iter()
+            .flatten()
+            .find(|(k, _)| *k == i)
+            .map(|(_, f)| f)
+            .ok_or(NoSuchFrame)
+    };
+    let mut identity = FrameIdentity::new(pipeline, observations, lookup);
+    let mut passive = pipeline
+        .passive()
+        .map(|model| FramePassive::new(model, observations, lookup));
+    let decision = policy.decide(outcome, observations, Some(&mut identity), passive.as_mut())?;
+    let frontal = match (decision.live, decision.frontal_frame) {
+        (true, Some(i)) => i,
+        _ => return Ok(decision.outcome()),
+    };
+    // The identity check embedded the frontal frame already (it is the last frontal frame
+    // it compared): reuse that template rather than embed the frame twice.
+    let made = identity.take_template(frontal);
+    drop(identity);
+
+    // The frame that passed liveness, and no other, is compared.
+    let (frame, face) = match (
+        current.filter(|(i, _)| *i == frontal).map(|(_, f)| f),
+        observations.get(frontal).and_then(Observation::single_face),
+    ) {
+        (Some(frame), Some(face)) => (frame, detection_of(face)),
+        _ => {
+            return Err(FaceVerifyError::Capture(
+                "liveness named a frame without a face",
+            ))
+        }
+    };
+    let probe = match pipeline.capture_aligned(frame, face, 0.0, made) {
+        Ok(c) => c.template,
+        Err(CaptureError::Quality(r)) => return Ok(Outcome::Retry(r)),
+        Err(CaptureError::Fault(e)) => return Err(e.into()),
+    };
+    Ok(if pipeline.compare(reference, &probe).same_person() {
+        Outcome::Accepted
+    } else {
+        Outcome::Rejected(reasons::MISMATCH)
+    })
+}
+
+/// The detector's face back from the liveness layers' terms (their f64 fields hold the
+/// detector's f32 values exactly, so narrowing gives them back).
+fn detection_of(face: &crate::liveness::FaceBox) -> Detection {
+    let p = face.landmarks.map(|p| Point {
+        x: p.x as f32,
+        y: p.y as f32,
+    });
+    Detection {
+        bbox: crate::geometry::Rect {
+            x: face.bbox.x as f32,
+            y: face.bbox.y as f32,
+            width: face.bbox.w as f32,
+            height: face.bbox.h as f32,
+        },
+        score: face.score,
+        landmarks: Landmarks::from_array(p),
+    }
+}
