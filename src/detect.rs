@@ -44,7 +44,7 @@ use crate::model::{ModelError, OnnxModel};
 pub mod track;
 pub mod yunet;
 
-pub use track::Tracker;
+pub use track::{Refine, Tracker};
 
 /// Errors from the detector.
 #[derive(Debug, thiserror::Error)]
@@ -453,6 +453,17 @@ impl Detector {
     /// [`Detector::detect`] again. Works on the frame itself, not a working copy, so the
     /// box's side is capped at the frame's longer side.
     pub fn track(&self, frame: &Frame, previous: &Rect) -> Result<Option<Detection>, DetectError> {
+        self.track_refined(frame, previous, Refine::default())
+    }
+
+    /// [`Detector::track`] with the refinement chosen: O-Net always twice, or a second time
+    /// only when the first pass moved the box ([`Refine`]).
+    pub fn track_refined(
+        &self,
+        frame: &Frame,
+        previous: &Rect,
+        refine: Refine,
+    ) -> Result<Option<Detection>, DetectError> {
         let (w, h) = (frame.width() as usize, frame.height() as usize);
         let b = previous;
         let side = w.max(h) as f32;
@@ -474,7 +485,7 @@ impl Detector {
             reg: [0.0; 4],
         };
         let mut found = None;
-        for _ in 0..2 {
+        for pass in 0..2 {
             let box_in = fix(square(cand));
             if !plausible(&box_in, w, h) {
                 return Ok(None);
@@ -484,6 +495,14 @@ impl Detector {
             };
             cand = refined;
             found = Some((refined, pts));
+            // The landmarks are placed relative to the box O-Net saw: when the head barely
+            // moved, a second pass would see nearly the same box and place them again.
+            if pass == 0
+                && refine == Refine::WhenMoved
+                && track::settled(&box_in, &fix(square(refined)))
+            {
+                break;
+            }
         }
         Ok(found.map(|(b, pts)| detection(b, pts)))
     }

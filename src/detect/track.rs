@@ -12,18 +12,47 @@
 //! person in view stays in the observations on the frames between, which the liveness
 //! challenge's second-face rule counts.
 
-use super::{DetectError, Detection, Detector};
+use super::{Candidate, DetectError, Detection, Detector};
 use crate::frame::Frame;
 
 /// Longest interval between full detections accepted: beyond 2 s at 15 fps a face that
 /// walked in is found too late.
 pub const MAX_INTERVAL: u32 = 30;
 
+/// How [`Detector::track`] refines a followed box.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Refine {
+    /// O-Net twice: once to follow the move, once to place the landmarks on the moved box.
+    Twice,
+    /// O-Net once, and a second time only when the first pass moved the box by more than
+    /// [`SETTLED`] of its side (or scaled it by more than that).
+    #[default]
+    WhenMoved,
+}
+
+/// A first pass that moved the box's centre, or changed its side, by less than this share
+/// of the side leaves the landmarks where a second pass would put them (within the
+/// detector's own frame-to-frame noise, ≈ 2 % of the inter-ocular distance; measured by
+/// `examples/track_noise.rs`).
+pub const SETTLED: f32 = 0.03;
+
+/// Whether O-Net's box `after` is within [`SETTLED`] of the box `before` it was run on.
+pub(super) fn settled(before: &Candidate, after: &Candidate) -> bool {
+    let side = |c: &Candidate| c.x2 - c.x1 + 1.0;
+    let centre = |c: &Candidate| ((c.x1 + c.x2) / 2.0, (c.y1 + c.y2) / 2.0);
+    let (s0, s1) = (side(before), side(after));
+    let ((x0, y0), (x1, y1)) = (centre(before), centre(after));
+    s0 > 0.0 && ((x1 - x0).hypot(y1 - y0) / s0) < SETTLED && ((s1 - s0).abs() / s0) < SETTLED
+}
+
 /// The full detector every `interval` frames, light tracking in between. One tracker per
 /// video stream; it holds face boxes and landmarks only (no pixels).
 pub struct Tracker {
     interval: u32,
+    refine: Refine,
     since_full: u32,
+    /// Whether the last frame's faces were followed (not found by the full detector).
+    followed: bool,
     faces: Vec<Detection>,
 }
 
@@ -32,6 +61,7 @@ impl std::fmt::Debug for Tracker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tracker")
             .field("interval", &self.interval)
+            .field("refine", &self.refine)
             .field("since_full", &self.since_full)
             .field("faces", &self.faces.len())
             .finish()
@@ -47,9 +77,22 @@ impl Tracker {
         }
         Ok(Tracker {
             interval,
+            refine: Refine::default(),
             since_full: 0,
+            followed: false,
             faces: Vec::new(),
         })
+    }
+
+    /// The same tracker refining followed boxes by `refine`.
+    pub fn with_refine(mut self, refine: Refine) -> Tracker {
+        self.refine = refine;
+        self
+    }
+
+    /// Whether the last frame's faces were followed rather than found by the full detector.
+    pub fn last_was_followed(&self) -> bool {
+        self.followed
     }
 
     /// Frames between full detections.
@@ -71,7 +114,7 @@ impl Tracker {
             let mut lost_main = false;
             for (i, face) in self.faces.iter().enumerate() {
                 // A box that no longer meets the frame (its size changed) is a lost face.
-                let tracked = match detector.track(frame, &face.bbox) {
+                let tracked = match detector.track_refined(frame, &face.bbox, self.refine) {
                     Err(DetectError::TrackBox) => None,
                     other => other?,
                 };
@@ -87,12 +130,14 @@ impl Tracker {
             if !lost_main {
                 dedupe(&mut followed);
                 self.since_full += 1;
+                self.followed = true;
                 self.faces.clone_from(&followed);
                 return Ok(followed);
             }
         }
         let found = detector.detect(frame)?;
         self.since_full = 1;
+        self.followed = false;
         self.faces.clone_from(&found);
         Ok(found)
     }

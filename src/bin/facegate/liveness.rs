@@ -17,7 +17,7 @@ use facegate::eval::liveness as liveness_eval;
 use facegate::face::{FaceConfig, FaceDetector, FacePipeline, FrameIdentity, FramePassive};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::challenge::{self, Challenge, Mode};
-use facegate::liveness::fusion::{self, NoPassive, Policy};
+use facegate::liveness::fusion::{self, Policy};
 use facegate::liveness::simulate::PadReport;
 use facegate::liveness::{DepthMap, FaceBox, GrayFrame, Observation};
 
@@ -323,19 +323,26 @@ fn calibrate(
         .collect();
     liveness_eval::calibrate(&recs, &Policy::default(), |i, policy, outcome| {
         let l = &listed[i];
-        let mut identity = FrameIdentity::new(&observer.faces, &l.observations, |k| {
+        let open = |k: usize| {
             let path = l
                 .paths
                 .get(k)
                 .ok_or(FrameFileError(format!("no frame {k}")))?;
             Frame::open(path, &DecodeLimits::default())
                 .map_err(|e| FrameFileError(format!("{}: {e}", path.display())))
-        });
+        };
+        let mut identity = FrameIdentity::new(&observer.faces, &l.observations, open);
+        // Judged as shipped: with the passive model the default models load (its threshold
+        // is the authors', not a knob calibrated here).
+        let mut passive = observer
+            .faces
+            .passive()
+            .map(|m| FramePassive::new(m, &l.observations, open));
         policy.decide(
             outcome,
             &l.observations,
             Some(&mut identity),
-            None::<&mut NoPassive>,
+            passive.as_mut(),
         )
     })
     .map_err(|e| e.to_string())
