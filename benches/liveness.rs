@@ -5,12 +5,14 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use facegate::liveness::challenge::{Challenge, ChallengeConfig, Event, Mode, Session, Step};
-use facegate::liveness::depth::{self, synth as dsynth, DepthConfig};
-use facegate::liveness::nir::{self, synth as nsynth, NirConfig};
+use facegate::liveness::depth::{self, DepthConfig};
+use facegate::liveness::nir::{self, NirConfig};
 use facegate::liveness::parallax;
 use facegate::liveness::pose;
-use facegate::liveness::simulate::{self, Presentation, SimConfig, SimRng};
 use facegate::liveness::surface::{self, SurfaceConfig};
+use facegate_sim::depth as dsynth;
+use facegate_sim::nir as nsynth;
+use facegate_sim::simulate::{self, Presentation, SimConfig, SimRng};
 use std::hint::black_box;
 
 fn layers(c: &mut Criterion) {
@@ -59,8 +61,8 @@ fn layers(c: &mut Criterion) {
     });
     // Dense-point surface layer: one 20-frame turn of a rendered face-shaped card
     // (320×240, IOD ≈ 64 px), the whole step: corners, anchored tracking, two-plane search.
-    let seq = surface::synth::sequence(surface::synth::Shape::Face, 4);
-    let pass = surface::synth::pass();
+    let seq = facegate_sim::surface::sequence(facegate_sim::surface::Shape::Face, 4);
+    let pass = facegate_sim::surface::pass();
     c.bench_function("surface/analyze one step (20 frames, 320x240)", |b| {
         b.iter(|| surface::analyze(black_box(&seq), &pass, &SurfaceConfig::default()))
     });

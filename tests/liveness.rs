@@ -3,16 +3,16 @@
 use facegate::liveness::challenge::{
     self, Challenge, ChallengeConfig, ChallengeError, Event, Failure, Mode, Session, Step,
 };
-use facegate::liveness::depth::synth as depth_synth;
 use facegate::liveness::fusion::{
     self, IdentityCheck, NoPassive, PassiveCheck, Policy, Requirement,
 };
-use facegate::liveness::nir::synth as nir_synth;
 use facegate::liveness::parallax::ParallaxConfig;
 use facegate::liveness::pose::{self, FaceModel, HeadPose};
-use facegate::liveness::simulate::{self, AttackType, Presentation, SimConfig, SimRng};
 use facegate::liveness::{FaceBox, Observation, Point2};
 use facegate::{Outcome, ReasonKind};
+use facegate_sim::depth as depth_synth;
+use facegate_sim::nir as nir_synth;
+use facegate_sim::simulate::{self, AttackType, Presentation, SimConfig, SimRng};
 
 const FPS: f64 = 15.0;
 

@@ -5,8 +5,8 @@
 use facegate::eval::liveness::{self, Recording, KNOBS};
 use facegate::liveness::challenge::{Challenge, Step};
 use facegate::liveness::fusion::{NoPassive, Policy, Requirement};
-use facegate::liveness::simulate::{self, Presentation, SimConfig};
 use facegate::liveness::Observation;
+use facegate_sim::simulate::{self, Presentation, SimConfig};
 
 const FPS: f64 = 15.0;
 

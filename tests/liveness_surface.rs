@@ -1,13 +1,13 @@
-//! The dense-point surface layer on rendered sequences ([`facegate::liveness::surface::synth`]): a
+//! The dense-point surface layer on rendered sequences ((`facegate_sim::surface`)): a
 //! textured card — flat, folded along its centre line, or shaped like a face — turned 30°
 //! and back. The flat and the folded card must be judged piecewise planar, the curved
 //! surface must show relief. No detector is involved: the five landmarks are the
 //! projections of five fixed points of the card.
 
 use facegate::liveness::fusion::{self, NoPassive, Policy, Requirement};
-use facegate::liveness::surface::synth::{pass, sequence, Shape, H, W};
 use facegate::liveness::surface::{self, SurfaceConfig};
 use facegate::liveness::GrayFrame;
+use facegate_sim::surface::{pass, sequence, Shape, H, W};
 
 #[test]
 fn flat_and_folded_cards_are_piecewise_planar_a_curved_face_is_not() {

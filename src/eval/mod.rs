@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 pub mod gallery;
 pub mod liveness;
 mod matcher;
+pub mod pad;
 
 pub use matcher::Matcher;
 

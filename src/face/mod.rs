@@ -24,11 +24,13 @@ pub mod verifier;
 pub use identity::{FrameIdentity, FrameIdentityError, FramePassive};
 pub use pipeline::{Capture, FaceConfig, FaceDetector, FacePipeline, StageTimes};
 pub use session::{FaceSession, Progress, SessionStart, Started, MAX_SESSION_FRAMES};
-pub use verifier::{FaceEvidence, FaceVerifier, FaceVerifyError, LiveCapture, Reference};
+pub use verifier::{FaceEvidence, FaceVerifier, LiveCapture};
 
 use crate::align::AlignError;
 use crate::detect::DetectError;
 use crate::embed::EmbedError;
+use crate::frame::Frame;
+use crate::template::Template;
 use crate::verifier::Reason;
 
 /// Default decision threshold of the shipped model (dlib's ResNet, euclidean distance);
@@ -72,4 +74,30 @@ pub mod reasons {
     /// The reference photo (e.g. an ID document's chip photo) holds no usable face.
     pub const REFERENCE_UNUSABLE: Reason =
         Reason::new("face.reference_unusable", ReasonKind::Unavailable);
+}
+
+/// What the live face is compared with.
+pub enum Reference<'e> {
+    /// A template already made (e.g. enrolled earlier in this session).
+    Template(&'e Template),
+    /// A photo to take the reference from — typically the portrait read from an identity
+    /// document's chip. It is processed only after the consent check.
+    Photo(&'e Frame),
+}
+
+/// Integration faults of the face verifier and its session.
+#[derive(Debug, thiserror::Error)]
+pub enum FaceVerifyError {
+    /// The face pipeline failed.
+    #[error(transparent)]
+    Face(#[from] FaceError),
+    /// The evidence is malformed (frame and time counts differ, no frames).
+    #[error("invalid live capture: {0}")]
+    Capture(&'static str),
+    /// The challenge could not be run (bad timestamps, bad configuration).
+    #[error(transparent)]
+    Challenge(#[from] crate::liveness::challenge::ChallengeError),
+    /// A liveness layer could not run.
+    #[error(transparent)]
+    Liveness(#[from] crate::liveness::fusion::FusionError),
 }

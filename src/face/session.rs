@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use super::identity::{FrameIdentity, FramePassive, NoSuchFrame};
 use super::pipeline::{FaceDetector, FacePipeline};
-use super::verifier::{FaceVerifier, FaceVerifyError, RefTemplate, Reference};
-use super::{reasons, CaptureError, FaceError};
+use super::{reasons, CaptureError, FaceError, FaceVerifyError, Reference};
 use crate::detect::{Detection, Landmarks};
 use crate::frame::Frame;
 use crate::geometry::Point;
 use crate::liveness::Observation;
+use crate::quality::{self, QualityConfig};
 use crate::template::Template;
+use crate::verifier::Reason;
 
 /// What a streaming face session needs to start.
 pub struct SessionStart<'s> {
@@ -111,60 +112,39 @@ impl std::fmt::Debug for FaceSession<'_> {
     }
 }
 
-impl<'p> FaceVerifier<'p> {
-    /// Starts a streaming session at a kiosk. The session draws its own challenge
-    /// ([`crate::liveness::challenge::Challenge::random`], the policy's length), used once,
-    /// and runs it interactively: prompt timing and direction are enforced. The policy is
-    /// checked (an integration fault is an error), then consent (without it not a single
-    /// frame is processed), then the reference (a photo without a usable face ends the
-    /// attempt before the person moves).
-    pub fn start<'s>(&self, s: SessionStart<'s>) -> Result<Started<'s>, FaceVerifyError>
-    where
-        'p: 's,
-    {
-        let challenge = crate::liveness::challenge::Challenge::random(
-            self.liveness.challenge.length,
-            s.mirrored,
-        )?;
-        self.start_with(s, challenge, crate::liveness::challenge::Mode::Interactive)
-    }
-
-    /// A session over a known challenge — for recorded sequences and evaluation only, never
-    /// at a kiosk: a known order is what a replay needs. The name says so, so that a
-    /// reviewer finds every use; a kiosk calls [`FaceVerifier::start`].
-    pub fn start_for_evaluation<'s>(
-        &self,
+impl<'s> FaceSession<'s> {
+    /// Checks the policy (an integration fault is an error), then consent (without it not a
+    /// single frame is processed), then the reference (a photo without a usable face ends
+    /// the attempt before the person moves), and opens a session over `challenge`.
+    pub(super) fn open(
+        pipeline: &'s FacePipeline,
+        policy: crate::liveness::fusion::Policy,
         s: SessionStart<'s>,
         challenge: crate::liveness::challenge::Challenge,
         mode: crate::liveness::challenge::Mode,
-    ) -> Result<Started<'s>, FaceVerifyError>
-    where
-        'p: 's,
-    {
-        self.start_with(s, challenge, mode)
+    ) -> Result<Started<'s>, FaceVerifyError> {
+        Self::open_on(PipelineRef::Borrowed(pipeline), policy, s, challenge, mode)
     }
 
-    pub(super) fn start_with<'s>(
-        &self,
+    fn open_on(
+        pipeline: PipelineRef<'s>,
+        policy: crate::liveness::fusion::Policy,
         s: SessionStart<'s>,
         challenge: crate::liveness::challenge::Challenge,
         mode: crate::liveness::challenge::Mode,
-    ) -> Result<Started<'s>, FaceVerifyError>
-    where
-        'p: 's,
-    {
+    ) -> Result<Started<'s>, FaceVerifyError> {
         use crate::liveness::fusion::Requirement;
         use crate::verifier::Outcome;
         // A policy below the minimums is an integration fault, whatever the person does;
         // the verifier always has a reference, so the identity layer is always required.
-        self.liveness.validate()?;
-        if self.liveness.identity != Requirement::Required {
+        policy.validate()?;
+        if policy.identity != Requirement::Required {
             return Err(crate::liveness::fusion::FusionError::Policy(
                 "the face verifier requires the identity layer",
             )
             .into());
         }
-        let tracker = match (s.track, self.pipeline.detector()) {
+        let tracker = match (s.track, pipeline.detector()) {
             (1, _) => None,
             (n, FaceDetector::Mtcnn(_)) => {
                 Some(crate::detect::Tracker::new(n).map_err(FaceError::from)?)
@@ -181,17 +161,17 @@ impl<'p> FaceVerifier<'p> {
             ));
         }
         let challenge =
-            crate::liveness::challenge::Session::new(challenge, mode, self.liveness.challenge)?;
+            crate::liveness::challenge::Session::new(challenge, mode, policy.challenge)?;
         if let Err(r) = s.consent.check(s.birth_date, s.today) {
             return Ok(Started::Decided(Outcome::Rejected(r)));
         }
-        let reference = match self.reference_template(s.reference)? {
+        let reference = match reference_template(&pipeline, s.reference)? {
             Ok(t) => t,
             Err(r) => return Ok(Started::Decided(Outcome::Rejected(r))),
         };
         Ok(Started::Session(FaceSession {
-            pipeline: PipelineRef::Borrowed(self.pipeline),
-            policy: self.liveness,
+            pipeline,
+            policy: policy,
             reference,
             challenge,
             tracker,
@@ -204,43 +184,12 @@ impl<'p> FaceVerifier<'p> {
     }
 }
 
-impl FaceVerifier<'_> {
-    /// As [`FaceVerifier::start`], for a session that borrows nothing: it holds a share of
-    /// `pipeline` and owns the reference template it makes from the photo. For handles
-    /// whose lifetime the compiler cannot see, such as the C interface's; a Rust caller
-    /// uses [`FaceVerifier::start`]. The reference must be a photo: a borrowed template
-    /// would tie the session to its owner (and a template is never copied).
-    pub fn start_shared(
+impl FaceSession<'static> {
+    /// [`FaceSession::open`] for a session that borrows nothing: it holds a share of
+    /// `pipeline` and owns the template it makes from the reference photo.
+    pub(super) fn open_shared(
         pipeline: &Arc<FacePipeline>,
-        liveness: crate::liveness::fusion::Policy,
-        s: SessionStart<'_>,
-    ) -> Result<Started<'static>, FaceVerifyError> {
-        let challenge =
-            crate::liveness::challenge::Challenge::random(liveness.challenge.length, s.mirrored)?;
-        Self::shared_with(
-            pipeline,
-            liveness,
-            s,
-            challenge,
-            crate::liveness::challenge::Mode::Interactive,
-        )
-    }
-
-    /// [`FaceVerifier::start_shared`] over a known challenge: for recorded sequences and
-    /// evaluation only, like [`FaceVerifier::start_for_evaluation`].
-    pub fn start_shared_for_evaluation(
-        pipeline: &Arc<FacePipeline>,
-        liveness: crate::liveness::fusion::Policy,
-        s: SessionStart<'_>,
-        challenge: crate::liveness::challenge::Challenge,
-        mode: crate::liveness::challenge::Mode,
-    ) -> Result<Started<'static>, FaceVerifyError> {
-        Self::shared_with(pipeline, liveness, s, challenge, mode)
-    }
-
-    fn shared_with(
-        pipeline: &Arc<FacePipeline>,
-        liveness: crate::liveness::fusion::Policy,
+        policy: crate::liveness::fusion::Policy,
         s: SessionStart<'_>,
         challenge: crate::liveness::challenge::Challenge,
         mode: crate::liveness::challenge::Mode,
@@ -250,13 +199,14 @@ impl FaceVerifier<'_> {
                 "a shared session takes its reference from a photo",
             ));
         }
-        let verifier = FaceVerifier::new(pipeline, liveness);
-        Ok(match verifier.start_with(s, challenge, mode)? {
-            Started::Decided(outcome) => Started::Decided(outcome),
-            Started::Session(session) => {
-                Started::Session(session.into_shared(Arc::clone(pipeline))?)
-            }
-        })
+        Ok(
+            match FaceSession::open(pipeline, policy, s, challenge, mode)? {
+                Started::Decided(outcome) => Started::Decided(outcome),
+                Started::Session(session) => {
+                    Started::Session(session.into_shared(Arc::clone(pipeline))?)
+                }
+            },
+        )
     }
 }
 
@@ -464,5 +414,45 @@ fn detection_of(face: &crate::liveness::FaceBox) -> Detection {
         },
         score: face.score,
         landmarks: Landmarks::from_array(p),
+    }
+}
+
+/// The reference as a template: the caller's, or one made from the photo (the document
+/// portrait), `Err(reason)` when the photo holds no usable face.
+fn reference_template<'r>(
+    pipeline: &FacePipeline,
+    reference: Reference<'r>,
+) -> Result<Result<RefTemplate<'r>, Reason>, FaceError> {
+    match reference {
+        Reference::Template(t) => Ok(Ok(RefTemplate::Borrowed(t))),
+        Reference::Photo(frame) => {
+            // Document portraits are small and posed: only require one usable face.
+            let detections = pipeline.detect(frame)?;
+            let permissive = QualityConfig::permissive(quality::SeveralFaces::Largest);
+            let Ok(face) =
+                quality::select(&detections, (frame.width(), frame.height()), &permissive)
+            else {
+                return Ok(Err(reasons::REFERENCE_UNUSABLE));
+            };
+            let chip = pipeline.align(frame, &face.landmarks)?;
+            Ok(Ok(RefTemplate::Owned(Box::new(
+                pipeline.embed_chip(&chip)?,
+            ))))
+        }
+    }
+}
+
+/// A reference template either borrowed from the caller or made here (and wiped on drop).
+enum RefTemplate<'r> {
+    Borrowed(&'r Template),
+    Owned(Box<Template>),
+}
+
+impl RefTemplate<'_> {
+    fn get(&self) -> &Template {
+        match self {
+            RefTemplate::Borrowed(t) => t,
+            RefTemplate::Owned(t) => t,
+        }
     }
 }

@@ -1,26 +1,17 @@
-//! Face with liveness as a [`crate::Verifier`] over a whole capture.
+//! Face with liveness: [`FaceVerifier`] starts streaming sessions at a kiosk and, as a
+//! [`crate::Verifier`], decides a whole capture at once.
 //!
 //! Why one door: the evidence cannot be built without a consent value, and only the frame
 //! that passed liveness is compared, so a face cannot be swapped in after the checks. The
 //! batch verifier runs through the same [`super::FaceSession`] a kiosk streams into, so
 //! both decide alike by construction.
 
-use super::pipeline::FacePipeline;
-use super::session::{Progress, SessionStart, Started};
-use super::{reasons, FaceError};
-use crate::frame::Frame;
-use crate::quality::{self, QualityConfig};
-use crate::template::Template;
-use crate::verifier::Reason;
+use std::sync::Arc;
 
-/// What the live face is compared with.
-pub enum Reference<'e> {
-    /// A template already made (e.g. enrolled earlier in this session).
-    Template(&'e Template),
-    /// A photo to take the reference from — typically the portrait read from an identity
-    /// document's chip. It is processed only after the consent check.
-    Photo(&'e Frame),
-}
+use super::pipeline::FacePipeline;
+use super::session::{FaceSession, Progress, SessionStart, Started};
+use super::{FaceVerifyError, Reference};
+use crate::frame::Frame;
 
 /// The frames of one liveness challenge, as the kiosk captured them.
 pub struct LiveCapture<'e> {
@@ -52,23 +43,6 @@ pub struct FaceEvidence<'e> {
     pub live: LiveCapture<'e>,
 }
 
-/// Integration faults of the face verifier.
-#[derive(Debug, thiserror::Error)]
-pub enum FaceVerifyError {
-    /// The face pipeline failed.
-    #[error(transparent)]
-    Face(#[from] FaceError),
-    /// The evidence is malformed (frame and time counts differ, no frames).
-    #[error("invalid live capture: {0}")]
-    Capture(&'static str),
-    /// The challenge could not be run (bad timestamps, bad configuration).
-    #[error(transparent)]
-    Challenge(#[from] crate::liveness::challenge::ChallengeError),
-    /// A liveness layer could not run.
-    #[error(transparent)]
-    Liveness(#[from] crate::liveness::fusion::FusionError),
-}
-
 /// Face with liveness, as a [`crate::Verifier`]: consent → liveness over the whole
 /// capture → the frontal frame that passed liveness is embedded (so a face cannot be
 /// swapped after liveness) → compared with the reference.
@@ -82,43 +56,80 @@ impl<'p> FaceVerifier<'p> {
     pub fn new(pipeline: &'p FacePipeline, liveness: crate::liveness::fusion::Policy) -> Self {
         FaceVerifier { pipeline, liveness }
     }
+}
 
-    pub(super) fn reference_template<'r>(
+impl<'p> FaceVerifier<'p> {
+    /// Starts a streaming session at a kiosk. The session draws its own challenge
+    /// ([`crate::liveness::challenge::Challenge::random`], the policy's length), used once,
+    /// and runs it interactively: prompt timing and direction are enforced. The policy is
+    /// checked (an integration fault is an error), then consent (without it not a single
+    /// frame is processed), then the reference (a photo without a usable face ends the
+    /// attempt before the person moves).
+    pub fn start<'s>(&self, s: SessionStart<'s>) -> Result<Started<'s>, FaceVerifyError>
+    where
+        'p: 's,
+    {
+        let challenge = crate::liveness::challenge::Challenge::random(
+            self.liveness.challenge.length,
+            s.mirrored,
+        )?;
+        FaceSession::open(
+            self.pipeline,
+            self.liveness,
+            s,
+            challenge,
+            crate::liveness::challenge::Mode::Interactive,
+        )
+    }
+
+    /// A session over a known challenge — for recorded sequences and evaluation only, never
+    /// at a kiosk: a known order is what a replay needs. The name says so, so that a
+    /// reviewer finds every use; a kiosk calls [`FaceVerifier::start`].
+    pub fn start_for_evaluation<'s>(
         &self,
-        reference: Reference<'r>,
-    ) -> Result<Result<RefTemplate<'r>, Reason>, FaceError> {
-        match reference {
-            Reference::Template(t) => Ok(Ok(RefTemplate::Borrowed(t))),
-            Reference::Photo(frame) => {
-                // Document portraits are small and posed: only require one usable face.
-                let detections = self.pipeline.detect(frame)?;
-                let permissive = QualityConfig::permissive(quality::SeveralFaces::Largest);
-                let Ok(face) =
-                    quality::select(&detections, (frame.width(), frame.height()), &permissive)
-                else {
-                    return Ok(Err(reasons::REFERENCE_UNUSABLE));
-                };
-                let chip = self.pipeline.align(frame, &face.landmarks)?;
-                Ok(Ok(RefTemplate::Owned(Box::new(
-                    self.pipeline.embed_chip(&chip)?,
-                ))))
-            }
-        }
+        s: SessionStart<'s>,
+        challenge: crate::liveness::challenge::Challenge,
+        mode: crate::liveness::challenge::Mode,
+    ) -> Result<Started<'s>, FaceVerifyError>
+    where
+        'p: 's,
+    {
+        FaceSession::open(self.pipeline, self.liveness, s, challenge, mode)
     }
 }
 
-/// A reference template either borrowed from the caller or made here (and wiped on drop).
-pub(super) enum RefTemplate<'r> {
-    Borrowed(&'r Template),
-    Owned(Box<Template>),
-}
+impl FaceVerifier<'_> {
+    /// As [`FaceVerifier::start`], for a session that borrows nothing: it holds a share of
+    /// `pipeline` and owns the reference template it makes from the photo. For handles
+    /// whose lifetime the compiler cannot see, such as the C interface's; a Rust caller
+    /// uses [`FaceVerifier::start`]. The reference must be a photo: a borrowed template
+    /// would tie the session to its owner (and a template is never copied).
+    pub fn start_shared(
+        pipeline: &Arc<FacePipeline>,
+        liveness: crate::liveness::fusion::Policy,
+        s: SessionStart<'_>,
+    ) -> Result<Started<'static>, FaceVerifyError> {
+        let challenge =
+            crate::liveness::challenge::Challenge::random(liveness.challenge.length, s.mirrored)?;
+        FaceSession::open_shared(
+            pipeline,
+            liveness,
+            s,
+            challenge,
+            crate::liveness::challenge::Mode::Interactive,
+        )
+    }
 
-impl RefTemplate<'_> {
-    pub(super) fn get(&self) -> &Template {
-        match self {
-            RefTemplate::Borrowed(t) => t,
-            RefTemplate::Owned(t) => t,
-        }
+    /// [`FaceVerifier::start_shared`] over a known challenge: for recorded sequences and
+    /// evaluation only, like [`FaceVerifier::start_for_evaluation`].
+    pub fn start_shared_for_evaluation(
+        pipeline: &Arc<FacePipeline>,
+        liveness: crate::liveness::fusion::Policy,
+        s: SessionStart<'_>,
+        challenge: crate::liveness::challenge::Challenge,
+        mode: crate::liveness::challenge::Mode,
+    ) -> Result<Started<'static>, FaceVerifyError> {
+        FaceSession::open_shared(pipeline, liveness, s, challenge, mode)
     }
 }
 
@@ -146,7 +157,13 @@ impl crate::verifier::Verifier for FaceVerifier<'_> {
             track: 1,
         };
         // The kiosk prompted this challenge itself (it is a batch of frames already taken).
-        let mut session = match self.start_with(start, live.challenge.clone(), live.mode)? {
+        let mut session = match FaceSession::open(
+            self.pipeline,
+            self.liveness,
+            start,
+            live.challenge.clone(),
+            live.mode,
+        )? {
             Started::Session(s) => s,
             Started::Decided(outcome) => return Ok(outcome),
         };

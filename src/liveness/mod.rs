@@ -21,8 +21,8 @@
 //! The layers are detector-agnostic: they consume [`Observation`]s (per frame: time, the
 //! detected faces with MTCNN's five landmarks, the luma for the surface layer, optional
 //! aligned depth and NIR), so a frame
-//! with no face or a second face is representable. [`simulate`] generates observations of
-//! live heads and of attacks for tests and the evaluation command.
+//! with no face or a second face is representable. Simulated live heads and attacks, for
+//! tests and the evaluation, live outside the library (the `facegate-sim` crate).
 
 use serde::Serialize;
 use thiserror::Error;
@@ -30,12 +30,11 @@ use thiserror::Error;
 pub mod challenge;
 pub mod depth;
 pub mod fusion;
-pub mod linalg;
+pub(crate) mod linalg;
 pub mod nir;
 pub mod parallax;
 pub mod passive;
 pub mod pose;
-pub mod simulate;
 pub mod surface;
 
 /// Index of the image-left eye centre in [`FaceBox::landmarks`] (MTCNN order).

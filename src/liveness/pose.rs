@@ -22,8 +22,8 @@
 //! image. A person turning to their own left has yaw > 0 in a non-mirrored frame.
 //!
 //! # Error
-//! Measured by simulation (`simulate::pose_error`, run by `cargo run --example
-//! liveness_sim`): perspective projection of randomised head shapes (±10 % per coordinate)
+//! Measured by simulation (`facegate_sim::simulate::pose_error`, run by `cargo run -p
+//! facegate-sim --bin liveness_sim`): perspective projection of randomised head shapes (±10 % per coordinate)
 //! at 40–80 cm, landmark noise, yaw and pitch uniform in ±35°. The individual's shape
 //! differs from the mean model, so the estimate carries a per-person bias (a deeper nose
 //! reads as a larger angle); the challenge therefore measures poses relative to the

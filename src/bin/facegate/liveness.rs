@@ -14,11 +14,11 @@ use facegate::detect::yunet::YuNetConfig;
 use facegate::detect::DetectorConfig;
 use facegate::detect::Tracker;
 use facegate::eval::liveness as liveness_eval;
+use facegate::eval::pad::PadReport;
 use facegate::face::{FaceConfig, FaceDetector, FacePipeline, FrameIdentity, FramePassive};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::challenge::{self, Challenge, Mode};
 use facegate::liveness::fusion::{self, Policy};
-use facegate::liveness::simulate::PadReport;
 use facegate::liveness::{DepthMap, FaceBox, GrayFrame, Observation};
 
 use crate::eval::DetectorChoice;

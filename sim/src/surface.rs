@@ -3,14 +3,14 @@
 //! turned 30° and back in front of a pinhole camera, with the five landmark points
 //! projected as a detector would report them.
 //!
-//! Why: the dense-point [`super`] layer judges pixels, which the landmark-level
-//! [`crate::liveness::simulate`] does not produce, and its tests and benchmark need sequences whose
+//! Why: the dense-point surface layer ([`facegate::liveness::surface`]) judges pixels, which the landmark-level
+//! [`crate::simulate`] does not produce, and its tests and benchmark need sequences whose
 //! geometry is known exactly and that need no detector or research data.
 
-use crate::liveness::challenge::ChallengePass;
-use crate::liveness::pose::HeadPose;
-use crate::liveness::simulate::{box_from_landmarks, SimRng};
-use crate::liveness::{FaceBox, GrayFrame, Observation, Point2};
+use crate::simulate::{box_from_landmarks, SimRng};
+use facegate::liveness::challenge::ChallengePass;
+use facegate::liveness::pose::HeadPose;
+use facegate::liveness::{FaceBox, GrayFrame, Observation, Point2};
 
 /// Frame width, pixels.
 pub const W: usize = 320;

@@ -1,11 +1,11 @@
 //! Simulation measurements for the liveness layers: pose-estimate error and ISO/IEC
 //! 30107-3 APCER/BPCER of the fused policy on simulated presentations.
 //!
-//! `cargo run --release --example liveness_sim -- [N per type] [seed]`
+//! `cargo run --release -p facegate-sim --bin liveness_sim -- [N per type] [seed]`
 
 use facegate::liveness::challenge::Mode;
 use facegate::liveness::fusion::{Policy, Requirement};
-use facegate::liveness::simulate::{self, NoiseModel, SimConfig};
+use facegate_sim::simulate::{self, NoiseModel, SimConfig};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

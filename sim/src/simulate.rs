@@ -27,13 +27,14 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::challenge::{
+use facegate::eval::pad::PadReport;
+use facegate::liveness::challenge::{
     self, Challenge, ChallengeConfig, ChallengeError, ChallengeOutcome, Event, Mode, Session, Step,
 };
-use super::fusion::{IdentityCheck, Policy};
-pub use super::parallax::LandmarkNoise as NoiseModel;
-use super::pose::{self, FaceModel, HeadPose};
-use super::{BBox, FaceBox, Observation, Point2};
+use facegate::liveness::fusion::{IdentityCheck, Policy};
+pub use facegate::liveness::parallax::LandmarkNoise as NoiseModel;
+use facegate::liveness::pose::{self, FaceModel, HeadPose};
+use facegate::liveness::{BBox, FaceBox, Observation, Point2};
 
 /// A small deterministic generator (SplitMix64) — simulation only, never for challenges.
 #[derive(Clone, Debug)]
@@ -717,76 +718,23 @@ pub fn pose_error(seed: u64, n: usize, noise: NoiseModel) -> PoseErrorStats {
     }
 }
 
-/// ISO/IEC 30107-3 tallies for one evaluation.
+/// A simulated evaluation's tallies ([`PadReport`]) with what the simulation alone knows:
+/// parallax scores per label and every wrong decision's seed and challenge, so it can be
+/// replayed.
 #[derive(Clone, Debug, Default, Serialize)]
-pub struct PadReport {
-    /// Per attack type: (accepted as live, presentations).
-    pub attacks: BTreeMap<String, (usize, usize)>,
-    /// Genuine: (rejected, presentations).
-    pub bona_fide: (usize, usize),
-    /// Reason codes of the rejections, by label.
-    pub reasons: BTreeMap<String, BTreeMap<String, usize>>,
+pub struct SimReport {
+    /// ISO/IEC 30107-3 tallies.
+    pub pad: PadReport,
     /// Parallax scores by label (presentations that reached the parallax layer).
     pub parallax_scores: BTreeMap<String, Vec<f64>>,
-    /// Errors by label: (label, presentation seed, steps) of every wrong decision, so it
-    /// can be replayed.
+    /// Every wrong decision: (label, presentation seed, steps).
     pub errors: Vec<(String, u64, Vec<Step>)>,
 }
 
-impl PadReport {
-    /// Records one decision.
-    pub fn add(&mut self, label: &str, live: bool, reason: Option<&str>) {
-        if label == "live" {
-            self.bona_fide.1 += 1;
-            if !live {
-                self.bona_fide.0 += 1;
-            }
-        } else {
-            let e = self.attacks.entry(label.to_string()).or_insert((0, 0));
-            e.1 += 1;
-            if live {
-                e.0 += 1;
-            }
-        }
-        if let Some(r) = reason {
-            *self
-                .reasons
-                .entry(label.to_string())
-                .or_default()
-                .entry(r.to_string())
-                .or_insert(0) += 1;
-        }
-    }
-
-    /// APCER per attack type (fraction accepted).
-    pub fn apcer(&self) -> BTreeMap<String, f64> {
-        self.attacks
-            .iter()
-            .map(|(k, &(a, n))| (k.clone(), if n == 0 { 0.0 } else { a as f64 / n as f64 }))
-            .collect()
-    }
-
-    /// The worst APCER over the types.
-    pub fn max_apcer(&self) -> f64 {
-        self.apcer().values().copied().fold(0.0, f64::max)
-    }
-
-    /// BPCER (fraction of genuine presentations rejected).
-    pub fn bpcer(&self) -> f64 {
-        let (r, n) = self.bona_fide;
-        if n == 0 {
-            0.0
-        } else {
-            r as f64 / n as f64
-        }
-    }
-
-    /// JSON in the `facegate liveness eval --json` shape.
-    pub fn to_json(&self) -> serde_json::Value {
-        let mut presentations: BTreeMap<String, usize> =
-            self.attacks.iter().map(|(k, v)| (k.clone(), v.1)).collect();
-        presentations.insert("live".into(), self.bona_fide.1);
-        serde_json::json!({ "apcer": self.apcer(), "bpcer": self.bpcer(), "presentations": presentations, "reasons": self.reasons })
+impl std::ops::Deref for SimReport {
+    type Target = PadReport;
+    fn deref(&self) -> &PadReport {
+        &self.pad
     }
 }
 
@@ -800,9 +748,9 @@ pub fn evaluate(
     mode: Mode,
     sim: &SimConfig,
     policy: &Policy,
-) -> Result<PadReport, ChallengeError> {
+) -> Result<SimReport, ChallengeError> {
     let mut rng = SimRng::new(seed);
-    let mut report = PadReport::default();
+    let mut report = SimReport::default();
     let labels: Vec<Option<AttackType>> = std::iter::once(None)
         .chain(AttackType::ALL.into_iter().map(Some))
         .collect();
@@ -831,7 +779,7 @@ pub fn evaluate(
                 &outcome,
                 &frames,
                 Some(&mut id),
-                None::<&mut super::fusion::NoPassive>,
+                None::<&mut facegate::liveness::fusion::NoPassive>,
             );
             let (live, reason) = match &decision {
                 Ok(d) => {
@@ -851,7 +799,7 @@ pub fn evaluate(
                     .errors
                     .push((p.label().to_string(), pseed, steps.clone()));
             }
-            report.add(p.label(), live, reason);
+            report.pad.add(p.label(), live, reason);
         }
     }
     Ok(report)

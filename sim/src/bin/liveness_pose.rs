@@ -9,7 +9,7 @@
 //! 90th-percentile absolute error, mean signed error, and the least-squares gain of
 //! estimate over truth (1 = unbiased scale).
 //!
-//! `cargo run --release --example liveness_pose -- SUITE/live [--max N]`
+//! `cargo run --release -p facegate-sim --bin liveness_pose -- SUITE/live [--max N]`
 
 use std::path::{Path, PathBuf};
 

@@ -34,7 +34,7 @@
 //!   challenge (40–60°, as far as the real recordings turn) with natural drift and tremor,
 //!   rendered by a z-buffered mesh through the
 //!   same camera model as the prints. `pose.txt` holds the true head pose per frame, for
-//!   the pose-error measurement (`examples/liveness_pose.rs`). A frontal photo on a shape
+//!   the pose-error measurement (`sim/src/bin/liveness_pose.rs`). A frontal photo on a shape
 //!   is not a person (no new skin at large turns, no expression, no blinking): the figure
 //!   it gives complements the five real recordings, it does not replace them.
 //!
@@ -53,7 +53,7 @@
 //!
 //! Research data: write the suite outside the repository; never commit it.
 //!
-//! `cargo run --release --example liveness_suite -- --out DIR [--n 20] [--seed 1]
+//! `cargo run --release -p facegate-sim --bin liveness_suite -- --out DIR [--n 20] [--seed 1]
 //! [--identities A-E] [--types static_print,...] [--threads 2] [--lfw DIR] [--recordings DIR]`
 
 use std::fs::File;
@@ -68,8 +68,8 @@ use facegate::face::{FaceConfig, FacePipeline};
 use facegate::frame::Frame;
 use facegate::liveness::challenge::Step;
 use facegate::liveness::pose::{self, HeadPose};
-use facegate::liveness::simulate::SimRng;
 use facegate::liveness::FaceBox;
+use facegate_sim::simulate::SimRng;
 use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
 
