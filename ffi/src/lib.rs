@@ -44,6 +44,7 @@ pub mod face;
 pub mod id;
 pub mod otp;
 pub mod policy;
+pub mod session;
 
 /// Version of the C ABI: raised whenever a function, struct or enum of the header changes
 /// incompatibly.
@@ -93,6 +94,9 @@ pub enum FgStatus {
     FaceFailed = 14,
     /// An index is past the end.
     OutOfRange = 15,
+    /// The face session has already decided: it takes no more frames and no second
+    /// `fg_session_finish`. Free it.
+    SessionDecided = 16,
     /// A bug in facegate (a caught panic). Please report it.
     Internal = 99,
 }
