@@ -923,6 +923,17 @@ enum FgStatus fg_session_push_image(struct FgSession *session,
 // `session` is a live session no other thread is using; `out` is writable.
 enum FgStatus fg_session_finish(struct FgSession *session, struct FgOutcome *out);
 
+// What the kiosk tells the person for a reason code facegate handed out (an outcome's
+// `reason`, from `fg_session_finish`, `fg_session_start`, `fg_face_verify`, …): a static
+// English sentence for the liveness reasons, NULL for the others (their code says it all).
+// The same sentence `FgProgress.sentence` carries when a push decides. A pointer facegate
+// did not hand out as a reason code is `FG_STATUS_INVALID_ARGUMENT` (it is compared by
+// address, never read).
+//
+// # Safety
+// `sentence` is writable.
+enum FgStatus fg_reason_sentence(const char *reason, const char **sentence);
+
 // Frees a session, wiping the frames and the reference template it holds (whether or not
 // it decided); NULL is accepted. Releases its share of the pipeline.
 //

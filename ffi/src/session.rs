@@ -457,6 +457,37 @@ pub unsafe extern "C" fn fg_session_finish(
     })
 }
 
+/// What the kiosk tells the person for a reason code facegate handed out (an outcome's
+/// `reason`, from `fg_session_finish`, `fg_session_start`, `fg_face_verify`, …): a static
+/// English sentence for the liveness reasons, NULL for the others (their code says it all).
+/// The same sentence `FgProgress.sentence` carries when a push decides. A pointer facegate
+/// did not hand out as a reason code is `FG_STATUS_INVALID_ARGUMENT` (it is compared by
+/// address, never read).
+///
+/// # Safety
+/// `sentence` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn fg_reason_sentence(
+    reason: *const c_char,
+    sentence: *mut *const c_char,
+) -> FgStatus {
+    guard(|| {
+        need(sentence, "sentence")?;
+        if reason.is_null() {
+            return Err(fail(FgStatus::NullPointer, "reason is NULL"));
+        }
+        let r = crate::reason_at(reason).ok_or_else(|| {
+            fail(
+                FgStatus::InvalidArgument,
+                "the reason was not produced by facegate",
+            )
+        })?;
+        let text = prompt_for(r).map_or(std::ptr::null(), static_text);
+        // SAFETY: `sentence` is non-NULL (checked) and writable by the contract.
+        unsafe { put(sentence, text, "sentence") }
+    })
+}
+
 /// Frees a session, wiping the frames and the reference template it holds (whether or not
 /// it decided); NULL is accepted. Releases its share of the pipeline.
 ///
