@@ -1,7 +1,7 @@
 /*
  * Feeds every entry point of facegate's C interface NULLs, lengths that do not match,
- * 0x0 and 100000x100000 frames, non-UTF-8 strings, garbage image bytes and a wrong model
- * digest, and checks that each gets its documented status — and that no last-error message
+ * 0x0 and 100000x100000 frames, non-UTF-8 strings, garbage image bytes, a wrong model
+ * digest, bad timestamps and calls on a face session that has already decided, and checks that each gets its documented status — and that no last-error message
  * repeats a code, phone number or ID number it was given.
  *
  *   ./errors tests/fixtures/images models
@@ -95,6 +95,7 @@ int main(int argc, char **argv) {
     EXPECT(fg_flow_free(NULL), FG_STATUS_OK);
     EXPECT(fg_oob_free(NULL), FG_STATUS_OK);
     EXPECT(fg_otp_free(NULL), FG_STATUS_OK);
+    EXPECT(fg_session_free(NULL), FG_STATUS_OK);
 
     /* Model files: NULLs, a malformed digest, a wrong digest, a missing file, non-UTF-8. */
     FgPipeline *pipeline = NULL;
@@ -226,6 +227,116 @@ int main(int argc, char **argv) {
     EXPECT(fg_capture_free(empty), FG_STATUS_OK);
     EXPECT(fg_capture_free(capture), FG_STATUS_OK);
     EXPECT(fg_challenge_free(challenge), FG_STATUS_OK);
+
+    /* The streaming session, starting: NULLs, bad dates and track values, garbage and
+     * truncated reference photos; each error leaves *out_session NULL. */
+    FgSession *session = NULL;
+    FgProgress progress;
+    EXPECT(fg_session_start(NULL, consent, NULL, TODAY, photo, photo_len, 0, 1, &session, &out), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_start(pipeline, NULL, NULL, TODAY, photo, photo_len, 0, 1, &session, &out), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_start(pipeline, consent, NULL, TODAY, NULL, 100, 0, 1, &session, &out), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_start(pipeline, consent, NULL, TODAY, photo, photo_len, 0, 1, NULL, &out), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_start(pipeline, consent, NULL, TODAY, photo, photo_len, 0, 1, &session, NULL), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_start(pipeline, consent, NULL, TODAY, GARBAGE, sizeof GARBAGE, 0, 1, &session, &out), FG_STATUS_BAD_IMAGE);
+    EXPECT(fg_session_start(pipeline, consent, NULL, TODAY, photo, 200, 0, 1, &session, &out), FG_STATUS_BAD_IMAGE);
+    EXPECT(fg_session_start(pipeline, consent, NULL, TODAY, photo, 0, 0, 1, &session, &out), FG_STATUS_BAD_IMAGE);
+    EXPECT(fg_session_start(pipeline, consent, NULL, not_a_date, photo, photo_len, 0, 1, &session, &out), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(fg_session_start(pipeline, consent, &not_a_date, TODAY, photo, photo_len, 0, 1, &session, &out), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(fg_session_start(pipeline, consent, NULL, TODAY, photo, photo_len, 0, 0, &session, &out), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(fg_session_start(pipeline, consent, NULL, TODAY, photo, photo_len, 0, 31, &session, &out), FG_STATUS_INVALID_ARGUMENT);
+    ASSERT(session == NULL);
+    /* A child without a guardian's consent: decided before any frame, no session. */
+    EXPECT(fg_session_start(pipeline, consent, &child, TODAY, photo, photo_len, 0, 1, &session, &out), FG_STATUS_OK);
+    ASSERT(session == NULL && out.kind == FG_OUTCOME_KIND_REJECTED);
+    ASSERT(strcmp(out.reason, "consent.guardian_required") == 0);
+    /* Sentences: only for reason codes facegate handed out; none for a consent reason. */
+    const char *sentence = "unset";
+    EXPECT(fg_reason_sentence(out.reason, &sentence), FG_STATUS_OK);
+    ASSERT(sentence == NULL);
+    EXPECT(fg_reason_sentence(out.reason, NULL), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_reason_sentence(NULL, &sentence), FG_STATUS_NULL_POINTER);
+    char forged_reason[] = "liveness.no_face";
+    EXPECT(fg_reason_sentence(forged_reason, &sentence), FG_STATUS_INVALID_ARGUMENT);
+
+    /* The evaluation door: turns and mode, checked; the unknown word is not echoed. */
+#define EVAL(turns, mode, s) \
+    fg_session_start_for_evaluation(pipeline, consent, NULL, TODAY, photo, photo_len, 0, 1, (turns), (mode), (s), &out)
+    EXPECT(EVAL(NULL, FG_CHALLENGE_MODE_FIXED, &session), FG_STATUS_NULL_POINTER);
+    EXPECT(EVAL(NOT_UTF8, FG_CHALLENGE_MODE_FIXED, &session), FG_STATUS_INVALID_UTF8);
+    EXPECT(EVAL("left,sideways", FG_CHALLENGE_MODE_FIXED, &session), FG_STATUS_INVALID_ARGUMENT);
+    LACKS("sideways");
+    EXPECT(EVAL("", FG_CHALLENGE_MODE_FIXED, &session), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(EVAL(",,", FG_CHALLENGE_MODE_FIXED, &session), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(EVAL("left,right,up,down,left,right,up,down,left", FG_CHALLENGE_MODE_FIXED, &session), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(EVAL("left", 2, &session), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(EVAL("left", 0xffffffffu, &session), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(EVAL("left", FG_CHALLENGE_MODE_FIXED, NULL), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_start_for_evaluation(NULL, consent, NULL, TODAY, photo, photo_len, 0, 1, "left", FG_CHALLENGE_MODE_FIXED, &session, &out), FG_STATUS_NULL_POINTER);
+    ASSERT(session == NULL);
+    EXPECT(EVAL("left", FG_CHALLENGE_MODE_FIXED, &session), FG_STATUS_OK);
+    ASSERT(session != NULL);
+
+    /* Pushing: NULLs, garbage, 0x0 and 100000x100000 frames, a size change, times that are
+     * NaN, infinite, repeated or backwards; each refused frame leaves the session as it was. */
+    unsigned char gray[64 * 64];
+    memset(gray, 90, sizeof gray);
+    FgCameraImage frame = {FG_PIXEL_FORMAT_GRAY, 64, 64, 1, {gray, NULL, NULL}, {sizeof gray, 0, 0}, {64, 0, 0}, 0, 0, 0};
+    EXPECT(fg_session_push_camera(NULL, &frame, 0.0, &progress), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_push_camera(session, NULL, 0.0, &progress), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_push_camera(session, &frame, 0.0, NULL), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_push_image(NULL, photo, photo_len, 0.0, &progress), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_push_image(session, NULL, 5, 0.0, &progress), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_push_image(session, photo, photo_len, 0.0, NULL), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_push_image(session, GARBAGE, sizeof GARBAGE, 0.0, &progress), FG_STATUS_BAD_IMAGE);
+    EXPECT(fg_session_push_image(session, photo, 200, 0.0, &progress), FG_STATUS_BAD_IMAGE);
+    EXPECT(fg_session_push_image(session, photo, 0, 0.0, &progress), FG_STATUS_BAD_IMAGE);
+    bad = frame;
+    bad.width = 0;
+    bad.height = 0;
+    EXPECT(fg_session_push_camera(session, &bad, 0.0, &progress), FG_STATUS_BAD_DIMENSIONS);
+    bad = frame;
+    bad.width = 100000;
+    bad.height = 100000;
+    bad.strides[0] = 100000;
+    EXPECT(fg_session_push_camera(session, &bad, 0.0, &progress), FG_STATUS_BAD_DIMENSIONS);
+    bad = frame;
+    bad.plane_lengths[0] = 100; /* shorter than 64 rows of 64 */
+    EXPECT(fg_session_push_camera(session, &bad, 0.0, &progress), FG_STATUS_BAD_DIMENSIONS);
+    bad = frame;
+    bad.format = 99;
+    EXPECT(fg_session_push_camera(session, &bad, 0.0, &progress), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(fg_session_push_camera(session, &frame, NAN, &progress), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(fg_session_push_camera(session, &frame, INFINITY, &progress), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(fg_session_push_camera(session, &frame, 1.0, &progress), FG_STATUS_OK);
+    ASSERT(progress.kind == FG_PROGRESS_KIND_CONTINUE && progress.sentence == NULL);
+    EXPECT(fg_session_push_camera(session, &frame, 1.0, &progress), FG_STATUS_INVALID_ARGUMENT); /* repeated */
+    EXPECT(fg_session_push_camera(session, &frame, 0.5, &progress), FG_STATUS_INVALID_ARGUMENT); /* backwards */
+    EXPECT(fg_session_push_image(session, photo, photo_len, 1.1, &progress), FG_STATUS_INVALID_ARGUMENT); /* size change */
+    EXPECT(fg_session_push_camera(session, &frame, 1.1, &progress), FG_STATUS_OK); /* still as it was */
+
+    /* Finishing: NULLs; then the decided session takes no frame and no second finish. */
+    EXPECT(fg_session_finish(NULL, &out), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_finish(session, NULL), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_finish(session, &out), FG_STATUS_OK);
+    ASSERT(out.family == FG_FAMILY_FACE && out.kind != FG_OUTCOME_KIND_ACCEPTED && out.reason != NULL);
+    EXPECT(fg_reason_sentence(out.reason, &sentence), FG_STATUS_OK);
+    ASSERT(sentence != NULL); /* a liveness reason has a sentence for the person */
+    EXPECT(fg_session_finish(session, &out), FG_STATUS_SESSION_DECIDED);
+    EXPECT(fg_session_push_camera(session, &frame, 2.0, &progress), FG_STATUS_SESSION_DECIDED);
+    EXPECT(fg_session_push_image(session, photo, photo_len, 2.0, &progress), FG_STATUS_SESSION_DECIDED);
+    EXPECT(fg_session_free(session), FG_STATUS_OK);
+
+    /* A session outlives the pipeline handle: it holds its own share of the networks. */
+    session = NULL;
+    EXPECT(fg_session_start(pipeline, consent, NULL, TODAY, photo, photo_len, 1, 3, &session, &out), FG_STATUS_OK);
+    ASSERT(session != NULL);
+    EXPECT(fg_pipeline_free(pipeline), FG_STATUS_OK);
+    pipeline = NULL;
+    EXPECT(fg_session_push_image(session, photo, photo_len, 0.0, &progress), FG_STATUS_OK);
+    ASSERT(progress.kind != FG_PROGRESS_KIND_DONE);
+    EXPECT(fg_session_free(session), FG_STATUS_OK);
+#undef EVAL
+
     EXPECT(fg_consent_free(consent), FG_STATUS_OK);
     EXPECT(fg_pipeline_free(pipeline), FG_STATUS_OK);
     free(photo);

@@ -841,6 +841,13 @@ mod tests {
                 }
             }
         }
+        if outcome.is_some() {
+            // Decided by a push: no more frames, no finish.
+            assert_eq!(push(s, &frames[0], 1000.0).0, FgStatus::SessionDecided);
+            let mut o = FgOutcome::new(Family::Face, Outcome::Accepted);
+            // SAFETY: a live session, a writable output.
+            assert_eq!(unsafe { fg_session_finish(s, &mut o) }, FgStatus::SessionDecided);
+        }
         let outcome = outcome.unwrap_or_else(|| {
             let mut o = FgOutcome::new(Family::Face, Outcome::Accepted);
             // SAFETY: a live session, a writable output.
