@@ -20,7 +20,11 @@
  *    the version) are static: valid for the life of the process, never to be freed.
  *  - Enum arguments are passed as uint32_t; an unknown value is FG_STATUS_INVALID_ARGUMENT.
  *  - Thread safety is stated on each handle: FgPipeline, FgPolicy and FgChallenge may be
- *    shared between threads; the others are used by one thread at a time.
+ *    shared between threads; the others (FgSession too) are used by one thread at a time.
+ *  - Face at a kiosk, streamed: fg_session_start, then fg_session_push_camera per frame
+ *    (continue, a prompt to show, or done with the outcome), fg_session_finish when the
+ *    camera stops, fg_session_free. A session keeps its own share of the pipeline: freeing
+ *    the FgPipeline first is safe. fg_session_start_for_evaluation is never for a kiosk.
  */
 
 
