@@ -813,6 +813,32 @@ enum FgStatus fg_flow_record(struct FgFlow *flow,
                              uint64_t now,
                              struct FgStep *step);
 
+// From now on, the flow's audit lines name the person by a keyed pseudonym of
+// `identifier` (the recipient's phone number, a staff id, …): `"subject":"p:"` and 32 hex
+// digits of HMAC-SHA-256 under `key` (at least 16 bytes; keep one key per deployment, so
+// the same person links across events while the identifier itself is never stored).
+// Replaces any subject set before. A key shorter than 16 bytes is
+// `FG_STATUS_INVALID_ARGUMENT`.
+//
+// # Safety
+// `flow` is a live flow used by this thread alone; `key` points to `key_len` readable
+// bytes; `identifier` is NUL-terminated.
+enum FgStatus fg_flow_set_subject_pseudonym(struct FgFlow *flow,
+                                            const uint8_t *key,
+                                            size_t key_len,
+                                            const char *identifier);
+
+// From now on, the flow's audit lines name the person by their masked ID number (e.g.
+// `110105********002X`: no birth date), once the ID card has been read. The number is
+// checked on `today`; an invalid one is `FG_STATUS_INVALID_ARGUMENT` (the message does not
+// repeat it). Replaces any subject set before.
+//
+// # Safety
+// `flow` is a live flow used by this thread alone; `number` is NUL-terminated.
+enum FgStatus fg_flow_set_subject_id_number(struct FgFlow *flow,
+                                            const char *number,
+                                            struct FgDate today);
+
 // An event that rules the current method out for this session (`trigger` is an
 // `FgTrigger`): the person declined consent, or there is no camera. Writes the step.
 //

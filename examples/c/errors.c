@@ -371,6 +371,25 @@ int main(int argc, char **argv) {
     EXPECT(fg_flow_new(NULL, NULL, NULL, &flow), FG_STATUS_NULL_POINTER);
     EXPECT(fg_flow_new(policy, NULL, NULL, NULL), FG_STATUS_NULL_POINTER);
     EXPECT(fg_flow_new(policy, audit_fails, NULL, &flow), FG_STATUS_OK);
+    /* Audit subjects: NULLs, a short key, non-UTF-8, an invalid ID number (not echoed). */
+    static const char KEY_TEXT[] = "0123456789abcdef";
+    const uint8_t *key = (const uint8_t *)KEY_TEXT;
+    const size_t key_len = sizeof KEY_TEXT - 1;
+    EXPECT(fg_flow_set_subject_pseudonym(NULL, key, key_len, "+8613800000002"), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_flow_set_subject_pseudonym(flow, NULL, 16, "+8613800000002"), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_flow_set_subject_pseudonym(flow, key, 8, "+8613800000002"), FG_STATUS_INVALID_ARGUMENT);
+    LACKS("13800000002");
+    EXPECT(fg_flow_set_subject_pseudonym(flow, key, key_len, NULL), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_flow_set_subject_pseudonym(flow, key, key_len, NOT_UTF8), FG_STATUS_INVALID_UTF8);
+    EXPECT(fg_flow_set_subject_pseudonym(flow, key, key_len, "+8613800000002"), FG_STATUS_OK);
+    EXPECT(fg_flow_set_subject_id_number(NULL, "11010519491231002X", TODAY), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_flow_set_subject_id_number(flow, NULL, TODAY), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_flow_set_subject_id_number(flow, NOT_UTF8, TODAY), FG_STATUS_INVALID_UTF8);
+    EXPECT(fg_flow_set_subject_id_number(flow, "110105194912310021", TODAY), FG_STATUS_INVALID_ARGUMENT);
+    LACKS("110105194912310021");
+    LACKS("19491231");
+    EXPECT(fg_flow_set_subject_id_number(flow, "11010519491231002X", not_a_date), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(fg_flow_set_subject_id_number(flow, "11010519491231002X", TODAY), FG_STATUS_OK);
     EXPECT(fg_flow_choose(NULL, FG_METHOD_FACE, 0), FG_STATUS_NULL_POINTER);
     EXPECT(fg_flow_choose(flow, 9, 0), FG_STATUS_INVALID_ARGUMENT);
     EXPECT(fg_flow_choose(flow, FG_METHOD_ID_CARD, 0), FG_STATUS_FLOW_REFUSED);

@@ -1,7 +1,7 @@
 /*
  * A whole parcel-locker session through facegate's C interface: a policy offering a code,
  * an ID card and face; a code sent through the delivery callback and verified; an ID
- * number; a face verification of the fixture photos (and their distance, through the
+ * number (the audit lines name the person by a pseudonym or the masked number); a face verification of the fixture photos (and their distance, through the
  * measuring door); the same face check streamed frame by frame, as a kiosk's camera delivers
  * them; a staff authenticator; every attempt printed as an audit line.
  *
@@ -235,6 +235,11 @@ int main(int argc, char **argv) {
     /* Session 1: a code sent to the recipient's phone; a typo, then the right code. */
     FgFlow *flow = NULL;
     CHECK(fg_flow_new(policy, print_audit, &audited, &flow));
+    /* The audit lines name the recipient by a keyed pseudonym of the phone number, never
+     * the number itself (one secret key per deployment; this one is a demo). */
+    static const char AUDIT_KEY[] = "locker fleet 7: demo audit key";
+    CHECK(fg_flow_set_subject_pseudonym(flow, (const uint8_t *)AUDIT_KEY, strlen(AUDIT_KEY),
+                                        "+8613800000000"));
     struct phone phone = {{0}};
     FgOob *oob = NULL;
     CHECK(fg_oob_new(deliver_sms, &phone, &oob));
@@ -268,6 +273,8 @@ int main(int argc, char **argv) {
     CHECK(fg_id_number_check("110105194912310021", TODAY, &id));
     EXPECT(!id.valid && strcmp(id.reason, "idcard.check_digit") == 0);
     CHECK(fg_id_number_verify("ZHANG SAN", "11010519491231002X", TODAY, is_holder, NULL, &outcome));
+    /* The audit line names the holder by the masked number (no birth date). */
+    CHECK(fg_flow_set_subject_id_number(flow, "11010519491231002X", TODAY));
     CHECK(fg_flow_record(flow, &outcome, NOW, &step));
     print_step("ID card", &step);
     EXPECT(step.kind == FG_STEP_KIND_VERIFIED && step.method == FG_METHOD_ID_CARD);

@@ -846,7 +846,10 @@ mod tests {
             assert_eq!(push(s, &frames[0], 1000.0).0, FgStatus::SessionDecided);
             let mut o = FgOutcome::new(Family::Face, Outcome::Accepted);
             // SAFETY: a live session, a writable output.
-            assert_eq!(unsafe { fg_session_finish(s, &mut o) }, FgStatus::SessionDecided);
+            assert_eq!(
+                unsafe { fg_session_finish(s, &mut o) },
+                FgStatus::SessionDecided
+            );
         }
         let outcome = outcome.unwrap_or_else(|| {
             let mut o = FgOutcome::new(Family::Face, Outcome::Accepted);
