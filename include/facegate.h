@@ -423,6 +423,27 @@ typedef struct FgOtpParams {
   uint64_t counter;
 } FgOtpParams;
 
+// What an authenticator must remember between runs of the kiosk program, besides its
+// secret: the replay state and the failure counters. Without it a restarted kiosk would
+// accept a TOTP code already used in the same time step and forget past failed guesses.
+// Persist it after every `fg_otp_check` (`fg_otp_state_export`) and restore it after
+// importing the authenticator (`fg_otp_state_import`). It holds no secret.
+typedef struct FgOtpState {
+  // TOTP: nonzero when `last_step` holds the last accepted time step. HOTP: 0.
+  uint32_t has_last_step;
+  // TOTP: the last accepted time step (Unix time / period).
+  uint64_t last_step;
+  // HOTP: nonzero when `next_counter` holds the next counter expected (0 once the
+  // counter space is used up). TOTP: 0.
+  uint32_t has_next_counter;
+  // HOTP: the next counter expected (also in the exported URI).
+  uint64_t next_counter;
+  // Consecutive failed codes (the authenticator locks at 100, until an operator unlocks it).
+  uint32_t failures;
+  // Unix time before which no code is evaluated (0: not in back-off).
+  uint64_t blocked_until;
+} FgOtpState;
+
 // Receives one audit event as a JSON object (one line, no newline, NUL-terminated, `len`
 // bytes without the NUL), e.g.
 // `{"time":1800000000,"policy":"locker-7","method":"one_time_code","outcome":"accepted"}`.
@@ -738,6 +759,23 @@ enum FgStatus fg_otp_check(struct FgOtp *otp,
                            const char *typed,
                            uint64_t now,
                            struct FgOutcome *out);
+
+// Writes the authenticator's replay state and failure counters to `*out` (no secret), to
+// persist next to its URI.
+//
+// # Safety
+// `otp` is a live authenticator; `out` is writable.
+enum FgStatus fg_otp_state_export(const struct FgOtp *otp, struct FgOtpState *out);
+
+// Restores the state `fg_otp_state_export` wrote (typically after `fg_otp_import_uri` at
+// start-up), replacing the authenticator's replay state and failure counters. Fields of
+// the other kind (TOTP's `last_step` for HOTP, HOTP's `next_counter` for TOTP) are
+// ignored. An HOTP state without a next counter (`has_next_counter` 0: the counter space
+// is used up) cannot be restored: `FG_STATUS_INVALID_ARGUMENT`.
+//
+// # Safety
+// `otp` is a live authenticator used by this thread alone; `state` is readable.
+enum FgStatus fg_otp_state_import(struct FgOtp *otp, const struct FgOtpState *state);
 
 // Frees an authenticator, wiping its secret; NULL is accepted.
 //

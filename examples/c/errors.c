@@ -491,6 +491,25 @@ int main(int argc, char **argv) {
     free(uri);
     EXPECT(fg_otp_check(otp, "287082", 0, &out), FG_STATUS_OK);
     ASSERT(out.kind == FG_OUTCOME_KIND_ACCEPTED);
+    /* Saved state: NULLs; an HOTP state without a next counter; failures restored lock it. */
+    FgOtpState state;
+    EXPECT(fg_otp_state_export(NULL, &state), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_otp_state_export(otp, NULL), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_otp_state_export(otp, &state), FG_STATUS_OK);
+    ASSERT(state.has_next_counter && state.next_counter == 2 && state.failures == 0 && !state.has_last_step);
+    EXPECT(fg_otp_state_import(NULL, &state), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_otp_state_import(otp, NULL), FG_STATUS_NULL_POINTER);
+    FgOtpState used_up = state;
+    used_up.has_next_counter = 0;
+    EXPECT(fg_otp_state_import(otp, &used_up), FG_STATUS_INVALID_ARGUMENT);
+    FgOtpState locked = state;
+    locked.failures = 100; /* the lock limit */
+    EXPECT(fg_otp_state_import(otp, &locked), FG_STATUS_OK);
+    EXPECT(fg_otp_check(otp, "359152", 0, &out), FG_STATUS_OK); /* RFC 4226, counter 2 */
+    ASSERT(out.kind == FG_OUTCOME_KIND_REJECTED && strcmp(out.reason, "otp.locked") == 0);
+    EXPECT(fg_otp_state_import(otp, &state), FG_STATUS_OK);
+    EXPECT(fg_otp_check(otp, "359152", 0, &out), FG_STATUS_OK);
+    ASSERT(out.kind == FG_OUTCOME_KIND_ACCEPTED);
     EXPECT(fg_otp_free(otp), FG_STATUS_OK);
 
     /* ID documents: NULLs, non-UTF-8, bad dates, malformed numbers, a failing registry. */

@@ -3,7 +3,7 @@
  * an ID card and face; a code sent through the delivery callback and verified; an ID
  * number (the audit lines name the person by a pseudonym or the masked number); a face verification of the fixture photos (and their distance, through the
  * measuring door); the same face check streamed frame by frame, as a kiosk's camera delivers
- * them; a staff authenticator; every attempt printed as an audit line.
+ * them; a staff authenticator whose state survives a restart; every attempt printed as an audit line.
  *
  *   cargo build --release -p facegate-ffi
  *   cp target/release/libfacegate_ffi.a target/release/libfacegate.a
@@ -348,12 +348,21 @@ int main(int argc, char **argv) {
     CHECK(fg_otp_free(staff));
     staff = NULL;
     CHECK(fg_otp_import_uri(uri, &staff));
-    memset(uri, 0, sizeof uri);
     CHECK(fg_otp_check(staff, "94287082", 59, &outcome));
     EXPECT(outcome.kind == FG_OUTCOME_KIND_ACCEPTED);
+    /* The kiosk saves the authenticator's state (no secret: the last accepted time step and
+     * the failure counters) and restarts: back from its URI and that state, it still
+     * refuses the code just used. */
+    FgOtpState saved;
+    CHECK(fg_otp_state_export(staff, &saved));
+    CHECK(fg_otp_free(staff));
+    staff = NULL;
+    CHECK(fg_otp_import_uri(uri, &staff));
+    memset(uri, 0, sizeof uri);
+    CHECK(fg_otp_state_import(staff, &saved));
     CHECK(fg_otp_check(staff, "94287082", 59, &outcome));
     EXPECT(outcome.kind == FG_OUTCOME_KIND_REJECTED && strcmp(outcome.reason, "otp.replayed") == 0);
-    printf("staff authenticator: accepted once, replay refused (%s)\n", outcome.reason);
+    printf("staff authenticator: accepted once, replay refused after a restart (%s)\n", outcome.reason);
     CHECK(fg_otp_free(staff));
 
     CHECK(fg_policy_free(policy));
