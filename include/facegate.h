@@ -58,7 +58,8 @@ typedef enum FgStatus {
   // A required pointer was NULL.
   FG_STATUS_NULL_POINTER = 1,
   // An argument is out of range or inconsistent (an unknown enum value, an invalid date,
-  // a malformed digest, timestamps that do not increase, too many frames, …).
+  // a malformed digest, timestamps that do not increase, too many frames, a face session's
+  // frame of another size than its first, …).
   FG_STATUS_INVALID_ARGUMENT = 2,
   // A string is not valid UTF-8.
   FG_STATUS_INVALID_UTF8 = 3,
@@ -908,7 +909,7 @@ enum FgStatus fg_flow_free(struct FgFlow *flow);
 //
 // `mirrored`: nonzero when the camera delivers mirrored frames. `track`: run the full face
 // detector every `track` frames (1..=30) and follow the face in between; 1 = the full
-// detector on every frame, 3 keeps a small CPU fast enough for 15 frames a second.
+// detector on every frame (`kiosk.c` uses 3).
 // On an error status `*out_session` is NULL (when `out_session` is not). Reference bytes
 // that are not a decodable image are `FG_STATUS_BAD_IMAGE`.
 //

@@ -64,7 +64,8 @@ pub enum FgStatus {
     /// A required pointer was NULL.
     NullPointer = 1,
     /// An argument is out of range or inconsistent (an unknown enum value, an invalid date,
-    /// a malformed digest, timestamps that do not increase, too many frames, …).
+    /// a malformed digest, timestamps that do not increase, too many frames, a face session's
+    /// frame of another size than its first, …).
     InvalidArgument = 2,
     /// A string is not valid UTF-8.
     InvalidUtf8 = 3,

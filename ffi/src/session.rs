@@ -249,7 +249,7 @@ unsafe fn start(
 ///
 /// `mirrored`: nonzero when the camera delivers mirrored frames. `track`: run the full face
 /// detector every `track` frames (1..=30) and follow the face in between; 1 = the full
-/// detector on every frame, 3 keeps a small CPU fast enough for 15 frames a second.
+/// detector on every frame (`kiosk.c` uses 3).
 /// On an error status `*out_session` is NULL (when `out_session` is not). Reference bytes
 /// that are not a decodable image are `FG_STATUS_BAD_IMAGE`.
 ///
