@@ -20,7 +20,11 @@
  *    the version) are static: valid for the life of the process, never to be freed.
  *  - Enum arguments are passed as uint32_t; an unknown value is FG_STATUS_INVALID_ARGUMENT.
  *  - Thread safety is stated on each handle: FgPipeline, FgPolicy and FgChallenge may be
- *    shared between threads; the others are used by one thread at a time.
+ *    shared between threads; the others (FgSession too) are used by one thread at a time.
+ *  - Face at a kiosk, streamed: fg_session_start, then fg_session_push_camera per frame
+ *    (continue, a prompt to show, or done with the outcome), fg_session_finish when the
+ *    camera stops, fg_session_free. A session keeps its own share of the pipeline: freeing
+ *    the FgPipeline first is safe. fg_session_start_for_evaluation is never for a kiosk.
  */
 
 
@@ -54,7 +58,8 @@ typedef enum FgStatus {
   // A required pointer was NULL.
   FG_STATUS_NULL_POINTER = 1,
   // An argument is out of range or inconsistent (an unknown enum value, an invalid date,
-  // a malformed digest, timestamps that do not increase, too many frames, …).
+  // a malformed digest, timestamps that do not increase, too many frames, a face session's
+  // frame of another size than its first, …).
   FG_STATUS_INVALID_ARGUMENT = 2,
   // A string is not valid UTF-8.
   FG_STATUS_INVALID_UTF8 = 3,
@@ -84,6 +89,9 @@ typedef enum FgStatus {
   FG_STATUS_FACE_FAILED = 14,
   // An index is past the end.
   FG_STATUS_OUT_OF_RANGE = 15,
+  // The face session has already decided: it takes no more frames and no second
+  // `fg_session_finish`. Free it.
+  FG_STATUS_SESSION_DECIDED = 16,
   // A bug in facegate (a caught panic). Please report it.
   FG_STATUS_INTERNAL = 99,
 } FgStatus;
@@ -164,6 +172,17 @@ typedef enum FgStepKind {
   FG_STEP_KIND_EXHAUSTED = 3,
 } FgStepKind;
 
+// What the kiosk does after a frame.
+typedef enum FgProgressKind {
+  // Keep sending frames.
+  FG_PROGRESS_KIND_CONTINUE = 0,
+  // Show the prompt now (`step_index`, `direction`, `sentence`), and keep sending frames.
+  FG_PROGRESS_KIND_PROMPT = 1,
+  // Decided: `outcome` is the answer, for `fg_flow_record`. The session takes no more
+  // frames; free it.
+  FG_PROGRESS_KIND_DONE = 2,
+} FgProgressKind;
+
 // Language of a notice.
 typedef enum FgLanguage {
   // English.
@@ -210,6 +229,15 @@ typedef enum FgOtpAlgorithm {
   FG_OTP_ALGORITHM_SHA512 = 2,
 } FgOtpAlgorithm;
 
+// How a known challenge is judged (`fg_session_start_for_evaluation` only).
+typedef enum FgChallengeMode {
+  // As at a live kiosk: each movement only after its prompt, prompt timing and direction
+  // enforced.
+  FG_CHALLENGE_MODE_INTERACTIVE = 0,
+  // A recorded sequence: the movements in order, other movement in between tolerated.
+  FG_CHALLENGE_MODE_FIXED = 1,
+} FgChallengeMode;
+
 // The frames of one live capture, in order, with their capture times.
 //
 // Thread safety: one thread at a time (it may move between threads). The pixels are wiped
@@ -248,6 +276,10 @@ typedef struct FgOtp FgOtp;
 //
 // Thread safety: **shareable.** Any number of threads may call functions taking a
 // `const FgPipeline *` at the same time. Free it only when no call is using it.
+//
+// A session (`fg_session_start`) holds its own share of the pipeline: freeing the
+// pipeline handle while sessions are still running is safe, and the networks are released
+// when the last session is freed.
 typedef struct FgPipeline FgPipeline;
 
 // A validated policy: offered methods in display order, a non-biometric default, the NIST
@@ -255,6 +287,16 @@ typedef struct FgPipeline FgPipeline;
 //
 // Thread safety: immutable; may be shared between threads.
 typedef struct FgPolicy FgPolicy;
+
+// A face verification in progress: frames go in one at a time, prompts and finally the
+// outcome come out. Made by `fg_session_start` (or, for recordings,
+// `fg_session_start_for_evaluation`), freed by `fg_session_free`.
+//
+// Thread safety: **one thread at a time** (it may move between threads, e.g. from the
+// camera thread to a worker, but two calls must never run on it at once). It holds its own
+// share of the pipeline: the `FgPipeline` handle may be freed while the session lives.
+// Freeing the session wipes the frames and the reference template it holds.
+typedef struct FgSession FgSession;
 
 // Paths and expected SHA-256 digests (64 hex digits) of the four model files: MTCNN's
 // P-, R- and O-Net, and dlib's face ResNet as ONNX (see `models/` in the source tree).
@@ -382,6 +424,27 @@ typedef struct FgOtpParams {
   uint64_t counter;
 } FgOtpParams;
 
+// What an authenticator must remember between runs of the kiosk program, besides its
+// secret: the replay state and the failure counters. Without it a restarted kiosk would
+// accept a TOTP code already used in the same time step and forget past failed guesses.
+// Persist it after every `fg_otp_check` (`fg_otp_state_export`) and restore it after
+// importing the authenticator (`fg_otp_state_import`). It holds no secret.
+typedef struct FgOtpState {
+  // TOTP: nonzero when `last_step` holds the last accepted time step. HOTP: 0.
+  uint32_t has_last_step;
+  // TOTP: the last accepted time step (Unix time / period).
+  uint64_t last_step;
+  // HOTP: nonzero when `next_counter` holds the next counter expected (0 once the
+  // counter space is used up). TOTP: 0.
+  uint32_t has_next_counter;
+  // HOTP: the next counter expected (also in the exported URI).
+  uint64_t next_counter;
+  // Consecutive failed codes (the authenticator locks at 100, until an operator unlocks it).
+  uint32_t failures;
+  // Unix time before which no code is evaluated (0: not in back-off).
+  uint64_t blocked_until;
+} FgOtpState;
+
 // Receives one audit event as a JSON object (one line, no newline, NUL-terminated, `len`
 // bytes without the NUL), e.g.
 // `{"time":1800000000,"policy":"locker-7","method":"one_time_code","outcome":"accepted"}`.
@@ -403,6 +466,23 @@ typedef struct FgStep {
   // Unix seconds when a locked method becomes available again (exhausted only).
   uint64_t retry_at;
 } FgStep;
+
+// The answer of `fg_session_push_camera` / `fg_session_push_image`.
+typedef struct FgProgress {
+  // Continue, prompt or done.
+  enum FgProgressKind kind;
+  // Prompt: the step's index in the challenge (from 0). Otherwise 0.
+  size_t step_index;
+  // Prompt: the movement asked for. Otherwise `FG_DIRECTION_LEFT` (meaningless).
+  enum FgDirection direction;
+  // Prompt: the sentence the kiosk shows (as `fg_challenge_step` gives it). Done and not
+  // accepted: what the kiosk tells the person for a liveness reason, or NULL for other
+  // reasons (their code says it all). Otherwise NULL. Static English text.
+  const char *sentence;
+  // Done: the outcome. Otherwise `{FG_FAMILY_FACE, FG_OUTCOME_KIND_RETRY, NULL,
+  // FG_REASON_KIND_NONE}`, which `fg_flow_record` refuses.
+  struct FgOutcome outcome;
+} FgProgress;
 
 #ifdef __cplusplus
 extern "C" {
@@ -681,6 +761,23 @@ enum FgStatus fg_otp_check(struct FgOtp *otp,
                            uint64_t now,
                            struct FgOutcome *out);
 
+// Writes the authenticator's replay state and failure counters to `*out` (no secret), to
+// persist next to its URI.
+//
+// # Safety
+// `otp` is a live authenticator; `out` is writable.
+enum FgStatus fg_otp_state_export(const struct FgOtp *otp, struct FgOtpState *out);
+
+// Restores the state `fg_otp_state_export` wrote (typically after `fg_otp_import_uri` at
+// start-up), replacing the authenticator's replay state and failure counters. Fields of
+// the other kind (TOTP's `last_step` for HOTP, HOTP's `next_counter` for TOTP) are
+// ignored. An HOTP state without a next counter (`has_next_counter` 0: the counter space
+// is used up) cannot be restored: `FG_STATUS_INVALID_ARGUMENT`.
+//
+// # Safety
+// `otp` is a live authenticator used by this thread alone; `state` is readable.
+enum FgStatus fg_otp_state_import(struct FgOtp *otp, const struct FgOtpState *state);
+
 // Frees an authenticator, wiping its secret; NULL is accepted.
 //
 // # Safety
@@ -755,6 +852,32 @@ enum FgStatus fg_flow_record(struct FgFlow *flow,
                              uint64_t now,
                              struct FgStep *step);
 
+// From now on, the flow's audit lines name the person by a keyed pseudonym of
+// `identifier` (the recipient's phone number, a staff id, …): `"subject":"p:"` and 32 hex
+// digits of HMAC-SHA-256 under `key` (at least 16 bytes; keep one key per deployment, so
+// the same person links across events while the identifier itself is never stored).
+// Replaces any subject set before. A key shorter than 16 bytes is
+// `FG_STATUS_INVALID_ARGUMENT`.
+//
+// # Safety
+// `flow` is a live flow used by this thread alone; `key` points to `key_len` readable
+// bytes; `identifier` is NUL-terminated.
+enum FgStatus fg_flow_set_subject_pseudonym(struct FgFlow *flow,
+                                            const uint8_t *key,
+                                            size_t key_len,
+                                            const char *identifier);
+
+// From now on, the flow's audit lines name the person by their masked ID number (e.g.
+// `110105********002X`: no birth date), once the ID card has been read. The number is
+// checked on `today`; an invalid one is `FG_STATUS_INVALID_ARGUMENT` (the message does not
+// repeat it). Replaces any subject set before.
+//
+// # Safety
+// `flow` is a live flow used by this thread alone; `number` is NUL-terminated.
+enum FgStatus fg_flow_set_subject_id_number(struct FgFlow *flow,
+                                            const char *number,
+                                            struct FgDate today);
+
 // An event that rules the current method out for this session (`trigger` is an
 // `FgTrigger`): the person declined consent, or there is no camera. Writes the step.
 //
@@ -770,6 +893,122 @@ enum FgStatus fg_flow_trigger(struct FgFlow *flow,
 // # Safety
 // `flow` is NULL or a live flow no other call is using.
 enum FgStatus fg_flow_free(struct FgFlow *flow);
+
+// Starts a face verification at the kiosk, to be fed frame by frame: the session draws its
+// own random challenge (2 movements) and runs it interactively. Consent is checked first
+// (with `birth_date` from the person's ID document when one was read, else NULL: the
+// under-14 rule), then the face in `reference_photo` (encoded bytes, typically the portrait
+// read from the ID document's chip) is embedded.
+//
+// On `FG_STATUS_OK` one of two things happened, told apart by `*out_session`:
+//  - **started**: `*out_session` is a new session (free it with `fg_session_free`);
+//    `*out_decided` is not written. Push frames to it.
+//  - **decided before any frame**: `*out_session` is NULL and `*out_decided` holds the
+//    outcome (rejected: consent refused, or a reference photo without a usable face), for
+//    `fg_flow_record`. No frame is processed.
+//
+// `mirrored`: nonzero when the camera delivers mirrored frames. `track`: run the full face
+// detector every `track` frames (1..=30) and follow the face in between; 1 = the full
+// detector on every frame (`kiosk.c` uses 3).
+// On an error status `*out_session` is NULL (when `out_session` is not). Reference bytes
+// that are not a decodable image are `FG_STATUS_BAD_IMAGE`.
+//
+// # Safety
+// `pipeline` and `consent` are live handles; `birth_date` is NULL or readable;
+// `reference_photo` points to `reference_len` readable bytes; `out_session` and
+// `out_decided` are writable. The session keeps nothing of these pointers.
+enum FgStatus fg_session_start(const struct FgPipeline *pipeline,
+                               const struct FgConsent *consent,
+                               const struct FgDate *birth_date,
+                               struct FgDate today,
+                               const uint8_t *reference_photo,
+                               size_t reference_len,
+                               uint32_t mirrored,
+                               uint32_t track,
+                               struct FgSession **out_session,
+                               struct FgOutcome *out_decided);
+
+// As `fg_session_start`, over a **known** challenge: for replaying recorded sequences and
+// for evaluation only — **never at a kiosk**, where a known order is exactly what a replay
+// attack needs. The name says so, so that a reviewer finds every use.
+//
+// `turns`: the movements in order, a comma list of `left`, `right`, `up`, `down` (1 to 8
+// of them, e.g. `"left,right,up,down"`): NULL is `FG_STATUS_NULL_POINTER`, non-UTF-8
+// `FG_STATUS_INVALID_UTF8`, an unknown word or a wrong count `FG_STATUS_INVALID_ARGUMENT`.
+// `mode`: an `FgChallengeMode` value (`FG_CHALLENGE_MODE_FIXED` for a recording).
+//
+// # Safety
+// As `fg_session_start`; `turns` is NULL or a NUL-terminated string.
+enum FgStatus fg_session_start_for_evaluation(const struct FgPipeline *pipeline,
+                                              const struct FgConsent *consent,
+                                              const struct FgDate *birth_date,
+                                              struct FgDate today,
+                                              const uint8_t *reference_photo,
+                                              size_t reference_len,
+                                              uint32_t mirrored,
+                                              uint32_t track,
+                                              const char *turns,
+                                              uint32_t mode,
+                                              struct FgSession **out_session,
+                                              struct FgOutcome *out_decided);
+
+// Gives the session the camera's next raw frame, captured at `t_seconds` (strictly
+// increasing), converted as `fg_capture_push_camera` does, and says what to do next in
+// `*out`: continue, show a prompt, or done with the outcome.
+//
+// A frame that cannot be taken leaves the session as it was: an impossible layout is
+// `FG_STATUS_BAD_DIMENSIONS` (as for `fg_capture_push_camera`); a time that is not finite
+// or not after the previous frame's, a frame of another size than the first frame's, or
+// more than 1024 frames are `FG_STATUS_INVALID_ARGUMENT`. After the session decided (done,
+// or `fg_session_finish`): `FG_STATUS_SESSION_DECIDED`.
+//
+// # Safety
+// `session` is a live session no other thread is using; `image` points to a readable
+// `FgCameraImage` whose first `plane_count` planes point to their `plane_lengths` bytes;
+// `out` is writable.
+enum FgStatus fg_session_push_camera(struct FgSession *session,
+                                     const struct FgCameraImage *image,
+                                     double t_seconds,
+                                     struct FgProgress *out);
+
+// As `fg_session_push_camera`, for an encoded image (JPEG/PNG/BMP/PNM bytes, with the
+// limits of `fg_capture_push_image`): bytes that do not decode are `FG_STATUS_BAD_IMAGE`.
+//
+// # Safety
+// `session` is a live session no other thread is using; `bytes` points to `len` readable
+// bytes; `out` is writable.
+enum FgStatus fg_session_push_image(struct FgSession *session,
+                                    const uint8_t *bytes,
+                                    size_t len,
+                                    double t_seconds,
+                                    struct FgProgress *out);
+
+// Ends the input (the camera stopped, the person walked away, the kiosk's time ran out):
+// an undecided session decides now — usually not accepted, since the challenge was not
+// completed — and writes its outcome to `*out`. After the session decided (done, or a first
+// `fg_session_finish`): `FG_STATUS_SESSION_DECIDED`.
+//
+// # Safety
+// `session` is a live session no other thread is using; `out` is writable.
+enum FgStatus fg_session_finish(struct FgSession *session, struct FgOutcome *out);
+
+// What the kiosk tells the person for a reason code facegate handed out (an outcome's
+// `reason`, from `fg_session_finish`, `fg_session_start`, `fg_face_verify`, …): a static
+// English sentence for the liveness reasons, NULL for the others (their code says it all).
+// The same sentence `FgProgress.sentence` carries when a push decides. A pointer facegate
+// did not hand out as a reason code is `FG_STATUS_INVALID_ARGUMENT` (it is compared by
+// address, never read).
+//
+// # Safety
+// `sentence` is writable.
+enum FgStatus fg_reason_sentence(const char *reason, const char **sentence);
+
+// Frees a session, wiping the frames and the reference template it holds (whether or not
+// it decided); NULL is accepted. Releases its share of the pipeline.
+//
+// # Safety
+// `session` is NULL or a live session no other call is using.
+enum FgStatus fg_session_free(struct FgSession *session);
 
 #ifdef __cplusplus
 }  // extern "C"

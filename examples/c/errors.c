@@ -1,7 +1,7 @@
 /*
  * Feeds every entry point of facegate's C interface NULLs, lengths that do not match,
- * 0x0 and 100000x100000 frames, non-UTF-8 strings, garbage image bytes and a wrong model
- * digest, and checks that each gets its documented status — and that no last-error message
+ * 0x0 and 100000x100000 frames, non-UTF-8 strings, garbage image bytes, a wrong model
+ * digest, bad timestamps and calls on a face session that has already decided, and checks that each gets its documented status — and that no last-error message
  * repeats a code, phone number or ID number it was given.
  *
  *   ./errors tests/fixtures/images models
@@ -95,6 +95,7 @@ int main(int argc, char **argv) {
     EXPECT(fg_flow_free(NULL), FG_STATUS_OK);
     EXPECT(fg_oob_free(NULL), FG_STATUS_OK);
     EXPECT(fg_otp_free(NULL), FG_STATUS_OK);
+    EXPECT(fg_session_free(NULL), FG_STATUS_OK);
 
     /* Model files: NULLs, a malformed digest, a wrong digest, a missing file, non-UTF-8. */
     FgPipeline *pipeline = NULL;
@@ -226,6 +227,116 @@ int main(int argc, char **argv) {
     EXPECT(fg_capture_free(empty), FG_STATUS_OK);
     EXPECT(fg_capture_free(capture), FG_STATUS_OK);
     EXPECT(fg_challenge_free(challenge), FG_STATUS_OK);
+
+    /* The streaming session, starting: NULLs, bad dates and track values, garbage and
+     * truncated reference photos; each error leaves *out_session NULL. */
+    FgSession *session = NULL;
+    FgProgress progress;
+    EXPECT(fg_session_start(NULL, consent, NULL, TODAY, photo, photo_len, 0, 1, &session, &out), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_start(pipeline, NULL, NULL, TODAY, photo, photo_len, 0, 1, &session, &out), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_start(pipeline, consent, NULL, TODAY, NULL, 100, 0, 1, &session, &out), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_start(pipeline, consent, NULL, TODAY, photo, photo_len, 0, 1, NULL, &out), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_start(pipeline, consent, NULL, TODAY, photo, photo_len, 0, 1, &session, NULL), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_start(pipeline, consent, NULL, TODAY, GARBAGE, sizeof GARBAGE, 0, 1, &session, &out), FG_STATUS_BAD_IMAGE);
+    EXPECT(fg_session_start(pipeline, consent, NULL, TODAY, photo, 200, 0, 1, &session, &out), FG_STATUS_BAD_IMAGE);
+    EXPECT(fg_session_start(pipeline, consent, NULL, TODAY, photo, 0, 0, 1, &session, &out), FG_STATUS_BAD_IMAGE);
+    EXPECT(fg_session_start(pipeline, consent, NULL, not_a_date, photo, photo_len, 0, 1, &session, &out), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(fg_session_start(pipeline, consent, &not_a_date, TODAY, photo, photo_len, 0, 1, &session, &out), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(fg_session_start(pipeline, consent, NULL, TODAY, photo, photo_len, 0, 0, &session, &out), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(fg_session_start(pipeline, consent, NULL, TODAY, photo, photo_len, 0, 31, &session, &out), FG_STATUS_INVALID_ARGUMENT);
+    ASSERT(session == NULL);
+    /* A child without a guardian's consent: decided before any frame, no session. */
+    EXPECT(fg_session_start(pipeline, consent, &child, TODAY, photo, photo_len, 0, 1, &session, &out), FG_STATUS_OK);
+    ASSERT(session == NULL && out.kind == FG_OUTCOME_KIND_REJECTED);
+    ASSERT(strcmp(out.reason, "consent.guardian_required") == 0);
+    /* Sentences: only for reason codes facegate handed out; none for a consent reason. */
+    const char *sentence = "unset";
+    EXPECT(fg_reason_sentence(out.reason, &sentence), FG_STATUS_OK);
+    ASSERT(sentence == NULL);
+    EXPECT(fg_reason_sentence(out.reason, NULL), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_reason_sentence(NULL, &sentence), FG_STATUS_NULL_POINTER);
+    char forged_reason[] = "liveness.no_face";
+    EXPECT(fg_reason_sentence(forged_reason, &sentence), FG_STATUS_INVALID_ARGUMENT);
+
+    /* The evaluation door: turns and mode, checked; the unknown word is not echoed. */
+#define EVAL(turns, mode, s) \
+    fg_session_start_for_evaluation(pipeline, consent, NULL, TODAY, photo, photo_len, 0, 1, (turns), (mode), (s), &out)
+    EXPECT(EVAL(NULL, FG_CHALLENGE_MODE_FIXED, &session), FG_STATUS_NULL_POINTER);
+    EXPECT(EVAL(NOT_UTF8, FG_CHALLENGE_MODE_FIXED, &session), FG_STATUS_INVALID_UTF8);
+    EXPECT(EVAL("left,sideways", FG_CHALLENGE_MODE_FIXED, &session), FG_STATUS_INVALID_ARGUMENT);
+    LACKS("sideways");
+    EXPECT(EVAL("", FG_CHALLENGE_MODE_FIXED, &session), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(EVAL(",,", FG_CHALLENGE_MODE_FIXED, &session), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(EVAL("left,right,up,down,left,right,up,down,left", FG_CHALLENGE_MODE_FIXED, &session), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(EVAL("left", 2, &session), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(EVAL("left", 0xffffffffu, &session), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(EVAL("left", FG_CHALLENGE_MODE_FIXED, NULL), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_start_for_evaluation(NULL, consent, NULL, TODAY, photo, photo_len, 0, 1, "left", FG_CHALLENGE_MODE_FIXED, &session, &out), FG_STATUS_NULL_POINTER);
+    ASSERT(session == NULL);
+    EXPECT(EVAL("left", FG_CHALLENGE_MODE_FIXED, &session), FG_STATUS_OK);
+    ASSERT(session != NULL);
+
+    /* Pushing: NULLs, garbage, 0x0 and 100000x100000 frames, a size change, times that are
+     * NaN, infinite, repeated or backwards; each refused frame leaves the session as it was. */
+    unsigned char gray[64 * 64];
+    memset(gray, 90, sizeof gray);
+    FgCameraImage frame = {FG_PIXEL_FORMAT_GRAY, 64, 64, 1, {gray, NULL, NULL}, {sizeof gray, 0, 0}, {64, 0, 0}, 0, 0, 0};
+    EXPECT(fg_session_push_camera(NULL, &frame, 0.0, &progress), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_push_camera(session, NULL, 0.0, &progress), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_push_camera(session, &frame, 0.0, NULL), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_push_image(NULL, photo, photo_len, 0.0, &progress), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_push_image(session, NULL, 5, 0.0, &progress), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_push_image(session, photo, photo_len, 0.0, NULL), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_push_image(session, GARBAGE, sizeof GARBAGE, 0.0, &progress), FG_STATUS_BAD_IMAGE);
+    EXPECT(fg_session_push_image(session, photo, 200, 0.0, &progress), FG_STATUS_BAD_IMAGE);
+    EXPECT(fg_session_push_image(session, photo, 0, 0.0, &progress), FG_STATUS_BAD_IMAGE);
+    bad = frame;
+    bad.width = 0;
+    bad.height = 0;
+    EXPECT(fg_session_push_camera(session, &bad, 0.0, &progress), FG_STATUS_BAD_DIMENSIONS);
+    bad = frame;
+    bad.width = 100000;
+    bad.height = 100000;
+    bad.strides[0] = 100000;
+    EXPECT(fg_session_push_camera(session, &bad, 0.0, &progress), FG_STATUS_BAD_DIMENSIONS);
+    bad = frame;
+    bad.plane_lengths[0] = 100; /* shorter than 64 rows of 64 */
+    EXPECT(fg_session_push_camera(session, &bad, 0.0, &progress), FG_STATUS_BAD_DIMENSIONS);
+    bad = frame;
+    bad.format = 99;
+    EXPECT(fg_session_push_camera(session, &bad, 0.0, &progress), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(fg_session_push_camera(session, &frame, NAN, &progress), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(fg_session_push_camera(session, &frame, INFINITY, &progress), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(fg_session_push_camera(session, &frame, 1.0, &progress), FG_STATUS_OK);
+    ASSERT(progress.kind == FG_PROGRESS_KIND_CONTINUE && progress.sentence == NULL);
+    EXPECT(fg_session_push_camera(session, &frame, 1.0, &progress), FG_STATUS_INVALID_ARGUMENT); /* repeated */
+    EXPECT(fg_session_push_camera(session, &frame, 0.5, &progress), FG_STATUS_INVALID_ARGUMENT); /* backwards */
+    EXPECT(fg_session_push_image(session, photo, photo_len, 1.1, &progress), FG_STATUS_INVALID_ARGUMENT); /* size change */
+    EXPECT(fg_session_push_camera(session, &frame, 1.1, &progress), FG_STATUS_OK); /* still as it was */
+
+    /* Finishing: NULLs; then the decided session takes no frame and no second finish. */
+    EXPECT(fg_session_finish(NULL, &out), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_finish(session, NULL), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_session_finish(session, &out), FG_STATUS_OK);
+    ASSERT(out.family == FG_FAMILY_FACE && out.kind != FG_OUTCOME_KIND_ACCEPTED && out.reason != NULL);
+    EXPECT(fg_reason_sentence(out.reason, &sentence), FG_STATUS_OK);
+    ASSERT(sentence != NULL); /* a liveness reason has a sentence for the person */
+    EXPECT(fg_session_finish(session, &out), FG_STATUS_SESSION_DECIDED);
+    EXPECT(fg_session_push_camera(session, &frame, 2.0, &progress), FG_STATUS_SESSION_DECIDED);
+    EXPECT(fg_session_push_image(session, photo, photo_len, 2.0, &progress), FG_STATUS_SESSION_DECIDED);
+    EXPECT(fg_session_free(session), FG_STATUS_OK);
+
+    /* A session outlives the pipeline handle: it holds its own share of the networks. */
+    session = NULL;
+    EXPECT(fg_session_start(pipeline, consent, NULL, TODAY, photo, photo_len, 1, 3, &session, &out), FG_STATUS_OK);
+    ASSERT(session != NULL);
+    EXPECT(fg_pipeline_free(pipeline), FG_STATUS_OK);
+    pipeline = NULL;
+    EXPECT(fg_session_push_image(session, photo, photo_len, 0.0, &progress), FG_STATUS_OK);
+    ASSERT(progress.kind != FG_PROGRESS_KIND_DONE);
+    EXPECT(fg_session_free(session), FG_STATUS_OK);
+#undef EVAL
+
     EXPECT(fg_consent_free(consent), FG_STATUS_OK);
     EXPECT(fg_pipeline_free(pipeline), FG_STATUS_OK);
     free(photo);
@@ -260,6 +371,25 @@ int main(int argc, char **argv) {
     EXPECT(fg_flow_new(NULL, NULL, NULL, &flow), FG_STATUS_NULL_POINTER);
     EXPECT(fg_flow_new(policy, NULL, NULL, NULL), FG_STATUS_NULL_POINTER);
     EXPECT(fg_flow_new(policy, audit_fails, NULL, &flow), FG_STATUS_OK);
+    /* Audit subjects: NULLs, a short key, non-UTF-8, an invalid ID number (not echoed). */
+    static const char KEY_TEXT[] = "0123456789abcdef";
+    const uint8_t *key = (const uint8_t *)KEY_TEXT;
+    const size_t key_len = sizeof KEY_TEXT - 1;
+    EXPECT(fg_flow_set_subject_pseudonym(NULL, key, key_len, "+8613800000002"), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_flow_set_subject_pseudonym(flow, NULL, 16, "+8613800000002"), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_flow_set_subject_pseudonym(flow, key, 8, "+8613800000002"), FG_STATUS_INVALID_ARGUMENT);
+    LACKS("13800000002");
+    EXPECT(fg_flow_set_subject_pseudonym(flow, key, key_len, NULL), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_flow_set_subject_pseudonym(flow, key, key_len, NOT_UTF8), FG_STATUS_INVALID_UTF8);
+    EXPECT(fg_flow_set_subject_pseudonym(flow, key, key_len, "+8613800000002"), FG_STATUS_OK);
+    EXPECT(fg_flow_set_subject_id_number(NULL, "11010519491231002X", TODAY), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_flow_set_subject_id_number(flow, NULL, TODAY), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_flow_set_subject_id_number(flow, NOT_UTF8, TODAY), FG_STATUS_INVALID_UTF8);
+    EXPECT(fg_flow_set_subject_id_number(flow, "110105194912310021", TODAY), FG_STATUS_INVALID_ARGUMENT);
+    LACKS("110105194912310021");
+    LACKS("19491231");
+    EXPECT(fg_flow_set_subject_id_number(flow, "11010519491231002X", not_a_date), FG_STATUS_INVALID_ARGUMENT);
+    EXPECT(fg_flow_set_subject_id_number(flow, "11010519491231002X", TODAY), FG_STATUS_OK);
     EXPECT(fg_flow_choose(NULL, FG_METHOD_FACE, 0), FG_STATUS_NULL_POINTER);
     EXPECT(fg_flow_choose(flow, 9, 0), FG_STATUS_INVALID_ARGUMENT);
     EXPECT(fg_flow_choose(flow, FG_METHOD_ID_CARD, 0), FG_STATUS_FLOW_REFUSED);
@@ -360,6 +490,25 @@ int main(int argc, char **argv) {
     memset(uri, 0, needed);
     free(uri);
     EXPECT(fg_otp_check(otp, "287082", 0, &out), FG_STATUS_OK);
+    ASSERT(out.kind == FG_OUTCOME_KIND_ACCEPTED);
+    /* Saved state: NULLs; an HOTP state without a next counter; failures restored lock it. */
+    FgOtpState state;
+    EXPECT(fg_otp_state_export(NULL, &state), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_otp_state_export(otp, NULL), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_otp_state_export(otp, &state), FG_STATUS_OK);
+    ASSERT(state.has_next_counter && state.next_counter == 2 && state.failures == 0 && !state.has_last_step);
+    EXPECT(fg_otp_state_import(NULL, &state), FG_STATUS_NULL_POINTER);
+    EXPECT(fg_otp_state_import(otp, NULL), FG_STATUS_NULL_POINTER);
+    FgOtpState used_up = state;
+    used_up.has_next_counter = 0;
+    EXPECT(fg_otp_state_import(otp, &used_up), FG_STATUS_INVALID_ARGUMENT);
+    FgOtpState locked = state;
+    locked.failures = 100; /* the lock limit */
+    EXPECT(fg_otp_state_import(otp, &locked), FG_STATUS_OK);
+    EXPECT(fg_otp_check(otp, "359152", 0, &out), FG_STATUS_OK); /* RFC 4226, counter 2 */
+    ASSERT(out.kind == FG_OUTCOME_KIND_REJECTED && strcmp(out.reason, "otp.locked") == 0);
+    EXPECT(fg_otp_state_import(otp, &state), FG_STATUS_OK);
+    EXPECT(fg_otp_check(otp, "359152", 0, &out), FG_STATUS_OK);
     ASSERT(out.kind == FG_OUTCOME_KIND_ACCEPTED);
     EXPECT(fg_otp_free(otp), FG_STATUS_OK);
 

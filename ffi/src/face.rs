@@ -9,6 +9,7 @@
 //! accept as an outcome.
 
 use std::ffi::c_char;
+use std::sync::Arc;
 
 use facegate::camera::{
     CameraError, CameraImage, Orientation, PixelFormat, Plane, Rotation, YuvRange,
@@ -35,8 +36,12 @@ use crate::{
 ///
 /// Thread safety: **shareable.** Any number of threads may call functions taking a
 /// `const FgPipeline *` at the same time. Free it only when no call is using it.
+///
+/// A session (`fg_session_start`) holds its own share of the pipeline: freeing the
+/// pipeline handle while sessions are still running is safe, and the networks are released
+/// when the last session is freed.
 pub struct FgPipeline {
-    inner: FacePipeline,
+    pub(crate) inner: Arc<FacePipeline>,
 }
 
 // The pipeline handle is documented as shareable between threads: hold the library to it.
@@ -64,6 +69,16 @@ pub const FG_MAX_CAPTURE_FRAMES: usize = 120;
 pub struct FgConsent {
     person: BiometricConsent,
     guardian: Option<GuardianConsent>,
+}
+
+impl FgConsent {
+    /// The consent as the face verifier takes it.
+    pub(crate) fn face(&self) -> FaceConsent<'_> {
+        match &self.guardian {
+            Some(g) => FaceConsent::with_guardian(&self.person, g),
+            None => FaceConsent::adult(&self.person),
+        }
+    }
 }
 
 /// A random liveness challenge (the head movements the person is asked to make).
@@ -159,6 +174,17 @@ pub enum FgDirection {
     Down = 3,
 }
 
+impl From<Step> for FgDirection {
+    fn from(step: Step) -> FgDirection {
+        match step {
+            Step::Left => FgDirection::Left,
+            Step::Right => FgDirection::Right,
+            Step::Up => FgDirection::Up,
+            Step::Down => FgDirection::Down,
+        }
+    }
+}
+
 /// The result of comparing two photos through the measuring door.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -230,8 +256,9 @@ pub(crate) fn decode(bytes: &[u8], what: &str) -> Res<Frame> {
 pub unsafe extern "C" fn fg_pipeline_new(out: *mut *mut FgPipeline) -> FgStatus {
     guard(|| {
         need(out, "out")?;
-        let inner =
-            FacePipeline::with_default_models(FaceConfig::default()).map_err(|e| face_fail(&e))?;
+        let inner = Arc::new(
+            FacePipeline::with_default_models(FaceConfig::default()).map_err(|e| face_fail(&e))?,
+        );
         // SAFETY: `out` is writable by the caller's contract.
         unsafe { new_handle(out, FgPipeline { inner }) }
     })
@@ -267,7 +294,7 @@ pub unsafe extern "C" fn fg_pipeline_new_from_files(
         let embedder =
             facegate::embed::Embedder::new(&embed, facegate::embed::EmbedderSpec::DLIB_RESNET)
                 .map_err(|e| face_fail(&e.into()))?;
-        let inner = FacePipeline::new(detector, embedder, config);
+        let inner = Arc::new(FacePipeline::new(detector, embedder, config));
         // SAFETY: `out` is writable by the caller's contract.
         unsafe { new_handle(out, FgPipeline { inner }) }
     })
@@ -412,6 +439,59 @@ pub unsafe extern "C" fn fg_capture_push_image(
     })
 }
 
+/// A raw camera frame converted to an upright RGB frame (the body of
+/// `fg_capture_push_camera`, shared with the session).
+///
+/// # Safety
+/// The first `plane_count` planes of `img` point to their `plane_lengths` readable bytes.
+pub(crate) unsafe fn camera_frame(img: &FgCameraImage) -> Res<Frame> {
+    let format = enum_arg(
+        img.format,
+        &[
+            (0, PixelFormat::Rgb),
+            (1, PixelFormat::Bgr),
+            (2, PixelFormat::Rgba),
+            (3, PixelFormat::Bgra),
+            (4, PixelFormat::Gray),
+            (5, PixelFormat::Nv12),
+            (6, PixelFormat::Nv21),
+            (7, PixelFormat::I420),
+        ],
+        "pixel format",
+    )?;
+    let count = img.plane_count as usize;
+    if count == 0 || count > 3 {
+        return Err(fail(
+            FgStatus::BadDimensions,
+            "plane_count must be 1, 2 or 3",
+        ));
+    }
+    let mut planes = Vec::with_capacity(count);
+    for i in 0..count {
+        // SAFETY: by the contract, plane i points to plane_lengths[i] readable bytes.
+        let data = unsafe { arg_bytes(img.planes[i], img.plane_lengths[i], "camera plane")? };
+        planes.push(Plane {
+            data,
+            stride: img.strides[i],
+        });
+    }
+    let range = if img.full_range != 0 {
+        YuvRange::Full
+    } else {
+        YuvRange::Limited
+    };
+    let camera = CameraImage::new(format, img.width, img.height, &planes)
+        .map_err(|e| camera_fail(&e))?
+        .with_range(range);
+    let orientation = Orientation {
+        rotation: Rotation::from_degrees(img.rotation_degrees).map_err(|e| camera_fail(&e))?,
+        mirror: img.mirror != 0,
+    };
+    camera
+        .to_frame(orientation, &DecodeLimits::default())
+        .map_err(|e| camera_fail(&e))
+}
+
 /// Adds a raw camera frame taken at `time_seconds` (strictly increasing): converted to an
 /// upright RGB frame in one pass. Every impossible layout (0×0, 100000×100000, a stride
 /// shorter than a row, plane lengths that do not fit) is `FG_STATUS_BAD_DIMENSIONS` and
@@ -429,51 +509,8 @@ pub unsafe extern "C" fn fg_capture_push_camera(
     guard(|| {
         // SAFETY: the caller's contract for each pointer.
         let (c, img) = unsafe { (handle_mut(capture, "capture")?, handle(image, "image")?) };
-        let format = enum_arg(
-            img.format,
-            &[
-                (0, PixelFormat::Rgb),
-                (1, PixelFormat::Bgr),
-                (2, PixelFormat::Rgba),
-                (3, PixelFormat::Bgra),
-                (4, PixelFormat::Gray),
-                (5, PixelFormat::Nv12),
-                (6, PixelFormat::Nv21),
-                (7, PixelFormat::I420),
-            ],
-            "pixel format",
-        )?;
-        let count = img.plane_count as usize;
-        if count == 0 || count > 3 {
-            return Err(fail(
-                FgStatus::BadDimensions,
-                "plane_count must be 1, 2 or 3",
-            ));
-        }
-        let mut planes = Vec::with_capacity(count);
-        for i in 0..count {
-            // SAFETY: by the contract, plane i points to plane_lengths[i] readable bytes.
-            let data = unsafe { arg_bytes(img.planes[i], img.plane_lengths[i], "camera plane")? };
-            planes.push(Plane {
-                data,
-                stride: img.strides[i],
-            });
-        }
-        let range = if img.full_range != 0 {
-            YuvRange::Full
-        } else {
-            YuvRange::Limited
-        };
-        let camera = CameraImage::new(format, img.width, img.height, &planes)
-            .map_err(|e| camera_fail(&e))?
-            .with_range(range);
-        let orientation = Orientation {
-            rotation: Rotation::from_degrees(img.rotation_degrees).map_err(|e| camera_fail(&e))?,
-            mirror: img.mirror != 0,
-        };
-        let frame = camera
-            .to_frame(orientation, &DecodeLimits::default())
-            .map_err(|e| camera_fail(&e))?;
+        // SAFETY: the caller's contract for the planes.
+        let frame = unsafe { camera_frame(img)? };
         c.push(frame, time_seconds)
     })
 }
@@ -572,12 +609,7 @@ pub unsafe extern "C" fn fg_challenge_step(
                 "the challenge has no step at this index",
             )
         })?;
-        let dir = match step {
-            Step::Left => FgDirection::Left,
-            Step::Right => FgDirection::Right,
-            Step::Up => FgDirection::Up,
-            Step::Down => FgDirection::Down,
-        };
+        let dir = FgDirection::from(step);
         if !direction.is_null() {
             // SAFETY: non-NULL and writable by the contract.
             unsafe { put(direction, dir, "direction")? };
@@ -649,10 +681,7 @@ pub unsafe extern "C" fn fg_face_verify(
             ));
         }
         let photo = decode(photo, "reference photo")?;
-        let face_consent = match &consent.guardian {
-            Some(g) => FaceConsent::with_guardian(&consent.person, g),
-            None => FaceConsent::adult(&consent.person),
-        };
+        let face_consent = consent.face();
         let mut verifier = FaceVerifier::new(&p.inner, Default::default());
         let outcome = verifier
             .verify(FaceEvidence {

@@ -44,6 +44,7 @@ pub mod face;
 pub mod id;
 pub mod otp;
 pub mod policy;
+pub mod session;
 
 /// Version of the C ABI: raised whenever a function, struct or enum of the header changes
 /// incompatibly.
@@ -63,7 +64,8 @@ pub enum FgStatus {
     /// A required pointer was NULL.
     NullPointer = 1,
     /// An argument is out of range or inconsistent (an unknown enum value, an invalid date,
-    /// a malformed digest, timestamps that do not increase, too many frames, …).
+    /// a malformed digest, timestamps that do not increase, too many frames, a face session's
+    /// frame of another size than its first, …).
     InvalidArgument = 2,
     /// A string is not valid UTF-8.
     InvalidUtf8 = 3,
@@ -93,6 +95,9 @@ pub enum FgStatus {
     FaceFailed = 14,
     /// An index is past the end.
     OutOfRange = 15,
+    /// The face session has already decided: it takes no more frames and no second
+    /// `fg_session_finish`. Free it.
+    SessionDecided = 16,
     /// A bug in facegate (a caught panic). Please report it.
     Internal = 99,
 }

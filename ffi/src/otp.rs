@@ -8,8 +8,8 @@
 use std::ffi::{c_char, c_void};
 
 use facegate::otp::{
-    Algorithm, Delivery, Digits, HotpVerifier, OobCode, OobConfig, OobVerifier, OtpAuthUri,
-    OtpError, Secret, TotpParams, TotpVerifier, UriKind,
+    Algorithm, Delivery, Digits, FailureState, HotpVerifier, OobCode, OobConfig, OobVerifier,
+    OtpAuthUri, OtpError, Secret, TotpParams, TotpVerifier, UriKind,
 };
 use facegate::verifier::Family;
 
@@ -216,32 +216,69 @@ fn copy_secret(s: &Secret) -> Res<Secret> {
 
 impl FgOtp {
     fn from_uri(uri: OtpAuthUri) -> Res<FgOtp> {
-        let secret = || copy_secret(&uri.secret);
-        let verifier = match uri.kind {
-            UriKind::Totp { period } => {
-                let params = TotpParams {
-                    algorithm: uri.algorithm,
-                    digits: uri.digits,
-                    step: period,
-                    ..TotpParams::default()
-                };
-                OtpVerifier::Totp(
-                    TotpVerifier::new(secret()?, params, None).map_err(|e| otp_fail(&e))?,
-                )
-            }
-            UriKind::Hotp { counter } => OtpVerifier::Hotp(
-                HotpVerifier::new(
-                    secret()?,
-                    uri.algorithm,
-                    uri.digits,
-                    counter,
-                    FG_HOTP_LOOK_AHEAD,
-                )
-                .map_err(|e| otp_fail(&e))?,
-            ),
-        };
+        let verifier = verifier(&uri, uri.kind, None, FailureState::new())?;
         Ok(FgOtp { uri, verifier })
     }
+}
+
+/// A verifier for `uri`'s secret and settings, of `kind` (HOTP: with its next counter),
+/// with replay (`last_step`, TOTP) and failure state restored.
+fn verifier(
+    uri: &OtpAuthUri,
+    kind: UriKind,
+    last_step: Option<u64>,
+    failures: FailureState,
+) -> Res<OtpVerifier> {
+    let secret = copy_secret(&uri.secret)?;
+    Ok(match kind {
+        UriKind::Totp { period } => {
+            let params = TotpParams {
+                algorithm: uri.algorithm,
+                digits: uri.digits,
+                step: period,
+                ..TotpParams::default()
+            };
+            OtpVerifier::Totp(
+                TotpVerifier::new(secret, params, last_step)
+                    .map_err(|e| otp_fail(&e))?
+                    .with_failure_state(failures),
+            )
+        }
+        UriKind::Hotp { counter } => OtpVerifier::Hotp(
+            HotpVerifier::new(
+                secret,
+                uri.algorithm,
+                uri.digits,
+                counter,
+                FG_HOTP_LOOK_AHEAD,
+            )
+            .map_err(|e| otp_fail(&e))?
+            .with_failure_state(failures),
+        ),
+    })
+}
+
+/// What an authenticator must remember between runs of the kiosk program, besides its
+/// secret: the replay state and the failure counters. Without it a restarted kiosk would
+/// accept a TOTP code already used in the same time step and forget past failed guesses.
+/// Persist it after every `fg_otp_check` (`fg_otp_state_export`) and restore it after
+/// importing the authenticator (`fg_otp_state_import`). It holds no secret.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FgOtpState {
+    /// TOTP: nonzero when `last_step` holds the last accepted time step. HOTP: 0.
+    pub has_last_step: u32,
+    /// TOTP: the last accepted time step (Unix time / period).
+    pub last_step: u64,
+    /// HOTP: nonzero when `next_counter` holds the next counter expected (0 once the
+    /// counter space is used up). TOTP: 0.
+    pub has_next_counter: u32,
+    /// HOTP: the next counter expected (also in the exported URI).
+    pub next_counter: u64,
+    /// Consecutive failed codes (the authenticator locks at 100, until an operator unlocks it).
+    pub failures: u32,
+    /// Unix time before which no code is evaluated (0: not in back-off).
+    pub blocked_until: u64,
 }
 
 /// Imports an authenticator from an `otpauth://totp/…` or `otpauth://hotp/…` URI (the Key
@@ -392,6 +429,73 @@ pub unsafe extern "C" fn fg_otp_check(
     })
 }
 
+/// Writes the authenticator's replay state and failure counters to `*out` (no secret), to
+/// persist next to its URI.
+///
+/// # Safety
+/// `otp` is a live authenticator; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn fg_otp_state_export(otp: *const FgOtp, out: *mut FgOtpState) -> FgStatus {
+    guard(|| {
+        need(out, "out")?;
+        // SAFETY: the caller's contract.
+        let o = unsafe { handle(otp, "otp")? };
+        let (last_step, next_counter, failures) = match &o.verifier {
+            OtpVerifier::Totp(t) => (t.last_accepted_step(), None, t.failure_state()),
+            OtpVerifier::Hotp(h) => (None, h.next_counter(), h.failure_state()),
+        };
+        let state = FgOtpState {
+            has_last_step: u32::from(last_step.is_some()),
+            last_step: last_step.unwrap_or(0),
+            has_next_counter: u32::from(next_counter.is_some()),
+            next_counter: next_counter.unwrap_or(0),
+            failures: failures.failures(),
+            blocked_until: failures.blocked_until(),
+        };
+        // SAFETY: `out` is non-NULL (checked) and writable by the contract.
+        unsafe { put(out, state, "out") }
+    })
+}
+
+/// Restores the state `fg_otp_state_export` wrote (typically after `fg_otp_import_uri` at
+/// start-up), replacing the authenticator's replay state and failure counters. Fields of
+/// the other kind (TOTP's `last_step` for HOTP, HOTP's `next_counter` for TOTP) are
+/// ignored. An HOTP state without a next counter (`has_next_counter` 0: the counter space
+/// is used up) cannot be restored: `FG_STATUS_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `otp` is a live authenticator used by this thread alone; `state` is readable.
+#[no_mangle]
+pub unsafe extern "C" fn fg_otp_state_import(
+    otp: *mut FgOtp,
+    state: *const FgOtpState,
+) -> FgStatus {
+    guard(|| {
+        // SAFETY: the caller's contract for each pointer.
+        let (o, st) = unsafe { (handle_mut(otp, "otp")?, handle(state, "state")?) };
+        let failures = FailureState::restore(st.failures, st.blocked_until);
+        let (kind, last_step) = match o.uri.kind {
+            UriKind::Totp { .. } => (o.uri.kind, (st.has_last_step != 0).then_some(st.last_step)),
+            UriKind::Hotp { .. } => {
+                if st.has_next_counter == 0 {
+                    return Err(fail(
+                        FgStatus::InvalidArgument,
+                        "an HOTP state without a next counter cannot be restored",
+                    ));
+                }
+                (
+                    UriKind::Hotp {
+                        counter: st.next_counter,
+                    },
+                    None,
+                )
+            }
+        };
+        o.verifier = verifier(&o.uri, kind, last_step, failures)?;
+        Ok(())
+    })
+}
+
 /// Frees an authenticator, wiping its secret; NULL is accepted.
 ///
 /// # Safety
@@ -400,4 +504,73 @@ pub unsafe extern "C" fn fg_otp_check(
 pub unsafe extern "C" fn fg_otp_free(otp: *mut FgOtp) -> FgStatus {
     // SAFETY: forwarded contract.
     unsafe { free_handle(otp) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FgOutcomeKind;
+    use std::ptr::null_mut;
+
+    /// A restarted kiosk refuses a TOTP code used before the restart only with the saved
+    /// state: without it the same code is accepted twice.
+    #[test]
+    fn saved_state_keeps_replay_protection_across_a_restart() {
+        let params = FgOtpParams {
+            hotp: 0,
+            algorithm: 0,
+            digits: 8,
+            period: 30,
+            counter: 0,
+        };
+        let secret = b"12345678901234567890";
+        let check = |otp: *mut FgOtp| {
+            let mut out = FgOutcome::new(Family::OneTimeCode, facegate::Outcome::Accepted);
+            // SAFETY: a live handle, a NUL-terminated code, a writable output.
+            assert_eq!(
+                unsafe { fg_otp_check(otp, c"94287082".as_ptr(), 59, &mut out) },
+                FgStatus::Ok
+            );
+            out.kind
+        };
+        let new = || {
+            let mut otp = null_mut();
+            // SAFETY: readable params and secret, a NUL-terminated label, a writable output.
+            let s = unsafe {
+                fg_otp_new(
+                    &params,
+                    secret.as_ptr(),
+                    secret.len(),
+                    c"staff".as_ptr(),
+                    &mut otp,
+                )
+            };
+            assert_eq!(s, FgStatus::Ok);
+            otp
+        };
+        let first = new();
+        assert_eq!(check(first), FgOutcomeKind::Accepted);
+        let mut saved = FgOtpState {
+            has_last_step: 0,
+            last_step: 0,
+            has_next_counter: 0,
+            next_counter: 0,
+            failures: 7,
+            blocked_until: 7,
+        };
+        // SAFETY: live handles, readable and writable states; each handle freed once.
+        unsafe {
+            assert_eq!(fg_otp_state_export(first, &mut saved), FgStatus::Ok);
+            assert_eq!((saved.has_last_step, saved.last_step), (1, 1));
+            assert_eq!((saved.failures, saved.blocked_until), (0, 0));
+            fg_otp_free(first);
+            let forgetful = new();
+            assert_eq!(check(forgetful), FgOutcomeKind::Accepted);
+            fg_otp_free(forgetful);
+            let restored = new();
+            assert_eq!(fg_otp_state_import(restored, &saved), FgStatus::Ok);
+            assert_eq!(check(restored), FgOutcomeKind::Rejected);
+            fg_otp_free(restored);
+        }
+    }
 }

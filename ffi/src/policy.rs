@@ -8,12 +8,14 @@
 
 use std::ffi::{c_char, c_void, CString};
 
-use facegate::audit::{AuditEvent, AuditSink, JsonLinesSink};
+use facegate::audit::{AuditEvent, AuditSink, JsonLinesSink, PseudonymKey, SubjectRef};
 use facegate::policy::{notice, Flow, Language, Method, Policy, PolicyError, Step, Trigger};
 
+use facegate::idcard::CnIdNumber;
+
 use crate::{
-    arg_str, enum_arg, fail, free_handle, guard, handle, handle_mut, need, new_handle, put,
-    read_outcome, reason_text, static_text, FgOutcome, FgStatus,
+    arg_bytes, arg_str, enum_arg, fail, free_handle, guard, handle, handle_mut, need, new_handle,
+    put, read_outcome, reason_text, static_text, FgDate, FgOutcome, FgStatus,
 };
 
 /// A verification method a policy offers.
@@ -104,6 +106,8 @@ pub struct FgFlow {
     _policy: PolicyBox,
     audit: FgAuditFn,
     user: *mut c_void,
+    /// Who the session is about, as the audit trail may hold it (masked or pseudonymous).
+    subject: Option<SubjectRef>,
 }
 
 /// The flow's own copy of the policy, at a fixed heap address for the flow's lifetime.
@@ -251,6 +255,7 @@ pub unsafe extern "C" fn fg_flow_new(
             _policy: policy,
             audit,
             user,
+            subject: None,
         };
         // SAFETY: `out` is writable by the caller's contract.
         unsafe { new_handle(out, f) }
@@ -384,7 +389,10 @@ pub unsafe extern "C" fn fg_flow_record(
         // SAFETY: non-NULL (checked) and writable by the contract.
         unsafe { put(step, step_out(s), "step")? };
         if let Some(audit) = f.audit {
-            let event = AuditEvent::new(now, f.flow.policy().id(), family, outcome);
+            let mut event = AuditEvent::new(now, f.flow.policy().id(), family, outcome);
+            if let Some(subject) = &f.subject {
+                event = event.with_subject(subject.clone());
+            }
             let mut sink = CallbackSink {
                 audit,
                 user: f.user,
@@ -396,6 +404,67 @@ pub unsafe extern "C" fn fg_flow_record(
                 )
             })?;
         }
+        Ok(())
+    })
+}
+
+/// From now on, the flow's audit lines name the person by a keyed pseudonym of
+/// `identifier` (the recipient's phone number, a staff id, …): `"subject":"p:"` and 32 hex
+/// digits of HMAC-SHA-256 under `key` (at least 16 bytes; keep one key per deployment, so
+/// the same person links across events while the identifier itself is never stored).
+/// Replaces any subject set before. A key shorter than 16 bytes is
+/// `FG_STATUS_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `flow` is a live flow used by this thread alone; `key` points to `key_len` readable
+/// bytes; `identifier` is NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn fg_flow_set_subject_pseudonym(
+    flow: *mut FgFlow,
+    key: *const u8,
+    key_len: usize,
+    identifier: *const c_char,
+) -> FgStatus {
+    guard(|| {
+        // SAFETY: the caller's contract for each pointer.
+        let (f, key, identifier) = unsafe {
+            (
+                handle_mut(flow, "flow")?,
+                arg_bytes(key, key_len, "key")?,
+                arg_str(identifier, "identifier")?,
+            )
+        };
+        let key = PseudonymKey::new(key).map_err(|_| {
+            fail(
+                FgStatus::InvalidArgument,
+                "the pseudonym key must be at least 16 bytes",
+            )
+        })?;
+        f.subject = Some(SubjectRef::pseudonym(&key, identifier));
+        Ok(())
+    })
+}
+
+/// From now on, the flow's audit lines name the person by their masked ID number (e.g.
+/// `110105********002X`: no birth date), once the ID card has been read. The number is
+/// checked on `today`; an invalid one is `FG_STATUS_INVALID_ARGUMENT` (the message does not
+/// repeat it). Replaces any subject set before.
+///
+/// # Safety
+/// `flow` is a live flow used by this thread alone; `number` is NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn fg_flow_set_subject_id_number(
+    flow: *mut FgFlow,
+    number: *const c_char,
+    today: FgDate,
+) -> FgStatus {
+    guard(|| {
+        // SAFETY: the caller's contract for each pointer.
+        let (f, number) = unsafe { (handle_mut(flow, "flow")?, arg_str(number, "number")?) };
+        let today = today.to_date("today")?;
+        let id = CnIdNumber::parse(number, today)
+            .map_err(|_| fail(FgStatus::InvalidArgument, "the ID number is not valid"))?;
+        f.subject = Some(SubjectRef::masked(id.masked()));
         Ok(())
     })
 }
@@ -435,4 +504,80 @@ pub unsafe extern "C" fn fg_flow_trigger(
 pub unsafe extern "C" fn fg_flow_free(flow: *mut FgFlow) -> FgStatus {
     // SAFETY: forwarded contract.
     unsafe { free_handle(flow) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FgFamily;
+    use std::ptr::null_mut;
+
+    unsafe extern "C" fn collect(user: *mut c_void, line: *const c_char, len: usize) -> i32 {
+        // SAFETY: `user` is the test's Vec<String>; `line` holds `len` bytes.
+        unsafe {
+            let lines = &mut *user.cast::<Vec<String>>();
+            let bytes = std::slice::from_raw_parts(line.cast::<u8>(), len);
+            lines.push(String::from_utf8(bytes.to_vec()).unwrap());
+        }
+        0
+    }
+
+    /// The audit line names the person as set: by the masked ID number (never the birth
+    /// date), or by a keyed pseudonym (never the phone number).
+    #[test]
+    fn audit_lines_carry_the_subject_as_set() {
+        let today = FgDate {
+            year: 2027,
+            month: 1,
+            day: 15,
+        };
+        let methods = [FgMethod::OneTimeCode as u32, FgMethod::IdCard as u32];
+        let mut lines: Vec<String> = Vec::new();
+        let (mut policy, mut flow) = (null_mut(), null_mut());
+        let accepted = FgOutcome {
+            family: FgFamily::OneTimeCode,
+            kind: crate::FgOutcomeKind::Accepted,
+            reason: std::ptr::null(),
+            reason_kind: crate::FgReasonKind::None,
+        };
+        let mut step = step_out(Step::Verified(Method::OneTimeCode));
+        // SAFETY: valid strings, buffers and out-pointers; every handle freed once below.
+        unsafe {
+            assert_eq!(
+                fg_policy_new(c"locker-7".as_ptr(), methods.as_ptr(), 2, &mut policy),
+                FgStatus::Ok
+            );
+            let user = (&mut lines as *mut Vec<String>).cast::<c_void>();
+            for subject in ["id", "pseudonym"] {
+                assert_eq!(
+                    fg_flow_new(policy, Some(collect), user, &mut flow),
+                    FgStatus::Ok
+                );
+                let status = if subject == "id" {
+                    fg_flow_set_subject_id_number(flow, c"11010519491231002X".as_ptr(), today)
+                } else {
+                    let key = b"a deployment key, 16+ bytes";
+                    fg_flow_set_subject_pseudonym(
+                        flow,
+                        key.as_ptr(),
+                        key.len(),
+                        c"+8613800000000".as_ptr(),
+                    )
+                };
+                assert_eq!(status, FgStatus::Ok);
+                assert_eq!(fg_flow_record(flow, &accepted, 0, &mut step), FgStatus::Ok);
+                assert_eq!(fg_flow_free(flow), FgStatus::Ok);
+            }
+            assert_eq!(fg_policy_free(policy), FgStatus::Ok);
+        }
+        assert_eq!(lines.len(), 2);
+        assert!(
+            lines[0].contains(r#""subject":"110105********002X""#),
+            "{}",
+            lines[0]
+        );
+        assert!(!lines[0].contains("19491231"));
+        assert!(lines[1].contains(r#""subject":"p:"#), "{}", lines[1]);
+        assert!(!lines[1].contains("13800000000"));
+    }
 }

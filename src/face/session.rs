@@ -239,6 +239,12 @@ impl FaceSession<'_> {
         })
     }
 
+    /// Whether the session has decided (a push returned [`Progress::Done`], or
+    /// [`FaceSession::finish`] was called): it takes no more frames.
+    pub fn decided(&self) -> bool {
+        self.decided
+    }
+
     /// Takes the next camera frame, captured at `t` seconds (strictly increasing). A frame
     /// that cannot be taken (a bad timestamp, too many frames, a pipeline fault) is an
     /// error and leaves the session as it was.
