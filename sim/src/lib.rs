@@ -8,6 +8,8 @@
 //! - [`simulate`]: landmark-level live heads and attacks (five points per frame);
 //! - [`surface`]: pixel-level rendered cards (flat, folded, face-shaped) for the surface layer;
 //! - [`depth`], [`nir`]: synthetic depth maps and near-infrared frames;
+//! - [`suite`]: image-level evaluation suites (rendered prints, screen replays, spliced and
+//!   simulated heads) for `facegate liveness eval`;
 //! - binaries: `liveness_suite` (image-level evaluation suites for `facegate liveness eval`),
 //!   `liveness_sim` (the simulated evaluation), `liveness_pose` (pose error on the suites).
 
@@ -16,4 +18,5 @@
 pub mod depth;
 pub mod nir;
 pub mod simulate;
+pub mod suite;
 pub mod surface;
