@@ -2,7 +2,7 @@
 """Checks that the library's modules import each other without a cycle.
 
 A module is a file under src/ (src/bin/ is the CLI, not the library). An edge a -> b means
-code in a names an item of b through a `crate::` or `super::` path. Not counted: re-exports
+code in a names an item of b through a `crate::`, `super::` or child-relative path. Not counted: re-exports
 (`pub use`, a facade that adds no logic), comments and doc comments, and test modules
 (`#[cfg(test)]` to the end of the file). Exit 1 and print each cycle when there is one.
 
@@ -31,6 +31,7 @@ files = {
 modules = set(files)
 
 PATH = re.compile(r"\b(crate|super)((?:::(?:super|[A-Za-z_][A-Za-z0-9_]*))+)")
+CHILD = re.compile(r"(?<![:\w])(?:self::)?([a-z_][a-z0-9_]*)::")
 BRACED = re.compile(r"\b(crate|super)((?:::(?:super|[A-Za-z_][A-Za-z0-9_]*))*)::\{([^}]*)\}")
 
 
@@ -74,6 +75,10 @@ for me, path in files.items():
                     found.append((m.group(1), prefix))
         for m in PATH.finditer(s):
             found.append((m.group(1), [x for x in m.group(2).split("::") if x]))
+        # Paths relative to this module: `child::item`, `self::child::item`.
+        for m in CHILD.finditer(s):
+            if me + (m.group(1),) in modules:
+                found.append(("crate", list(me) + [m.group(1)]))
         for head, rest in found:
             target = resolve(me, head, rest)
             if target is not None and target != me:

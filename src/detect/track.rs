@@ -12,38 +12,12 @@
 //! person in view stays in the observations on the frames between, which the liveness
 //! challenge's second-face rule counts.
 
-use super::{Candidate, DetectError, Detection, Detector};
+use super::{DetectError, Detection, Detector, Refine};
 use crate::frame::Frame;
 
 /// Longest interval between full detections accepted: beyond 2 s at 15 fps a face that
 /// walked in is found too late.
 pub const MAX_INTERVAL: u32 = 30;
-
-/// How [`Detector::track`] refines a followed box.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Refine {
-    /// O-Net twice: once to follow the move, once to place the landmarks on the moved box.
-    Twice,
-    /// O-Net once, and a second time only when the first pass moved the box by more than
-    /// [`SETTLED`] of its side (or scaled it by more than that).
-    #[default]
-    WhenMoved,
-}
-
-/// A first pass that moved the box's centre, or changed its side, by less than this share
-/// of the side leaves the landmarks where a second pass would put them (within the
-/// detector's own frame-to-frame noise, ≈ 2 % of the inter-ocular distance; measured by
-/// `examples/track_noise.rs`).
-pub const SETTLED: f32 = 0.03;
-
-/// Whether O-Net's box `after` is within [`SETTLED`] of the box `before` it was run on.
-pub(super) fn settled(before: &Candidate, after: &Candidate) -> bool {
-    let side = |c: &Candidate| c.x2 - c.x1 + 1.0;
-    let centre = |c: &Candidate| ((c.x1 + c.x2) / 2.0, (c.y1 + c.y2) / 2.0);
-    let (s0, s1) = (side(before), side(after));
-    let ((x0, y0), (x1, y1)) = (centre(before), centre(after));
-    s0 > 0.0 && ((x1 - x0).hypot(y1 - y0) / s0) < SETTLED && ((s1 - s0).abs() / s0) < SETTLED
-}
 
 /// The full detector every `interval` frames, light tracking in between. One tracker per
 /// video stream; it holds face boxes and landmarks only (no pixels).

@@ -1,0 +1,470 @@
+//! Dense-point tracking: corners picked on the reference frame, followed by anchored,
+//! inverse-compositional affine Lucas–Kanade over a two-level pyramid. Pixel buffers are
+//! wiped on drop (they hold face pixels).
+
+use zeroize::{Zeroize, Zeroizing};
+
+use super::super::linalg::invert;
+use super::super::{GrayFrame, Point2};
+use super::config::SurfaceConfig;
+
+/// A single-channel float image.
+pub(super) struct Image {
+    pub(super) w: usize,
+    pub(super) h: usize,
+    pub(super) px: Vec<f32>,
+}
+
+impl Drop for Image {
+    fn drop(&mut self) {
+        self.px.zeroize();
+    }
+}
+
+impl Image {
+    pub(super) fn at(&self, x: usize, y: usize) -> f32 {
+        self.px.get(y * self.w + x).copied().unwrap_or(0.0)
+    }
+
+    /// Bilinear sample, clamped to the border.
+    pub(super) fn sample(&self, x: f64, y: f64) -> f32 {
+        let x = x.clamp(0.0, (self.w - 1) as f64);
+        let y = y.clamp(0.0, (self.h - 1) as f64);
+        let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+        let (x1, y1) = ((x0 + 1).min(self.w - 1), (y0 + 1).min(self.h - 1));
+        let (fx, fy) = ((x - x0 as f64) as f32, (y - y0 as f64) as f32);
+        let top = self.at(x0, y0) * (1.0 - fx) + self.at(x1, y0) * fx;
+        let bottom = self.at(x0, y1) * (1.0 - fx) + self.at(x1, y1) * fx;
+        top * (1.0 - fy) + bottom * fy
+    }
+
+    /// Bilinear samples of the `(2r+1)²` window centred on `(cx, cy)` into `out`, row-major.
+    /// Inside the image every sample shares one set of weights, so this is a plain
+    /// weighted sum of four neighbours per pixel.
+    pub(super) fn window(&self, cx: f64, cy: f64, r: usize, out: &mut [f32]) {
+        let side = 2 * r + 1;
+        let (fx0, fy0) = (cx.floor(), cy.floor());
+        let inside = cx.is_finite()
+            && cy.is_finite()
+            && fx0 - r as f64 >= 0.0
+            && fy0 - r as f64 >= 0.0
+            && fx0 + r as f64 + 1.0 <= (self.w - 1) as f64
+            && fy0 + r as f64 + 1.0 <= (self.h - 1) as f64;
+        if !inside {
+            for (k, o) in out.iter_mut().enumerate().take(side * side) {
+                let (dx, dy) = ((k % side) as f64 - r as f64, (k / side) as f64 - r as f64);
+                *o = self.sample(cx + dx, cy + dy);
+            }
+            return;
+        }
+        let (fx, fy) = ((cx - fx0) as f32, (cy - fy0) as f32);
+        let (w00, w10, w01, w11) = (
+            (1.0 - fx) * (1.0 - fy),
+            fx * (1.0 - fy),
+            (1.0 - fx) * fy,
+            fx * fy,
+        );
+        let (x0, y0) = (fx0 as usize - r, fy0 as usize - r);
+        for (j, row) in out.chunks_mut(side).take(side).enumerate() {
+            let top = (y0 + j) * self.w + x0;
+            let (Some(a), Some(b)) = (
+                self.px.get(top..top + side + 1),
+                self.px.get(top + self.w..top + self.w + side + 1),
+            ) else {
+                continue;
+            };
+            for (i, o) in row.iter_mut().enumerate() {
+                *o = w00 * a[i] + w10 * a[i + 1] + w01 * b[i] + w11 * b[i + 1];
+            }
+        }
+    }
+
+    /// Blur with [1 4 6 4 1]/16 in both directions and keep every second pixel.
+    pub(super) fn down(&self) -> Image {
+        let (w, h) = (self.w.div_ceil(2), self.h.div_ceil(2));
+        let k = [1.0f32, 4.0, 6.0, 4.0, 1.0];
+        let clamp = |v: isize, n: usize| v.clamp(0, n as isize - 1) as usize;
+        let mut rows = vec![0.0f32; w * self.h];
+        for y in 0..self.h {
+            for x in 0..w {
+                let cx = (2 * x) as isize;
+                let s: f32 = (0..5)
+                    .map(|j| k[j] * self.at(clamp(cx + j as isize - 2, self.w), y))
+                    .sum();
+                rows[y * w + x] = s / 16.0;
+            }
+        }
+        let mut px = vec![0.0f32; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                let cy = (2 * y) as isize;
+                let s: f32 = (0..5)
+                    .map(|j| k[j] * rows[clamp(cy + j as isize - 2, self.h) * w + x])
+                    .sum();
+                px[y * w + x] = s / 16.0;
+            }
+        }
+        Image { w, h, px }
+    }
+}
+
+pub(super) struct Pyramid {
+    pub(super) levels: Vec<Image>,
+}
+
+impl Pyramid {
+    /// The pyramid of `frame` cropped to `[x0, y0, x1, y1)` (inside the frame).
+    pub(super) fn new(frame: &GrayFrame, crop: [usize; 4], levels: usize) -> Pyramid {
+        let fw = frame.width() as usize;
+        let (w, h) = (crop[2] - crop[0], crop[3] - crop[1]);
+        let mut px = Vec::with_capacity(w * h);
+        for y in crop[1]..crop[3] {
+            let row = frame
+                .pixels()
+                .get(y * fw + crop[0]..y * fw + crop[2])
+                .unwrap_or(&[]);
+            px.extend(row.iter().map(|&v| f32::from(v)));
+        }
+        px.resize(w * h, 0.0);
+        let mut out = vec![Image { w, h, px }];
+        while out.len() < levels {
+            let Some(last) = out.last() else { break };
+            if last.w < 16 || last.h < 16 {
+                break;
+            }
+            let next = last.down();
+            out.push(next);
+        }
+        Pyramid { levels: out }
+    }
+}
+
+/// Shi–Tomasi corners inside `region` (x0, y0, x1, y1): the strongest per grid cell of
+/// size `cell`, at most `max` of them, strongest first.
+pub(super) fn corners(img: &Image, region: [f64; 4], cell: f64, max: usize) -> Vec<Point2> {
+    let r = 2usize; // 5×5 structure-tensor window
+    let lo = |v: f64| (v.max(0.0) as usize).max(r + 1);
+    let (x0, y0) = (lo(region[0]), lo(region[1]));
+    let x1 = (region[2].max(0.0) as usize).min(img.w.saturating_sub(r + 2));
+    let y1 = (region[3].max(0.0) as usize).min(img.h.saturating_sub(r + 2));
+    if x0 >= x1 || y0 >= y1 {
+        return Vec::new();
+    }
+    let (cw, ch) = (
+        ((x1 - x0) as f64 / cell).ceil() as usize,
+        ((y1 - y0) as f64 / cell).ceil() as usize,
+    );
+    let mut best: Vec<(f32, usize, usize)> = vec![(0.0, 0, 0); cw * ch];
+    let mut strongest = 0.0f32;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let (mut sxx, mut sxy, mut syy) = (0.0f32, 0.0f32, 0.0f32);
+            for yy in y - r..=y + r {
+                for xx in x - r..=x + r {
+                    let gx = (img.at(xx + 1, yy) - img.at(xx - 1, yy)) * 0.5;
+                    let gy = (img.at(xx, yy + 1) - img.at(xx, yy - 1)) * 0.5;
+                    sxx += gx * gx;
+                    sxy += gx * gy;
+                    syy += gy * gy;
+                }
+            }
+            let tr = (sxx + syy) / 2.0;
+            let min_eig = tr - ((sxx - syy).powi(2) / 4.0 + sxy * sxy).sqrt();
+            let c = (((y - y0) as f64 / cell) as usize).min(ch - 1) * cw
+                + (((x - x0) as f64 / cell) as usize).min(cw - 1);
+            if let Some(b) = best.get_mut(c) {
+                if min_eig > b.0 {
+                    *b = (min_eig, x, y);
+                }
+            }
+            strongest = strongest.max(min_eig);
+        }
+    }
+    // Flat cells (skin without texture) give no reliable track.
+    let floor = (0.02 * strongest).max(25.0);
+    let mut picked: Vec<(f32, usize, usize)> = best.into_iter().filter(|b| b.0 > floor).collect();
+    picked.sort_by(|a, b| b.0.total_cmp(&a.0));
+    picked.truncate(max);
+    picked
+        .into_iter()
+        .map(|(_, x, y)| Point2::new(x as f64, y as f64))
+        .collect()
+}
+
+/// A 2-D similarity `p ↦ c·p + t` in complex form (`c = s·e^{iθ}`).
+#[derive(Clone, Copy)]
+pub(super) struct Similarity {
+    pub(super) c: (f64, f64),
+    pub(super) t: (f64, f64),
+}
+
+impl Similarity {
+    pub(super) const IDENTITY: Similarity = Similarity {
+        c: (1.0, 0.0),
+        t: (0.0, 0.0),
+    };
+
+    /// Least-squares similarity from `a` to `b` (identity when degenerate).
+    pub(super) fn fit(a: &[Point2; 5], b: &[Point2; 5]) -> Similarity {
+        Similarity::try_fit(a, b).unwrap_or(Similarity::IDENTITY)
+    }
+
+    /// Least-squares similarity from `a` to `b`; `None` when degenerate.
+    pub(super) fn try_fit(a: &[Point2; 5], b: &[Point2; 5]) -> Option<Similarity> {
+        let (ca, cb) = (centroid(a), centroid(b));
+        let (mut re, mut im, mut na) = (0.0, 0.0, 0.0);
+        for (p, q) in a.iter().zip(b) {
+            let (ax, ay) = (p.x - ca.x, p.y - ca.y);
+            let (bx, by) = (q.x - cb.x, q.y - cb.y);
+            re += ax * bx + ay * by;
+            im += ax * by - ay * bx;
+            na += ax * ax + ay * ay;
+        }
+        if !(na > 1e-12) {
+            return None;
+        }
+        let c = (re / na, im / na);
+        let t = (
+            cb.x - (c.0 * ca.x - c.1 * ca.y),
+            cb.y - (c.1 * ca.x + c.0 * ca.y),
+        );
+        [c.0, c.1, t.0, t.1]
+            .iter()
+            .all(|v| v.is_finite())
+            .then_some(Similarity { c, t })
+    }
+
+    pub(super) fn apply(&self, p: Point2) -> Point2 {
+        Point2::new(
+            self.c.0 * p.x - self.c.1 * p.y + self.t.0,
+            self.c.1 * p.x + self.c.0 * p.y + self.t.1,
+        )
+    }
+}
+
+/// A reference patch at one pyramid level, ready for inverse-compositional matching.
+pub(super) struct Patch {
+    /// Mean-free template values.
+    pub(super) t: Vec<f32>,
+    /// Their Euclidean norm.
+    pub(super) norm: f64,
+    /// Steepest-descent rows (template gradient × affine Jacobian).
+    pub(super) sd: Vec<[f64; 6]>,
+    /// Inverse of the Gauss–Newton Hessian.
+    pub(super) hinv: [[f64; 6]; 6],
+}
+
+impl Drop for Patch {
+    fn drop(&mut self) {
+        self.t.zeroize();
+        self.sd.zeroize();
+    }
+}
+
+/// Mean and Euclidean norm about the mean of a patch.
+pub(super) fn mean_norm(v: &[f32]) -> (f32, f64) {
+    let mean = v.iter().sum::<f32>() / v.len().max(1) as f32;
+    let norm = v
+        .iter()
+        .map(|x| f64::from((x - mean) * (x - mean)))
+        .sum::<f64>()
+        .sqrt();
+    (mean, norm)
+}
+
+/// An affine map of patch offsets into a frame: `q = m·x + t`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Affine {
+    pub(super) m: [[f64; 2]; 2],
+    pub(super) t: Point2,
+}
+
+/// Anchored inverse-compositional affine Lucas–Kanade: each start point's reference patch
+/// (from `pyr[0]`) is located in every later pyramid of `pyr`, coarse to fine, initialised
+/// from the previous hop plus the change of the landmark `priors` (similarities from the
+/// reference to each hop). The patch is compared mean- and contrast-normalised, so exposure
+/// changes do not pull it. A point whose patch no longer matches (occluded, turned away,
+/// degenerate warp) becomes `None` for good. Per point, its position in every hop frame
+/// (index 0: the reference).
+pub(super) fn follow(
+    pyr: &[Pyramid],
+    priors: &[Similarity],
+    starts: &[Point2],
+    cfg: &SurfaceConfig,
+) -> Vec<Vec<Option<Point2>>> {
+    let r = cfg.window;
+    let side = 2 * r + 1;
+    let n = side * side;
+    let levels = pyr.iter().map(|p| p.levels.len()).min().unwrap_or(0);
+    let Some(base) = pyr.first() else {
+        return vec![Vec::new(); starts.len()];
+    };
+    // Face pixels: wiped when the tracking is done.
+    let mut rim = Zeroizing::new(vec![0.0f32; (side + 2) * (side + 2)]);
+    let mut warped = Zeroizing::new(vec![0.0f32; n]);
+    let mut out = Vec::with_capacity(starts.len());
+    for &p in starts {
+        // Per level: mean-free template, its norm, steepest-descent rows and the inverse
+        // Hessian (6 affine parameters).
+        let mut tpl: Vec<Patch> = Vec::new();
+        for l in 0..levels {
+            let s = f64::from(1u32 << l);
+            base.levels[l].window(p.x / s, p.y / s, r + 1, &mut rim);
+            let rs = side + 2;
+            let mut t = vec![0.0f32; n];
+            let mut sd = vec![[0.0f64; 6]; n];
+            for j in 0..side {
+                for i in 0..side {
+                    let c = (j + 1) * rs + i + 1;
+                    let k = j * side + i;
+                    t[k] = rim[c];
+                    let gx = f64::from(rim[c + 1] - rim[c - 1]) * 0.5;
+                    let gy = f64::from(rim[c + rs] - rim[c - rs]) * 0.5;
+                    let (x, y) = (i as f64 - r as f64, j as f64 - r as f64);
+                    sd[k] = [gx * x, gx * y, gy * x, gy * y, gx, gy];
+                }
+            }
+            let (mean, norm) = mean_norm(&t);
+            t.iter_mut().for_each(|v| *v -= mean);
+            let mut h = [[0.0f64; 6]; 6];
+            for row in &sd {
+                for a in 0..6 {
+                    for b in 0..6 {
+                        h[a][b] += row[a] * row[b];
+                    }
+                }
+            }
+            match invert(h) {
+                Some(hinv) if norm > 1e-3 => tpl.push(Patch { t, norm, sd, hinv }),
+                _ => break,
+            }
+        }
+        let mut track = vec![None; pyr.len()];
+        if tpl.len() < levels || levels == 0 {
+            out.push(track);
+            continue;
+        }
+        track[0] = Some(p);
+        let first = priors.first().copied().unwrap_or(Similarity::IDENTITY);
+        let mut warp = Affine {
+            m: [[1.0, 0.0], [0.0, 1.0]],
+            t: p,
+        };
+        let mut prev_prior = first.apply(p);
+        let mut alive = true;
+        for (k, frame) in pyr.iter().enumerate().skip(1) {
+            let prior = priors.get(k).copied().unwrap_or(Similarity::IDENTITY);
+            let predicted = prior.apply(p);
+            warp.t = Point2::new(
+                warp.t.x + predicted.x - prev_prior.x,
+                warp.t.y + predicted.y - prev_prior.y,
+            );
+            prev_prior = predicted;
+            for l in (0..levels).rev() {
+                let s = f64::from(1u32 << l);
+                let Patch {
+                    t,
+                    norm: tnorm,
+                    sd,
+                    hinv: hi,
+                } = &tpl[l];
+                let img = &frame.levels[l];
+                for _ in 0..15 {
+                    // Sample the frame under the current warp (level-l coordinates).
+                    let (tx, ty) = (warp.t.x / s, warp.t.y / s);
+                    for j in 0..side {
+                        for i in 0..side {
+                            let (x, y) = (i as f64 - r as f64, j as f64 - r as f64);
+                            warped[j * side + i] = img.sample(
+                                tx + warp.m[0][0] * x + warp.m[0][1] * y,
+                                ty + warp.m[1][0] * x + warp.m[1][1] * y,
+                            );
+                        }
+                    }
+                    let (mean, wnorm) = mean_norm(&warped);
+                    if !(wnorm > 1e-3) {
+                        alive = false;
+                        break;
+                    }
+                    let gain = tnorm / wnorm;
+                    let mut b = [0.0f64; 6];
+                    for k in 0..n {
+                        let e = f64::from(warped[k] - mean) * gain - f64::from(t[k]);
+                        for (bj, sdj) in b.iter_mut().zip(&sd[k]) {
+                            *bj += sdj * e;
+                        }
+                    }
+                    let dp: [f64; 6] =
+                        std::array::from_fn(|a| (0..6).map(|c| hi[a][c] * b[c]).sum());
+                    // W ← W ∘ W(Δp)⁻¹ (inverse compositional update).
+                    let a = [[1.0 + dp[0], dp[1]], [dp[2], 1.0 + dp[3]]];
+                    let det = a[0][0] * a[1][1] - a[0][1] * a[1][0];
+                    if !(det.abs() > 1e-6) {
+                        alive = false;
+                        break;
+                    }
+                    let ai = [
+                        [a[1][1] / det, -a[0][1] / det],
+                        [-a[1][0] / det, a[0][0] / det],
+                    ];
+                    let at = [
+                        -(ai[0][0] * dp[4] + ai[0][1] * dp[5]),
+                        -(ai[1][0] * dp[4] + ai[1][1] * dp[5]),
+                    ];
+                    let m = warp.m;
+                    warp.m = [
+                        [
+                            m[0][0] * ai[0][0] + m[0][1] * ai[1][0],
+                            m[0][0] * ai[0][1] + m[0][1] * ai[1][1],
+                        ],
+                        [
+                            m[1][0] * ai[0][0] + m[1][1] * ai[1][0],
+                            m[1][0] * ai[0][1] + m[1][1] * ai[1][1],
+                        ],
+                    ];
+                    warp.t = Point2::new(
+                        warp.t.x + s * (m[0][0] * at[0] + m[0][1] * at[1]),
+                        warp.t.y + s * (m[1][0] * at[0] + m[1][1] * at[1]),
+                    );
+                    if dp[4].hypot(dp[5]) < 0.01 && dp[..4].iter().all(|v| v.abs() < 1e-3) {
+                        break;
+                    }
+                }
+                if !alive {
+                    break;
+                }
+            }
+            // The matched patch must still look like the reference patch.
+            let residual = {
+                let Patch { t, norm: tnorm, .. } = &tpl[0];
+                let (mean, wnorm) = mean_norm(&warped);
+                let corr = warped
+                    .iter()
+                    .zip(t)
+                    .map(|(w, t)| f64::from((w - mean) * t))
+                    .sum::<f64>()
+                    / (wnorm * tnorm).max(1e-9);
+                1.0 - corr
+            };
+            let det = warp.m[0][0] * warp.m[1][1] - warp.m[0][1] * warp.m[1][0];
+            let inside = warp.t.x >= 0.0
+                && warp.t.y >= 0.0
+                && warp.t.x <= (frame.levels[0].w - 1) as f64
+                && warp.t.y <= (frame.levels[0].h - 1) as f64;
+            if !(alive && inside && residual <= cfg.max_dissimilarity && (0.3..3.0).contains(&det))
+            {
+                break;
+            }
+            track[k] = Some(warp.t);
+        }
+        out.push(track);
+    }
+    out
+}
+
+pub(super) fn centroid(p: &[Point2; 5]) -> Point2 {
+    Point2::new(
+        p.iter().map(|q| q.x).sum::<f64>() / 5.0,
+        p.iter().map(|q| q.y).sum::<f64>() / 5.0,
+    )
+}
