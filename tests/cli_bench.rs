@@ -66,9 +66,9 @@ fn bench_json_reports_every_stage() {
     positive(&v, &["fps"]);
     assert_eq!(v["threads"], 1);
     if cfg!(target_os = "linux") {
-        positive(&v, &["peak_rss_mb"]);
+        positive(&v, &["peak_rss_mib"]);
     } else {
-        assert!(v["peak_rss_mb"].is_null());
+        assert!(v["peak_rss_mib"].is_null());
     }
     assert!(v.get("networks").is_none(), "networks only when asked");
 }

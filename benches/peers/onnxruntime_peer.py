@@ -346,7 +346,7 @@ def main():
     print(f"  embedding distance (chip without mirror) to facegate's: {np.linalg.norm(e1 - fg_emb):.3f} "
           f"(facegate's same-person threshold 0.35)")
     print()
-    print(f"{'':<12} {'runs/frame':>10} {'ratio facegate/ort':>19}   per-round ratios (median ms facegate / ort, loaded machine)")
+    print(f"{'':<14} {'runs/frame':>10} {'ratio facegate/ort':>19}   per-round ratios (median ms facegate / ort, loaded machine)")
     labels = {"pnet": "P-Net", "rnet": "R-Net", "onet": "O-Net", "resnet": "ResNet",
               "minifasnet": "MiniFASNet x2", "pipeline": "pipeline"}
     summary = {}
@@ -355,7 +355,7 @@ def main():
         summary[k] = statistics.median(ratios)
         detail = ", ".join(f"{f:.1f}/{o:.1f}" for f, o in rows[k])
         n = runs.get(k, "")
-        print(f"{labels[k]:<12} {str(n):>10} {summary[k]:>19.2f}   {detail}")
+        print(f"{labels[k]:<14} {str(n):>10} {summary[k]:>19.2f}   {detail}")
     print()
     print("pipeline = per frame, detect (MTCNN) -> align -> embed (chip + mirror); facegate's is its")
     print("`capture` stage (also runs the quality gate); onnxruntime's is numpy/Pillow glue, batch 1")

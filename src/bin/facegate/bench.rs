@@ -125,8 +125,8 @@ fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
 }
 
-/// Peak resident set size of this process in MB (Linux: VmHWM), or None.
-fn peak_rss_mb() -> Option<f64> {
+/// Peak resident set size of this process in MiB (Linux: VmHWM), or None.
+fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line
@@ -580,7 +580,7 @@ fn bench(args: &Args) -> Result<Value, String> {
     let pipeline = FacePipeline::with_default_models(FaceConfig::default())
         .map_err(|e| format!("loading the models: {e}"))?;
     let load_ms = ms(t_load);
-    let rss_after_load = peak_rss_mb();
+    let rss_after_load = peak_rss_mib();
     let jpeg = kiosk_jpeg(&pipeline)?;
     let frame = Frame::decode(&jpeg, &DecodeLimits::default()).map_err(|e| e.to_string())?;
     let faces = pipeline.detect(&frame).map_err(|e| e.to_string())?;
@@ -643,7 +643,7 @@ fn bench(args: &Args) -> Result<Value, String> {
             )?
         }
     };
-    let rss = peak_rss_mb();
+    let rss = peak_rss_mib();
 
     let mut stages = serde_json::Map::new();
     for (name, s) in STAGES.iter().zip(&samples) {
@@ -671,14 +671,22 @@ fn bench(args: &Args) -> Result<Value, String> {
             "whole": {"median_ms": whole.median, "p95_ms": whole.p95, "samples": whole.n},
             "outcome": session.outcome,
         },
-        "peak_rss_mb": rss,
-        "peak_rss_after_model_load_mb": rss_after_load,
+        "peak_rss_mib": rss,
+        "peak_rss_after_model_load_mib": rss_after_load,
     });
+    let mut notes = Vec::new();
+    if recording.is_some() {
+        notes.push("peak_rss_mib includes the whole decoded recording of --frames, held in memory");
+    }
     if args.networks || args.dump_inputs.is_some() {
         let nets = networks(&pipeline, &b, args.iterations, args.dump_inputs.as_deref())?;
         v["networks"] = nets;
-        v["peak_rss_note"] =
-            json!("peak_rss_mb is read before the per-network runs (which load a second embedder)");
+        notes.push(
+            "peak_rss_mib is read before the per-network runs (which load a second embedder)",
+        );
+    }
+    if !notes.is_empty() {
+        v["peak_rss_note"] = json!(notes.join("; "));
     }
     Ok(v)
 }
@@ -738,12 +746,15 @@ fn print_text(v: &Value) {
         f(&v["fps"]),
         v["fps_what"].as_str().unwrap_or("")
     );
-    match v["peak_rss_mb"].as_f64() {
+    match v["peak_rss_mib"].as_f64() {
         Some(mb) => println!(
-            "peak RSS: {mb:.1} MB (after loading the models: {:.1} MB)",
-            f(&v["peak_rss_after_model_load_mb"])
+            "peak RSS: {mb:.1} MiB (after loading the models: {:.1} MiB)",
+            f(&v["peak_rss_after_model_load_mib"])
         ),
         None => println!("peak RSS: unavailable"),
+    }
+    if let Some(note) = v["peak_rss_note"].as_str() {
+        println!("({note})");
     }
     if let Some(n) = v.get("networks").and_then(Value::as_object) {
         println!();
@@ -763,6 +774,5 @@ fn print_text(v: &Value) {
                 e["what"].as_str().unwrap_or("")
             );
         }
-        println!("({})", v["peak_rss_note"].as_str().unwrap_or(""));
     }
 }
