@@ -83,8 +83,8 @@ pub struct Args {
     /// Also time each network alone (single thread; loads a second embedder).
     #[arg(long)]
     networks: bool,
-    /// Write the networks' inputs and outputs on the bench frame to DIR as .npy (implies
-    /// --networks); for benches/peers/onnxruntime_peer.py.
+    /// Write the networks' inputs and outputs on the bundled frame (only it) to DIR as .npy
+    /// (implies --networks); for benches/peers/onnxruntime_peer.py.
     #[arg(long)]
     dump_inputs: Option<PathBuf>,
 }
@@ -299,16 +299,27 @@ struct SessionTimes {
     outcome: String,
 }
 
-fn time_sessions(
-    pipeline: &FacePipeline,
-    frames: &[Frame],
-    reference: &Frame,
-    turns: &str,
+/// What [`time_sessions`] runs: the frames, the reference photo, the turns performed.
+struct SessionPlan<'a> {
+    frames: &'a [Frame],
+    reference: &'a Frame,
+    turns: &'a str,
     fps: f64,
     track: u32,
     runs: usize,
     label: &'static str,
-) -> Result<SessionTimes, String> {
+}
+
+fn time_sessions(pipeline: &FacePipeline, plan: SessionPlan<'_>) -> Result<SessionTimes, String> {
+    let SessionPlan {
+        frames,
+        reference,
+        turns,
+        fps,
+        track,
+        runs,
+        label,
+    } = plan;
     let verifier = FaceVerifier::new(pipeline, Policy::default());
     let person = BiometricConsent::given_by_person();
     let consent = FaceConsent::adult(&person);
@@ -618,13 +629,15 @@ fn bench(args: &Args) -> Result<Value, String> {
     let session = match &recording {
         Some(frames) => time_sessions(
             &pipeline,
-            frames,
-            &frames[0],
-            &args.challenge,
-            args.fps,
-            args.track,
-            args.session_runs.max(1),
-            "whole streaming liveness session over the recording (reference = its first frame)",
+            SessionPlan {
+                frames,
+                reference: &frames[0],
+                turns: &args.challenge,
+                fps: args.fps,
+                track: args.track,
+                runs: args.session_runs.max(1),
+                label: "whole streaming liveness session over the recording (reference = its first frame)",
+            },
         )?,
         None => {
             let frames: Vec<Frame> = (0..args.session_frames.max(1))
@@ -633,13 +646,15 @@ fn bench(args: &Args) -> Result<Value, String> {
                 .map_err(|e| e.to_string())?;
             time_sessions(
                 &pipeline,
-                &frames,
-                &frame,
-                "left",
-                args.fps,
-                args.track,
-                args.session_runs.max(1),
-                "session overhead per frame (static frame): the bundled frame pushed N times, nobody turns; NOT a real liveness session",
+                SessionPlan {
+                    frames: &frames,
+                    reference: &frame,
+                    turns: "left",
+                    fps: args.fps,
+                    track: args.track,
+                    runs: args.session_runs.max(1),
+                    label: "session overhead per frame (static frame): the bundled frame pushed N times, nobody turns; NOT a real liveness session",
+                },
             )?
         }
     };
