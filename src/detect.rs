@@ -419,14 +419,36 @@ impl Detector {
 
     /// Finds faces, best score first.
     pub fn detect(&self, frame: &Frame) -> Result<Vec<Detection>, DetectError> {
+        self.detect_with(frame, None)
+    }
+
+    /// [`Detector::detect`], reporting every network run (input, outputs, run time) to
+    /// `trace` — for measuring the networks against another runtime on the very inputs
+    /// this detector makes (`facegate bench --dump-inputs`), never needed at a kiosk. The
+    /// input and outputs a [`NetRun`] shows are copies that live only during the call
+    /// (wiped afterwards); the run time is that of the network alone.
+    #[doc(hidden)]
+    pub fn detect_measured(
+        &self,
+        frame: &Frame,
+        trace: &mut dyn FnMut(&NetRun<'_>),
+    ) -> Result<Vec<Detection>, DetectError> {
+        self.detect_with(frame, Some(trace))
+    }
+
+    fn detect_with(
+        &self,
+        frame: &Frame,
+        mut trace: Trace<'_>,
+    ) -> Result<Vec<Detection>, DetectError> {
         let (w, h) = (frame.width() as usize, frame.height() as usize);
         let (ww, wh) = self.working_size(w, h);
         if (ww, wh) == (w, h) {
-            return self.detect_in(frame.rgb(), w, h);
+            return self.detect_in(frame.rgb(), w, h, again(&mut trace));
         }
         let mut faces = {
             let small = resize(frame.rgb(), w, h, ww, wh);
-            self.detect_in(&small[..], ww, wh)?
+            self.detect_in(&small[..], ww, wh, again(&mut trace))?
         };
         // Back to frame coordinates (pixel centres: working pixel i covers frame pixels
         // i·s ..= (i+1)·s − 1).
@@ -490,7 +512,7 @@ impl Detector {
             if !plausible(&box_in, w, h) {
                 return Ok(None);
             }
-            let Some((refined, pts)) = self.onet(frame.rgb(), w, h, &box_in)? else {
+            let Some((refined, pts)) = self.onet(frame.rgb(), w, h, &box_in, None)? else {
                 return Ok(None);
             };
             cand = refined;
@@ -511,12 +533,13 @@ impl Detector {
         w: usize,
         h: usize,
         b: &Candidate,
+        trace: Trace<'_>,
     ) -> Result<Option<(Candidate, [Point; 5])>, DetectError> {
         let input = {
             let crop = crop_resized(img, w, h, b, 48);
             transposed_tensor(&[(&crop, 48, 48)], 48, 48)?
         };
-        let out = run_wiped(&self.onet, input)?;
+        let out = run_traced(&self.onet, input, "onet", trace)?;
         let (reg, prob, marks) = refine_outputs(&out, true)?;
         if !(prob > self.config.thresholds[2]) {
             return Ok(None);
@@ -546,6 +569,7 @@ impl Detector {
         img: &[T],
         w: usize,
         h: usize,
+        mut trace: Trace<'_>,
     ) -> Result<Vec<Detection>, DetectError> {
         // Stage 1: P-Net over the pyramid.
         let mut all = Vec::new();
@@ -558,7 +582,7 @@ impl Detector {
                 let scaled = resize(img, w, h, sw, sh);
                 transposed_tensor(&[(&scaled, sw, sh)], sw, sh)?
             };
-            let out = run_wiped(&self.pnet_plan(sw, sh)?, input)?;
+            let out = run_traced(&self.pnet_plan(sw, sh)?, input, "pnet", again(&mut trace))?;
             let (reg, prob) = pnet_outputs(&out)?;
             let mut boxes = pnet_boxes(&reg, &prob, scale, self.config.thresholds[0]);
             keep_best(&mut boxes, MAX_PNET_LEVEL_CANDIDATES);
@@ -597,7 +621,7 @@ impl Detector {
                 let crop = crop_resized(img, w, h, b, 24);
                 transposed_tensor(&[(&crop, 24, 24)], 24, 24)?
             };
-            let out = run_wiped(&self.rnet, input)?;
+            let out = run_traced(&self.rnet, input, "rnet", again(&mut trace))?;
             let (reg, prob, _) = refine_outputs(&out, false)?;
             if prob > self.config.thresholds[1] {
                 kept.push(Candidate {
@@ -618,7 +642,7 @@ impl Detector {
         // Stage 3: O-Net with landmarks.
         let mut faces: Vec<(Candidate, [Point; 5])> = Vec::new();
         for b in &boxes {
-            faces.extend(self.onet(img, w, h, b)?);
+            faces.extend(self.onet(img, w, h, b, again(&mut trace))?);
         }
         let mut cands: Vec<Candidate> = faces.iter().map(|f| f.0).collect();
         let keep = nms_indices(&mut cands, 0.7, Overlap::Min);
@@ -672,6 +696,80 @@ fn keep_best(boxes: &mut Vec<Candidate>, max: usize) {
         boxes.select_nth_unstable_by(max, |a, b| b.score.total_cmp(&a.score));
         boxes.truncate(max);
     }
+}
+
+/// Where [`Detector::detect_measured`] reports network runs (none for a plain detection).
+type Trace<'t> = Option<&'t mut dyn FnMut(&NetRun<'_>)>;
+
+/// The same trace for one more call.
+fn again<'s>(trace: &'s mut Trace<'_>) -> Trace<'s> {
+    match trace {
+        Some(f) => Some(&mut **f),
+        None => None,
+    }
+}
+
+/// One network run inside a detection, as [`Detector::detect_measured`] reports it.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct NetRun<'a> {
+    /// `"pnet"`, `"rnet"` or `"onet"`.
+    pub net: &'static str,
+    /// The input as this detector feeds it: `[1, 3, width, height]` (channels first of the
+    /// transposed image; the ONNX file declares `[1, width, height, 3]`).
+    pub input_shape: Vec<usize>,
+    /// The input values, row-major in `input_shape`.
+    pub input: &'a [f32],
+    /// Each output's shape and values, in the network's output order.
+    pub outputs: Vec<(Vec<usize>, &'a [f32])>,
+    /// Time of the network run alone.
+    pub elapsed: std::time::Duration,
+}
+
+/// [`run_wiped`], reporting the run to `trace` when there is one.
+fn run_traced(
+    plan: &Plan,
+    input: Tensor,
+    net: &'static str,
+    trace: Trace<'_>,
+) -> Result<TVec<TValue>, DetectError> {
+    let Some(trace) = trace else {
+        return run_wiped(plan, input);
+    };
+    let shape = input.shape().to_vec();
+    let copy = Zeroizing::new(
+        input
+            .to_plain_array_view::<f32>()
+            .map_err(inference)?
+            .iter()
+            .copied()
+            .collect::<Vec<f32>>(),
+    );
+    let t = std::time::Instant::now();
+    let out = run_wiped(plan, input)?;
+    let elapsed = t.elapsed();
+    let views = out
+        .iter()
+        .map(|v| v.to_plain_array_view::<f32>().map_err(inference))
+        .collect::<Result<Vec<_>, _>>()?;
+    let outputs = views
+        .iter()
+        .map(|v| {
+            Ok((
+                v.shape().to_vec(),
+                v.as_slice()
+                    .ok_or_else(|| DetectError::Inference("output is not contiguous".into()))?,
+            ))
+        })
+        .collect::<Result<Vec<_>, DetectError>>()?;
+    trace(&NetRun {
+        net,
+        input_shape: shape,
+        input: &copy,
+        outputs,
+        elapsed,
+    });
+    Ok(out)
 }
 
 /// Runs a plan on one input and wipes the input afterwards: it holds normalised face

@@ -252,6 +252,37 @@ impl Embedder {
 
     /// Embeds one chip.
     pub fn embed(&self, chip: &Chip) -> Result<Template, EmbedError> {
+        let mut tensor = self.run(chip)?;
+        let mut view = tensor
+            .to_plain_array_view_mut::<f32>()
+            .map_err(|e| EmbedError::Inference(e.to_string()))?;
+        let values = view
+            .as_slice_mut()
+            .ok_or_else(|| EmbedError::Inference("output is not contiguous".into()))?;
+        // Template::new wipes the output buffer whatever it decides.
+        Ok(Template::new(values, self.kind)?)
+    }
+
+    /// The network's raw output for one chip, not made into a template — for checking the
+    /// network against another runtime on the same chip (`facegate bench --dump-inputs`),
+    /// never needed at a kiosk. The caller wipes what it keeps.
+    #[doc(hidden)]
+    pub fn embed_measured(&self, chip: &Chip) -> Result<zeroize::Zeroizing<Vec<f32>>, EmbedError> {
+        let tensor = self.run(chip)?;
+        let view = tensor
+            .to_plain_array_view::<f32>()
+            .map_err(|e| EmbedError::Inference(e.to_string()))?;
+        let values = zeroize::Zeroizing::new(view.iter().copied().collect::<Vec<f32>>());
+        drop(view);
+        let mut tensor = tensor;
+        if let Ok(mut v) = tensor.to_plain_array_view_mut::<f32>() {
+            v.iter_mut().for_each(|x| *x = 0.0);
+        }
+        Ok(values)
+    }
+
+    /// The network run on one chip: its first output (the input is wiped).
+    fn run(&self, chip: &Chip) -> Result<Tensor, EmbedError> {
         let s = self.spec.chip.size as usize;
         if chip.size() != self.spec.chip.size {
             return Err(EmbedError::ChipSize {
@@ -297,14 +328,6 @@ impl Embedder {
             .into_iter()
             .next()
             .ok_or_else(|| EmbedError::Inference("no output".into()))?;
-        let mut tensor = first.into_tensor();
-        let mut view = tensor
-            .to_plain_array_view_mut::<f32>()
-            .map_err(|e| EmbedError::Inference(e.to_string()))?;
-        let values = view
-            .as_slice_mut()
-            .ok_or_else(|| EmbedError::Inference("output is not contiguous".into()))?;
-        // Template::new wipes the output buffer whatever it decides.
-        Ok(Template::new(values, self.kind)?)
+        Ok(first.into_tensor())
     }
 }

@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod common;
 mod eval;
 mod id;
@@ -57,6 +58,9 @@ enum Cmd {
     Otp(otp::Args),
     /// Liveness of recorded frames: `check` one sequence, `eval` a suite (ISO/IEC 30107-3).
     Liveness(liveness::Args),
+    /// Speed of the face pipeline on this machine: per-stage median and p95, frames per
+    /// second, peak memory (bundled 640×480 frame).
+    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
         Cmd::Mrz(a) => mrz::run(a),
         Cmd::Otp(a) => otp::run(a),
         Cmd::Liveness(a) => liveness::run(a),
+        Cmd::Bench(a) => bench::run(a),
     }
 }
 
