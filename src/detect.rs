@@ -711,7 +711,6 @@ fn again<'s>(trace: &'s mut Trace<'_>) -> Trace<'s> {
 
 /// One network run inside a detection, as [`Detector::detect_measured`] reports it.
 #[doc(hidden)]
-#[derive(Debug)]
 pub struct NetRun<'a> {
     /// `"pnet"`, `"rnet"` or `"onet"`.
     pub net: &'static str,
@@ -724,6 +723,21 @@ pub struct NetRun<'a> {
     pub outputs: Vec<(Vec<usize>, &'a [f32])>,
     /// Time of the network run alone.
     pub elapsed: std::time::Duration,
+}
+
+impl std::fmt::Debug for NetRun<'_> {
+    /// The network, shapes and time; never the values (normalised face pixels).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetRun")
+            .field("net", &self.net)
+            .field("input_shape", &self.input_shape)
+            .field(
+                "output_shapes",
+                &self.outputs.iter().map(|(s, _)| s).collect::<Vec<_>>(),
+            )
+            .field("elapsed", &self.elapsed)
+            .finish_non_exhaustive()
+    }
 }
 
 /// [`run_wiped`], reporting the run to `trace` when there is one.

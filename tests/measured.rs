@@ -22,6 +22,13 @@ fn detect_measured_finds_the_same_faces_and_reports_every_run() {
                 assert_eq!(v.len(), shape.iter().product::<usize>());
                 assert!(v.iter().all(|x| x.is_finite()));
             }
+            // Debug shows shapes and time, never the values (normalised face pixels).
+            let shown = format!("{r:?}");
+            assert!(
+                !shown.contains(&format!("{:?}", r.input[r.input.len() / 2])),
+                "{shown}"
+            );
+            assert!(shown.len() < 300, "{shown}");
             runs.push((r.net, r.input_shape.clone(), r.outputs.len(), r.input.len()));
         })
         .unwrap();
