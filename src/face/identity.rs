@@ -230,17 +230,11 @@ mod tests {
     use super::*;
     use crate::detect::Detection;
     use crate::face::{FaceConfig, FacePipeline};
-    use crate::frame::DecodeLimits;
     use crate::liveness::FaceBox;
     use std::cell::RefCell;
 
-    fn fixture(name: &str) -> Frame {
-        let p = format!(
-            "{}/tests/fixtures/images/{name}.jpg",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        Frame::open(p, &DecodeLimits::default()).unwrap()
-    }
+    use crate::face::test_fixture as fixture;
+
     /// The identity check decodes only the frames it compares, once each, and keeps for
     /// the verifier exactly the template of the frame asked for — the same template a
     /// fresh capture of that frame gives, not a neighbour's.

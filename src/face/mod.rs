@@ -101,3 +101,13 @@ pub enum FaceVerifyError {
     #[error(transparent)]
     Liveness(#[from] crate::liveness::fusion::FusionError),
 }
+
+/// A licensed fixture photo (`tests/fixtures/images/NAME.jpg`), for the face modules' tests.
+#[cfg(test)]
+fn test_fixture(name: &str) -> Frame {
+    let p = format!(
+        "{}/tests/fixtures/images/{name}.jpg",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    Frame::open(p, &crate::frame::DecodeLimits::default()).unwrap()
+}

@@ -296,15 +296,9 @@ impl FacePipeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::DecodeLimits;
 
-    fn fixture(name: &str) -> Frame {
-        let p = format!(
-            "{}/tests/fixtures/images/{name}.jpg",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        Frame::open(p, &DecodeLimits::default()).unwrap()
-    }
+    use crate::face::test_fixture as fixture;
+
     /// A YuNet pipeline aligns with YuNet's own template and still tells Obama from Biden.
     #[test]
     fn yunet_pipeline_matches_and_separates() {
