@@ -1,27 +1,42 @@
-//! What the integration tests share: where the evaluation data lives.
+//! What the integration tests share: where the fixtures and the evaluation data live.
+//! Included by the library's tests and by the command's (`cli/tests`, via `#[path]`), so
+//! paths are found from the workspace root, not from the including package.
 
 use std::path::{Path, PathBuf};
 
 use facegate::frame::{DecodeLimits, Frame};
 
+/// The workspace root: the nearest folder above the including package's manifest that
+/// holds `models/SHA256SUMS`.
+#[allow(dead_code)] // not every test file needs it
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|p| p.join("models/SHA256SUMS").is_file())
+        .expect("the workspace root (models/SHA256SUMS) above CARGO_MANIFEST_DIR")
+}
+
+/// `tests/fixtures/images` of the workspace.
+#[allow(dead_code)] // not every test file reads fixtures
+pub fn images() -> PathBuf {
+    root().join("tests/fixtures/images")
+}
+
 /// A fixture portrait, `tests/fixtures/images/<name>.jpg`.
 #[allow(dead_code)] // not every test file decodes fixtures
 pub fn fixture(name: &str) -> Frame {
-    let p = format!(
-        "{}/tests/fixtures/images/{name}.jpg",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    Frame::open(p, &DecodeLimits::default()).unwrap()
+    Frame::open(images().join(format!("{name}.jpg")), &DecodeLimits::default()).unwrap()
 }
 
 /// `../shared/<rel>` (the evaluation data beside the clone, or beside a worktrees folder),
 /// or `None` with a skip line when it is absent. In CI (`CI=true`) the data is present by
 /// contract, so its absence fails the test instead of letting it pass unrun.
 pub fn shared(rel: &str) -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let found = ["../shared", "../../shared"]
-        .iter()
-        .map(|s| root.join(s).join(rel))
+    let found = root()
+        .ancestors()
+        .skip(1)
+        .take(2)
+        .map(|dir| dir.join("shared").join(rel))
         .find(|p| p.exists());
     if found.is_none() {
         assert!(

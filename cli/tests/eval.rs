@@ -1,6 +1,7 @@
 //! `facegate eval lfw`: the JSON contract, the ROC PNG, and clear errors. The run on real
 //! photos uses `../shared/data/lfw-dev` (never committed) and skips when it is absent.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -121,7 +122,7 @@ fn bad_pairs_files_exit_2() {
 /// A gallery built from the fixture photos: Obama (3 images), Biden (1), and a folder
 /// whose only image holds no face (a failure to enrol). Every count is known.
 fn small_gallery(tag: &str) -> PathBuf {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/images");
+    let fixtures = common::images();
     let dir = temp(tag);
     let _ = std::fs::remove_dir_all(&dir);
     for (who, file) in [

@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_facegate");
-const IMAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/images");
+const IMAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/images");
 
 fn image(name: &str) -> PathBuf {
     Path::new(IMAGES).join(format!("{name}.jpg"))

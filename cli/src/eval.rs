@@ -450,7 +450,7 @@ fn draw_png(
 ) -> Result<(), String> {
     use plotters::prelude::*;
     // A font shipped in the binary: the kiosk may have none installed.
-    const FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+    const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
     plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
         .map_err(|_| "cannot load the plot font")?;
     let (w, h) = (800u32, 600u32);

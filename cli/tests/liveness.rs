@@ -1,6 +1,7 @@
 //! `facegate liveness check|eval` contract: exit 0 live, 1 not live (reason printed),
 //! 2 error.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::path::PathBuf;

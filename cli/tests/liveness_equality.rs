@@ -8,6 +8,7 @@
 //! CLI must be measuring what the kiosk runs. Needs `../shared` (LFW photos, the real
 //! recordings); skips with a message when it is absent (CI has it).
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};

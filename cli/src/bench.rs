@@ -41,7 +41,7 @@ use serde_json::{json, Value};
 use crate::common::fail;
 
 /// The portrait the bench frame is made from (MIT, see the module documentation).
-const PORTRAIT: &[u8] = include_bytes!("../../../tests/fixtures/images/obama.jpg");
+const PORTRAIT: &[u8] = include_bytes!("../../tests/fixtures/images/obama.jpg");
 const PORTRAIT_NOTE: &str =
     "640x480 frame composed from tests/fixtures/images/obama.jpg (face_recognition 1.3.0, MIT, (c) 2017 Adam Geitgey), face about 200 px wide";
 const WIDTH: u32 = 640;
