@@ -3,7 +3,7 @@
 //! committed — the example skips with a message when it is absent).
 //!
 //! For every frame it runs the full detector (the reference) and, on the same decoded frame,
-//! one tracker per variant: interval N ∈ {3, 5, 7, 10} × refinement {twice, when moved}.
+//! one tracker per variant: interval N ∈ {3, 5, 7, 10} × refinement {twice, when moved, once}.
 //! Per recording and variant it prints:
 //! - the landmark noise of the variant's sequence (second-difference estimator, σ / IOD),
 //!   against the full detector's — the noise model the liveness layers were calibrated with;
@@ -23,7 +23,11 @@ use facegate::frame::{DecodeLimits, Frame};
 
 const FPS: f64 = 15.0;
 const INTERVALS: [u32; 4] = [3, 5, 7, 10];
-const REFINES: [(Refine, &str); 2] = [(Refine::Twice, "twice"), (Refine::WhenMoved, "moved")];
+const REFINES: [(Refine, &str); 3] = [
+    (Refine::Twice, "twice"),
+    (Refine::WhenMoved, "moved"),
+    (Refine::Once, "once"),
+];
 
 struct Variant {
     interval: u32,
@@ -53,7 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    println!("variant: interval N (full detector every N frames), refinement (O-Net twice, or a second time only when the first pass moved the box)");
+    println!("variant: interval N (full detector every N frames), refinement (O-Net twice; a second time only when the first pass moved the box; once)");
     println!("columns: σ/IOD of the sequence (full detector's in brackets); followed frames: landmark distance from the full detector's, median and p95 % IOD; main face lost; detector time ÷ full detector's; second-face latency bound");
     let mut total: Vec<(String, f64, f64, usize)> = Vec::new();
     for name in &names {

@@ -519,7 +519,10 @@ impl Detector {
             found = Some((refined, pts));
             // The landmarks are placed relative to the box O-Net saw: when the head barely
             // moved, a second pass would see nearly the same box and place them again.
-            if pass == 0 && refine == Refine::WhenMoved && settled(&box_in, &fix(square(refined))) {
+            if pass == 0
+                && (refine == Refine::Once
+                    || refine == Refine::WhenMoved && settled(&box_in, &fix(square(refined))))
+            {
                 break;
             }
         }
@@ -1203,6 +1206,10 @@ pub enum Refine {
     /// [`SETTLED`] of its side (or scaled it by more than that).
     #[default]
     WhenMoved,
+    /// O-Net once, on the previous box: the landmarks are placed on a crop that lags the
+    /// head by one frame's movement, as O-Net places them on R-Net's rough boxes in a full
+    /// detection.
+    Once,
 }
 
 /// A first pass that moved the box's centre, or changed its side, by less than this share

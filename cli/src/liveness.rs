@@ -143,6 +143,28 @@ struct DetectArgs {
     /// frame.
     #[arg(long, value_name = "N", default_value_t = 1)]
     track: u32,
+    /// How a followed face's box is refined between full detections (`detect::Refine`):
+    /// O-Net twice, a second time only when the first pass moved the box, or once.
+    #[arg(long, value_enum, default_value_t = RefineChoice::Moved)]
+    refine: RefineChoice,
+}
+
+/// `--refine`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RefineChoice {
+    Twice,
+    Moved,
+    Once,
+}
+
+impl From<RefineChoice> for facegate::detect::Refine {
+    fn from(r: RefineChoice) -> Self {
+        match r {
+            RefineChoice::Twice => facegate::detect::Refine::Twice,
+            RefineChoice::Moved => facegate::detect::Refine::WhenMoved,
+            RefineChoice::Once => facegate::detect::Refine::Once,
+        }
+    }
 }
 
 /// Runs the subcommand.
@@ -631,6 +653,7 @@ fn decode_limited(path: &Path, limits: &DecodeLimits) -> Result<image::DynamicIm
 struct Observer {
     faces: FacePipeline,
     track: u32,
+    refine: facegate::detect::Refine,
 }
 
 impl Observer {
@@ -638,7 +661,11 @@ impl Observer {
     fn observe_all(&self, paths: &[PathBuf], fps: f64) -> Result<Vec<Observation>, String> {
         let mut tracker = match (self.track, self.faces.detector()) {
             (1, _) => None,
-            (n, FaceDetector::Mtcnn(_)) => Some(Tracker::new(n).map_err(|e| e.to_string())?),
+            (n, FaceDetector::Mtcnn(_)) => Some(
+                Tracker::new(n)
+                    .map_err(|e| e.to_string())?
+                    .with_refine(self.refine),
+            ),
             _ => return Err("--track needs the MTCNN detector (O-Net follows the faces)".into()),
         };
         paths
@@ -686,6 +713,7 @@ fn pipeline(detection: &DetectArgs) -> Result<Observer, String> {
     Ok(Observer {
         faces,
         track: detection.track,
+        refine: detection.refine.into(),
     })
 }
 
