@@ -94,12 +94,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )?;
         println!(
             "  challenge {steps}: live={} reason={:?} parallax={:?} surface={:?} challenge={:?}",
-            d.live,
-            d.reason.map(|r| r.code()),
-            d.parallax.map(|p| (p.score, p.residual_iod)),
-            d.surface.as_ref().map(|s| s.score),
+            d.live(),
+            d.reason().map(|r| r.code()),
+            d.parallax().map(|p| (p.score, p.residual_iod)),
+            d.surface().as_ref().map(|s| s.score),
             out.as_ref()
-                .map(|p| (p.first_frontal, p.last_frontal, p.reached.clone()))
+                .map(|p| (p.first_frontal(), p.last_frontal(), p.reached().to_vec()))
                 .map_err(|f| (f.failure, f.step, f.frame))
         );
         if trace {

@@ -101,13 +101,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let pass = match (outcome, steady) {
             // The first N frames, before anyone turns, read as one "step": what tracking
             // noise and non-rigid motion alone look like to the test.
-            (_, Some(n)) => ChallengePass {
-                first_frontal: 0,
-                last_frontal: n.min(frames.len().saturating_sub(1)),
-                reached: vec![n / 2],
-                returned: vec![n.min(frames.len().saturating_sub(1))],
-                baseline: HeadPose::default(),
-            },
+            (_, Some(n)) => ChallengePass::for_evaluation(
+                0,
+                n.min(frames.len().saturating_sub(1)),
+                vec![n / 2],
+                vec![n.min(frames.len().saturating_sub(1))],
+                HeadPose::default(),
+            ),
             (Ok(p), None) => p,
             (Err(f), None) => {
                 println!("{label}\t{name}\tchallenge failed: {:?}", f.failure);

@@ -194,8 +194,8 @@ fn probe_is_the_frontal_frame_liveness_named() {
         .decide(&outcome, &obs, Some(&mut identity), None::<&mut NoPassive>)
         .unwrap();
     drop(identity);
-    assert!(decision.live);
-    let frontal = decision.frontal_frame.unwrap();
+    assert!(decision.live());
+    let frontal = decision.frontal_frame().unwrap();
     let template = |i: usize| {
         facegate::eval::Matcher::new(&strict)
             .capture_face(&frames[i], faces[i][0], 0.0)

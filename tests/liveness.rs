@@ -133,8 +133,8 @@ fn prompted_turn_passes_and_names_the_frontal_frame() {
     let back = ramp(NOSE_RIGHT, FRONT, t, 0.4);
     match drive(&mut s, &mut t, 2.0, back) {
         Some((Event::Done(Ok(pass)), _)) => {
-            assert!(pass.last_frontal > pass.first_frontal);
-            assert_eq!(pass.reached.len(), 1);
+            assert!(pass.last_frontal() > pass.first_frontal());
+            assert_eq!(pass.reached().len(), 1);
         }
         other => panic!("expected a pass, got {other:?}"),
     }
@@ -480,10 +480,10 @@ fn live_count(kind: Option<AttackType>, n: u64, mode: Mode, mirrored: bool) -> u
         let d = policy
             .decide(&outcome, &frames, Some(&mut id), None::<&mut NoPassive>)
             .unwrap();
-        if d.live {
+        if d.live() {
             assert_eq!(
-                d.frontal_frame,
-                Some(d.challenge.as_ref().unwrap().last_frontal)
+                d.frontal_frame(),
+                Some(d.challenge().as_ref().unwrap().last_frontal())
             );
             live += 1;
         }
@@ -587,7 +587,7 @@ fn genuine_run() -> (Vec<Observation>, challenge::ChallengeOutcome) {
             && policy
                 .decide(&out, &frames, Some(&mut Fixed(0.3)), None::<&mut NoPassive>)
                 .unwrap()
-                .live
+                .live()
         {
             return (frames, out);
         }
@@ -603,7 +603,7 @@ fn genuine_run() -> (Vec<Observation>, challenge::ChallengeOutcome) {
 fn the_frames_a_pass_names_hold_one_face() {
     let (mut frames, out) = genuine_run();
     let pass = out.unwrap();
-    let (first, last) = (pass.first_frontal, pass.last_frontal);
+    let (first, last) = (pass.first_frontal(), pass.last_frontal());
     for i in [first, last] {
         let chin = chin_of(&frames[i].faces[0]);
         frames[i].faces.push(chin);
@@ -611,16 +611,16 @@ fn the_frames_a_pass_names_hold_one_face() {
     let out = genuine_challenge(&frames);
     let again = out.as_ref().expect("still a pass");
     assert!(
-        again.first_frontal > first && again.last_frontal > last,
+        again.first_frontal() > first && again.last_frontal() > last,
         "{again:?}"
     );
-    for i in [again.first_frontal, again.last_frontal] {
+    for i in [again.first_frontal(), again.last_frontal()] {
         assert_eq!(frames[i].faces.len(), 1, "frame {i}");
     }
     let d = landmark_policy()
         .decide(&out, &frames, Some(&mut Fixed(0.3)), None::<&mut NoPassive>)
         .unwrap();
-    assert!(d.live, "{d:?}");
+    assert!(d.live(), "{d:?}");
 }
 
 /// A pass records where each step's movement ended — the face back at frontal, held — so
@@ -630,7 +630,7 @@ fn the_frames_a_pass_names_hold_one_face() {
 fn a_pass_names_where_each_step_returned() {
     let (frames, out) = genuine_run();
     let pass = out.unwrap();
-    let (reached, returned) = (&pass.reached, &pass.returned);
+    let (reached, returned) = (&pass.reached(), &pass.returned());
     assert_eq!(returned.len(), GENUINE_STEPS.len());
     assert!(
         reached[0] < returned[0] && returned[0] < reached[1] && reached[1] < returned[1],
@@ -639,13 +639,14 @@ fn a_pass_names_where_each_step_returned() {
     // The last step's return is held before the pass names its frontal frame.
     let cfg = ChallengeConfig::default();
     assert!(
-        returned[1] < pass.last_frontal && pass.last_frontal - returned[1] < 2 * cfg.hold_frames
+        returned[1] < pass.last_frontal()
+            && pass.last_frontal() - returned[1] < 2 * cfg.hold_frames
     );
-    for &i in returned {
+    for &i in returned.iter() {
         let p = pose::estimate(&frames[i].faces[0].landmarks).unwrap();
-        let off = (p.yaw - pass.baseline.yaw)
+        let off = (p.yaw - pass.baseline().yaw)
             .abs()
-            .max((p.pitch - pass.baseline.pitch).abs());
+            .max((p.pitch - pass.baseline().pitch).abs());
         assert!(off < cfg.reach_deg, "frame {i}: {p:?}");
     }
 }
@@ -679,29 +680,29 @@ fn one_frontal_looking_frame_does_not_end_a_step() {
 fn fusion_reasons_and_prompts() {
     let policy = landmark_policy();
     let (mut frames, out) = genuine_run();
-    let last = out.as_ref().unwrap().last_frontal;
+    let last = out.as_ref().unwrap().last_frontal();
     let d = policy
         .decide(&out, &frames, Some(&mut Fixed(0.3)), Some(&mut Fixed(0.9)))
         .unwrap();
     assert!(
-        d.live
-            && d.reason.is_none()
+        d.live()
+            && d.reason().is_none()
             && d.outcome() == Outcome::Accepted
-            && d.frontal_frame == Some(last)
+            && d.frontal_frame() == Some(last)
     );
-    assert_eq!(d.passive_score, Some(0.9));
+    assert_eq!(d.passive_score(), Some(0.9));
 
     let d = policy
         .decide(&out, &frames, Some(&mut Fixed(0.9)), None::<&mut NoPassive>)
         .unwrap();
-    assert_eq!(d.reason, Some(fusion::IDENTITY_CHANGED));
-    assert_eq!(d.frontal_frame, None);
+    assert_eq!(d.reason(), Some(fusion::IDENTITY_CHANGED));
+    assert_eq!(d.frontal_frame(), None);
     assert!(matches!(d.outcome(), Outcome::Rejected(r) if r.kind() == ReasonKind::Liveness));
 
     let d = policy
         .decide(&out, &frames, Some(&mut Fixed(0.3)), Some(&mut Fixed(0.1)))
         .unwrap();
-    assert_eq!(d.reason, Some(fusion::PASSIVE_ATTACK));
+    assert_eq!(d.reason(), Some(fusion::PASSIVE_ATTACK));
 
     assert!(matches!(
         policy.decide(&out, &frames, None::<&mut Fixed>, None::<&mut NoPassive>),
@@ -731,7 +732,7 @@ fn fusion_reasons_and_prompts() {
     let d = policy
         .decide(&out, &frames, Some(&mut Fixed(0.3)), None::<&mut NoPassive>)
         .unwrap();
-    assert_eq!(d.reason, Some(fusion::DEPTH_FLAT));
+    assert_eq!(d.reason(), Some(fusion::DEPTH_FLAT));
     frames[last].depth = Some(depth_synth::head(
         640, 480, &bbox, 500.0, 30.0, 1.0, &mut rng,
     ));
@@ -739,13 +740,13 @@ fn fusion_reasons_and_prompts() {
     let d = policy
         .decide(&out, &frames, Some(&mut Fixed(0.3)), None::<&mut NoPassive>)
         .unwrap();
-    assert_eq!(d.reason, Some(fusion::NIR_DARK));
+    assert_eq!(d.reason(), Some(fusion::NIR_DARK));
     frames[last].nir = Some(nir_synth::skin(640, 480, &bbox, &mut rng));
     let d = policy
         .decide(&out, &frames, Some(&mut Fixed(0.3)), None::<&mut NoPassive>)
         .unwrap();
-    assert!(d.live, "{d:?}");
-    assert!(d.depth.is_some() && d.nir.is_some());
+    assert!(d.live(), "{d:?}");
+    assert!(d.depth().is_some() && d.nir().is_some());
 
     // A challenge failure maps to its reason; quality reasons ask to retry.
     let fail: challenge::ChallengeOutcome = Err(challenge::ChallengeFailure {
@@ -801,13 +802,13 @@ fn fusion_rejects_planar_motion_even_after_a_passed_challenge() {
             )
         })
         .collect();
-    let forged: challenge::ChallengeOutcome = Ok(challenge::ChallengePass {
-        first_frontal: 2,
-        last_frontal: 39,
-        reached: vec![20],
-        returned: vec![39],
-        baseline: FRONT,
-    });
+    let forged: challenge::ChallengeOutcome = Ok(challenge::ChallengePass::for_evaluation(
+        2,
+        39,
+        vec![20],
+        vec![39],
+        FRONT,
+    ));
     let d = landmark_policy()
         .decide(
             &forged,
@@ -816,15 +817,15 @@ fn fusion_rejects_planar_motion_even_after_a_passed_challenge() {
             None::<&mut NoPassive>,
         )
         .unwrap();
-    assert_eq!(d.reason, Some(fusion::PLANAR_MOTION), "{d:?}");
+    assert_eq!(d.reason(), Some(fusion::PLANAR_MOTION), "{d:?}");
     // Out-of-range frames in a pass are an integration error, not a panic.
-    let bogus: challenge::ChallengeOutcome = Ok(challenge::ChallengePass {
-        first_frontal: 2,
-        last_frontal: 400,
-        reached: vec![],
-        returned: vec![],
-        baseline: FRONT,
-    });
+    let bogus: challenge::ChallengeOutcome = Ok(challenge::ChallengePass::for_evaluation(
+        2,
+        400,
+        vec![],
+        vec![],
+        FRONT,
+    ));
     assert!(landmark_policy()
         .decide(
             &bogus,
@@ -888,7 +889,7 @@ fn passive_layer_judges_the_mean_of_the_first_and_last_frontal_frames() {
     let policy = landmark_policy();
     let (frames, out) = genuine_run();
     let pass = out.as_ref().unwrap();
-    let (first, last) = (pass.first_frontal, pass.last_frontal);
+    let (first, last) = (pass.first_frontal(), pass.last_frontal());
     assert!(first < last);
     // (0.2 + 0.9) / 2 = 0.55 ≥ 0.5: live.
     let mut p = PerFrame {
@@ -899,8 +900,8 @@ fn passive_layer_judges_the_mean_of_the_first_and_last_frontal_frames() {
     let d = policy
         .decide(&out, &frames, Some(&mut Fixed(0.3)), Some(&mut p))
         .unwrap();
-    assert!(d.live, "{d:?}");
-    assert!((d.passive_score.unwrap() - 0.55).abs() < 1e-6);
+    assert!(d.live(), "{d:?}");
+    assert!((d.passive_score().unwrap() - 0.55).abs() < 1e-6);
     assert_eq!(p.asked, vec![first, last]);
     // (0.0 + 0.9) / 2 = 0.45 < 0.5: refused as an attack.
     let mut p = PerFrame {
@@ -911,6 +912,6 @@ fn passive_layer_judges_the_mean_of_the_first_and_last_frontal_frames() {
     let d = policy
         .decide(&out, &frames, Some(&mut Fixed(0.3)), Some(&mut p))
         .unwrap();
-    assert_eq!(d.reason, Some(fusion::PASSIVE_ATTACK));
-    assert_eq!(d.frontal_frame, None);
+    assert_eq!(d.reason(), Some(fusion::PASSIVE_ATTACK));
+    assert_eq!(d.frontal_frame(), None);
 }

@@ -76,7 +76,7 @@ fn each_recording_is_judged_with_thresholds_chosen_on_the_others() {
     assert!(c.needs.iter().all(|n| n.needs[0].is_some_and(|v| v > 15.0)));
     // Thresholds chosen on all four pass all four (each is at most half as strict as
     // the weakest need).
-    assert!(c.all.iter().all(|j| j.decision.live), "{:?}", c.all);
+    assert!(c.all.iter().all(|j| j.decision.live()), "{:?}", c.all);
     let policy = c.policy(&base());
     assert_eq!(policy.challenge.reach_deg, c.chosen[0]);
 }

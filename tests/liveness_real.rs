@@ -118,12 +118,12 @@ fn check(name: &str) {
     let paths = frame_paths(&root.join(name));
     let obs = observe(&faces, &paths);
     let d = judge(&faces, &paths, &obs, &turns);
-    assert!(d.live, "{name} {turns}: {d:?}");
+    assert!(d.live(), "{name} {turns}: {d:?}");
     let policy = Policy::default();
-    assert!(d.identity_distance.unwrap() <= policy.identity_threshold);
-    assert!(!d.parallax.unwrap().planar, "{name}");
-    assert!(!d.surface.unwrap().planar, "{name}");
-    let passive = d.passive_score.unwrap();
+    assert!(d.identity_distance().unwrap() <= policy.identity_threshold);
+    assert!(!d.parallax().unwrap().planar, "{name}");
+    assert!(!d.surface().unwrap().planar, "{name}");
+    let passive = d.passive_score().unwrap();
     println!("{name}: passive live score {passive:.3} (mean of the first and last frontal frames)");
     assert!(passive >= policy.passive_threshold, "{name}: {passive}");
     // The phone recordings end with the down turn or before it: nothing turns up after
@@ -131,11 +131,11 @@ fn check(name: &str) {
     // or in the down step, which has no up after it to return from).
     if name.starts_with("selfie") {
         let d = judge(&faces, &paths, &obs, "down,up");
-        assert!(!d.live, "{name}: down,up");
+        assert!(!d.live(), "{name}: down,up");
         assert!(
-            [Some(fusion::CHALLENGE_TIMEOUT), Some(fusion::NO_RETURN)].contains(&d.reason),
+            [Some(fusion::CHALLENGE_TIMEOUT), Some(fusion::NO_RETURN)].contains(&d.reason()),
             "{name}: {:?}",
-            d.reason
+            d.reason()
         );
     }
 }

@@ -59,10 +59,10 @@ fn the_fused_policy_rejects_a_folded_card_with_the_surface_reason() {
             None::<&mut NoPassive>,
         )
         .expect("fusion runs");
-    assert!(!d.live);
-    assert_eq!(d.reason, Some(fusion::FLAT_SURFACE));
+    assert!(!d.live());
+    assert_eq!(d.reason(), Some(fusion::FLAT_SURFACE));
     assert!(fusion::prompt_for(fusion::FLAT_SURFACE).is_some());
-    assert!(d.surface.is_some());
+    assert!(d.surface().is_some());
 }
 
 #[test]
@@ -99,7 +99,7 @@ fn a_required_surface_layer_without_luma_is_an_integration_error() {
             None::<&mut NoPassive>,
         )
         .expect("fusion runs");
-    assert!(d.surface.is_none());
+    assert!(d.surface().is_none());
 }
 
 #[test]

@@ -196,13 +196,13 @@ pub fn run(args: Args) -> ExitCode {
                 Ok(d) => {
                     if json {
                         println!("{}", serde_json::to_string_pretty(&d).unwrap_or_default());
-                    } else if d.live {
-                        println!("live (frontal frame {})", d.frontal_frame.unwrap_or(0));
+                    } else if d.live() {
+                        println!("live (frontal frame {})", d.frontal_frame().unwrap_or(0));
                     } else {
-                        let r = d.reason.map_or("liveness.unknown", |r| r.code());
+                        let r = d.reason().map_or("liveness.unknown", |r| r.code());
                         println!("not live: {r} — {}", d.prompt().unwrap_or(""));
                     }
-                    ExitCode::from(if d.live { EXIT_YES } else { EXIT_NO })
+                    ExitCode::from(if d.live() { EXIT_YES } else { EXIT_NO })
                 }
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -374,10 +374,10 @@ fn calibrate(
 fn print_calibration(c: &liveness_eval::Calibration) {
     let fmt = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:.2}"));
     let verdict = |d: &fusion::Decision| {
-        if d.live {
+        if d.live() {
             "live".to_owned()
         } else {
-            d.reason
+            d.reason()
                 .map_or("refused".to_owned(), |r| r.code().to_owned())
         }
     };
@@ -827,7 +827,7 @@ fn judge_sequence(observer: &Observer, seq: &Path, mirrored: bool) -> Result<Ver
         .parse()
         .map_err(|e| format!("{}/fps.txt: {e}", seq.display()))?;
     let d = judge(observer, seq, fps, &ch, None, None)?;
-    Ok((d.live, d.reason.map(|r| r.code())))
+    Ok((d.live(), d.reason().map(|r| r.code())))
 }
 
 /// Judges every sequence of the suite on `threads` threads sharing one pipeline (the

@@ -783,14 +783,14 @@ pub fn evaluate(
             );
             let (live, reason) = match &decision {
                 Ok(d) => {
-                    if let Some(px) = d.parallax {
+                    if let Some(px) = d.parallax() {
                         report
                             .parallax_scores
                             .entry(p.label().to_string())
                             .or_default()
                             .push(px.score);
                     }
-                    (d.live, d.reason.map(|r| r.code()))
+                    (d.live(), d.reason().map(|r| r.code()))
                 }
                 Err(_) => (false, Some("error")),
             };

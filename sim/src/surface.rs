@@ -156,11 +156,11 @@ pub fn sequence(shape: Shape, seed: u64) -> Vec<Observation> {
 
 /// The challenge pass of [`sequence`]: frontal at 0, the turn reached at frame 5.
 pub fn pass() -> ChallengePass {
-    ChallengePass {
-        first_frontal: 0,
-        last_frontal: FRAMES - 1,
-        reached: vec![5],
-        returned: vec![FRAMES - 1],
-        baseline: HeadPose::new(0.0, 0.0, 0.0),
-    }
+    ChallengePass::for_evaluation(
+        0,
+        FRAMES - 1,
+        vec![5],
+        vec![FRAMES - 1],
+        HeadPose::new(0.0, 0.0, 0.0),
+    )
 }

@@ -382,20 +382,84 @@ pub struct ChallengeFailure {
 }
 
 /// A passed challenge and the frames that matter downstream.
+///
+/// Sealed: only the challenge evaluator makes one ([`evaluate`], or a live session), so a
+/// pass cannot be written by hand and handed to the fusion ([`ChallengePass::for_evaluation`]
+/// exists for judging recordings whose timeline is known, and says so).
+///
+/// ```compile_fail
+/// use facegate::liveness::challenge::ChallengePass;
+/// use facegate::liveness::pose::HeadPose;
+/// let forged = ChallengePass {
+///     first_frontal: 0,
+///     last_frontal: 9,
+///     reached: vec![5],
+///     returned: vec![9],
+///     baseline: HeadPose::default(),
+/// };
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ChallengePass {
     /// Frontal frame that formed the baseline (identity is compared against it).
-    pub first_frontal: usize,
+    pub(crate) first_frontal: usize,
     /// Frontal frame after the last step: the frame the face verifier embeds.
-    pub last_frontal: usize,
+    pub(crate) last_frontal: usize,
     /// Frame at which each step was reached.
-    pub reached: Vec<usize>,
+    pub(crate) reached: Vec<usize>,
     /// Frame at which the face was back at frontal after each step (the first of the held
     /// frontal frames; the last step's is at or before `last_frontal`): a step's movement
     /// lies between `reached` and `returned`.
-    pub returned: Vec<usize>,
+    pub(crate) returned: Vec<usize>,
     /// The person's frontal baseline pose.
-    pub baseline: HeadPose,
+    pub(crate) baseline: HeadPose,
+}
+
+impl ChallengePass {
+    /// A pass with a known timeline, for judging recorded or simulated sequences with the
+    /// later layers alone (e.g. the surface layer on a synthetic turn). A kiosk never
+    /// builds one: its session's challenge produces the pass. The fusion checks every
+    /// index against the frames it is given.
+    pub fn for_evaluation(
+        first_frontal: usize,
+        last_frontal: usize,
+        reached: Vec<usize>,
+        returned: Vec<usize>,
+        baseline: HeadPose,
+    ) -> ChallengePass {
+        ChallengePass {
+            first_frontal,
+            last_frontal,
+            reached,
+            returned,
+            baseline,
+        }
+    }
+
+    /// Frontal frame that formed the baseline (identity is compared against it).
+    pub fn first_frontal(&self) -> usize {
+        self.first_frontal
+    }
+
+    /// Frontal frame after the last step: the frame the face verifier embeds.
+    pub fn last_frontal(&self) -> usize {
+        self.last_frontal
+    }
+
+    /// Frame at which each step was reached.
+    pub fn reached(&self) -> &[usize] {
+        &self.reached
+    }
+
+    /// Frame at which the face was back at frontal after each step: a step's movement lies
+    /// between `reached` and `returned`.
+    pub fn returned(&self) -> &[usize] {
+        &self.returned
+    }
+
+    /// The person's frontal baseline pose.
+    pub fn baseline(&self) -> HeadPose {
+        self.baseline
+    }
 }
 
 /// Result of a finished challenge.

@@ -273,30 +273,33 @@ pub enum FusionError {
 pub const MAX_IDENTITY_THRESHOLD: f32 = 1.0;
 
 /// The fused decision.
+///
+/// Sealed: only [`Policy::decide`] makes one, so `live: true` cannot be written by hand;
+/// read it through the getters.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Decision {
     /// Whether liveness is established.
-    pub live: bool,
+    pub(crate) live: bool,
     /// Why not (None when live).
-    pub reason: Option<Reason>,
+    pub(crate) reason: Option<Reason>,
     /// The frontal frame that passed: the face verifier must embed this frame.
-    pub frontal_frame: Option<usize>,
+    pub(crate) frontal_frame: Option<usize>,
     /// Challenge pass, if it passed.
-    pub challenge: Option<ChallengePass>,
+    pub(crate) challenge: Option<ChallengePass>,
     /// Challenge failure, if it failed.
-    pub challenge_failure: Option<ChallengeFailure>,
+    pub(crate) challenge_failure: Option<ChallengeFailure>,
     /// Identity distance between first and last frontal frames.
-    pub identity_distance: Option<f32>,
+    pub(crate) identity_distance: Option<f32>,
     /// Parallax measurement.
-    pub parallax: Option<ParallaxReport>,
+    pub(crate) parallax: Option<ParallaxReport>,
     /// Dense-point surface measurement.
-    pub surface: Option<SurfaceReport>,
+    pub(crate) surface: Option<SurfaceReport>,
     /// Depth measurement on the frontal frame.
-    pub depth: Option<DepthReport>,
+    pub(crate) depth: Option<DepthReport>,
     /// NIR measurement on the frontal frame.
-    pub nir: Option<NirReport>,
+    pub(crate) nir: Option<NirReport>,
     /// Passive live score: the mean over the challenge's first and last frontal frames.
-    pub passive_score: Option<f32>,
+    pub(crate) passive_score: Option<f32>,
 }
 
 impl Decision {
@@ -321,6 +324,61 @@ impl Decision {
         self.reason = Some(r);
         self.frontal_frame = None;
         self
+    }
+
+    /// Whether liveness is established.
+    pub fn live(&self) -> bool {
+        self.live
+    }
+
+    /// Why not (None when live).
+    pub fn reason(&self) -> Option<Reason> {
+        self.reason
+    }
+
+    /// The frontal frame that passed: the face verifier must embed this frame.
+    pub fn frontal_frame(&self) -> Option<usize> {
+        self.frontal_frame
+    }
+
+    /// The challenge pass, if it passed.
+    pub fn challenge(&self) -> Option<&ChallengePass> {
+        self.challenge.as_ref()
+    }
+
+    /// The challenge failure, if it failed.
+    pub fn challenge_failure(&self) -> Option<ChallengeFailure> {
+        self.challenge_failure
+    }
+
+    /// Identity distance between the first and last frontal frames.
+    pub fn identity_distance(&self) -> Option<f32> {
+        self.identity_distance
+    }
+
+    /// The parallax measurement.
+    pub fn parallax(&self) -> Option<&ParallaxReport> {
+        self.parallax.as_ref()
+    }
+
+    /// The dense-point surface measurement.
+    pub fn surface(&self) -> Option<&SurfaceReport> {
+        self.surface.as_ref()
+    }
+
+    /// The depth measurement on the frontal frame.
+    pub fn depth(&self) -> Option<&DepthReport> {
+        self.depth.as_ref()
+    }
+
+    /// The NIR measurement on the frontal frame.
+    pub fn nir(&self) -> Option<&NirReport> {
+        self.nir.as_ref()
+    }
+
+    /// The passive live score: the mean over the challenge's first and last frontal frames.
+    pub fn passive_score(&self) -> Option<f32> {
+        self.passive_score
     }
 
     /// As a verifier outcome: quality problems are `Retry`, the rest `Rejected`.

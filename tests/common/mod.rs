@@ -25,7 +25,11 @@ pub fn images() -> PathBuf {
 /// A fixture portrait, `tests/fixtures/images/<name>.jpg`.
 #[allow(dead_code)] // not every test file decodes fixtures
 pub fn fixture(name: &str) -> Frame {
-    Frame::open(images().join(format!("{name}.jpg")), &DecodeLimits::default()).unwrap()
+    Frame::open(
+        images().join(format!("{name}.jpg")),
+        &DecodeLimits::default(),
+    )
+    .unwrap()
 }
 
 /// `../shared/<rel>` (the evaluation data beside the clone, or beside a worktrees folder),
