@@ -467,10 +467,10 @@ impl Detector {
         Ok(faces)
     }
 
-    /// Light tracking: O-Net alone on a face found in an earlier frame. The box (squared)
-    /// is refined twice — once to follow the head's movement, once to place the landmarks
-    /// on the moved face — at the cost of two 48×48 networks instead of the pyramid: about
-    /// 7 % of a full detection at 640×480 (`cargo bench --bench face -- track`). `None`
+    /// Light tracking: O-Net alone on a face found in an earlier frame, refined as
+    /// [`Refine::default`] (one pass on the squared box): one 48×48 network instead of the
+    /// pyramid, about 1 % of a full detection at min face 20 on a 640×480 frame
+    /// (`facegate bench --detectors`). `None`
     /// when O-Net no longer sees a face there (turned away, occluded, moved too far): run
     /// [`Detector::detect`] again. Works on the frame itself, not a working copy, so the
     /// box's side is capped at the frame's longer side.
@@ -527,6 +527,29 @@ impl Detector {
             }
         }
         Ok(found.map(|(b, pts)| detection(b, pts)))
+    }
+
+    /// Places faces found by another detector: O-Net twice on each box (as
+    /// [`Detector::track_refined`] with [`Refine::Twice`]), so box and landmarks are
+    /// O-Net's. Boxes O-Net does not confirm are dropped, as are those that converged onto
+    /// a better one; best score first.
+    pub fn place(&self, frame: &Frame, found: &[Detection]) -> Result<Vec<Detection>, DetectError> {
+        let mut placed = Vec::with_capacity(found.len());
+        for d in found {
+            match self.track_refined(frame, &d.bbox, Refine::Twice) {
+                Ok(Some(p)) => placed.push(p),
+                Ok(None) | Err(DetectError::TrackBox) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        placed.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let mut kept: Vec<Detection> = Vec::with_capacity(placed.len());
+        for p in placed {
+            if kept.iter().all(|k| k.bbox.iou(&p.bbox) < 0.7) {
+                kept.push(p);
+            }
+        }
+        Ok(kept)
     }
 
     /// O-Net on one box: the regressed box and the landmarks, or `None` below its threshold.
@@ -1198,17 +1221,22 @@ fn resize<T: Sample>(img: &[T], w: usize, h: usize, nw: usize, nh: usize) -> Zer
 }
 
 /// How [`Detector::track`] refines a followed box.
+///
+/// The default is one pass: on the eight real recordings (every frame, interval 7) it kept
+/// the landmark noise below full detection's on all eight, lost no face, and the
+/// leave-one-recording-out liveness calibration refused none of them, as with two passes;
+/// a followed frame then costs one 48×48 network (docs/DETECTOR.md, session 10).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Refine {
     /// O-Net twice: once to follow the move, once to place the landmarks on the moved box.
     Twice,
     /// O-Net once, and a second time only when the first pass moved the box by more than
     /// [`SETTLED`] of its side (or scaled it by more than that).
-    #[default]
     WhenMoved,
     /// O-Net once, on the previous box: the landmarks are placed on a crop that lags the
     /// head by one frame's movement, as O-Net places them on R-Net's rough boxes in a full
     /// detection.
+    #[default]
     Once,
 }
 

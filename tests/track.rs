@@ -150,3 +150,59 @@ fn one_pass_suffices_when_the_box_did_not_move() {
         "a moved box is refined twice"
     );
 }
+
+/// The default refinement is one pass: on a box off by a seventh of its side the landmarks
+/// are placed on the lagging crop, not moved again, and still land near where two passes
+/// put them (the real recordings move at most 0.15 box widths a frame).
+#[test]
+fn one_pass_is_the_default_and_places_a_moved_face() {
+    let (det, frame, face) = setup();
+    assert_eq!(Refine::default(), Refine::Once);
+    let b = face.bbox;
+    let moved = Rect {
+        x: b.x + b.width / 7.0,
+        ..b
+    };
+    let once = det
+        .track_refined(&frame, &moved, Refine::Once)
+        .unwrap()
+        .unwrap();
+    let twice = det
+        .track_refined(&frame, &moved, Refine::Twice)
+        .unwrap()
+        .unwrap();
+    assert_ne!(once.landmarks, twice.landmarks, "one pass ran");
+    assert_eq!(det.track(&frame, &moved).unwrap().unwrap(), once);
+    let e = landmark_error(&once, &twice);
+    assert!(e < 0.1, "{e}");
+}
+
+/// YuNet as the tracker's finder: its boxes are placed by O-Net, so a found face carries
+/// O-Net's landmarks, near the cascade's; nothing found means nothing placed.
+#[test]
+fn yunet_boxes_placed_by_onet() {
+    use facegate::detect::track::Finder;
+    use facegate::detect::yunet::{YuNet, YuNetConfig};
+    use std::sync::Arc;
+    let (det, frame, face) = setup();
+    let yunet = YuNet::with_default_model(YuNetConfig {
+        max_side: 320,
+        ..YuNetConfig::default()
+    })
+    .unwrap();
+    let boxes = yunet.detect(&frame).unwrap();
+    assert_eq!(boxes.len(), 1);
+    let placed = det.place(&frame, &boxes).unwrap();
+    assert_eq!(placed.len(), 1);
+    assert!(placed[0].bbox.iou(&face.bbox) > 0.7, "{:?}", placed[0]);
+    let e = landmark_error(&placed[0], &face);
+    assert!(e < 0.1, "{e}");
+    assert!(det.place(&frame, &[]).unwrap().is_empty());
+    let mut tracker = Tracker::new(3)
+        .unwrap()
+        .with_finder(Finder::YuNet(Arc::new(yunet)));
+    assert_eq!(tracker.detect(&det, &frame).unwrap(), placed);
+    assert!(!tracker.last_was_followed());
+    assert_eq!(tracker.detect(&det, &frame).unwrap().len(), 1);
+    assert!(tracker.last_was_followed());
+}

@@ -13,6 +13,11 @@
 //! session ends by `finish`); a real session needs a recording (`--frames DIR`, JPEG
 //! frames in name order, a person performing `--challenge`).
 //!
+//! `--detectors` times the ways to find and follow a face on the same frame, interleaved:
+//! MTCNN's cascade at min face 20/40/80, YuNet alone and YuNet's boxes placed by O-Net
+//! (the tracker's `Finder::YuNet`) at working sizes 320 and 160, and following a face by
+//! each `detect::Refine`.
+//!
 //! `--networks` adds each network alone (P-Net over the pyramid, R-Net and O-Net over
 //! their boxes, the ResNet on one chip, both MiniFASNets), single thread; `--dump-inputs
 //! DIR` also writes the very inputs and outputs of those runs as `.npy` files for
@@ -77,12 +82,16 @@ pub struct Args {
     /// Frame rate of `--frames`.
     #[arg(long, default_value_t = 15.0)]
     fps: f64,
-    /// Full detection every N frames in the session, tracking in between (1 = every frame).
-    #[arg(long, default_value_t = 3)]
+    /// Full detection every N frames in the session, tracking in between (1 = every frame;
+    /// 7 is what the README's kiosk loop runs).
+    #[arg(long, default_value_t = 7)]
     track: u32,
     /// Also time each network alone (single thread; loads a second embedder).
     #[arg(long)]
     networks: bool,
+    /// Also time the detectors and the tracker's refinements side by side (single thread).
+    #[arg(long)]
+    detectors: bool,
     /// Write the networks' inputs and outputs on the bundled frame (only it) to DIR as .npy
     /// (implies --networks); for benches/peers/onnxruntime_peer.py.
     #[arg(long)]
@@ -180,7 +189,7 @@ fn stage_note(stage: &str) -> &'static str {
     match stage {
         "decode" => "JPEG bytes -> frame, default limits",
         "detect" => "full MTCNN cascade (pyramid P-Net, R-Net, O-Net)",
-        "track" => "light tracking from the last box (O-Net twice, no pyramid)",
+        "track" => "light tracking from the last box (O-Net once, the default Refine; no pyramid)",
         "align" => "similarity fit + 150x150 chip",
         "embed" => "dlib ResNet on the chip and its mirror (default: 2 runs)",
         "compare" => "template compare (per call)",
@@ -561,6 +570,132 @@ fn networks(
     }))
 }
 
+/// The detector variants of `--detectors`, each timed once per round, rounds interleaved.
+fn detectors(b: &Bench<'_>, iterations: usize) -> Result<Value, String> {
+    use facegate::detect::yunet::{YuNet, YuNetConfig};
+    use facegate::detect::{Detector, DetectorConfig, Refine};
+    let mtcnn = |min_face: f32| {
+        Detector::with_default_models(DetectorConfig {
+            min_face,
+            ..DetectorConfig::default()
+        })
+        .map_err(|e| e.to_string())
+    };
+    let yunet = |max_side: u32| {
+        YuNet::with_default_model(YuNetConfig {
+            max_side,
+            ..YuNetConfig::default()
+        })
+        .map_err(|e| e.to_string())
+    };
+    let (m20, m40, m80) = (mtcnn(20.0)?, mtcnn(40.0)?, mtcnn(80.0)?);
+    let (y320, y160) = (yunet(320)?, yunet(160)?);
+    let frame = b.frame;
+    let face = b.face.bbox;
+    type Run<'a> = Box<dyn Fn() -> Result<usize, String> + 'a>;
+    let err = |e: facegate::detect::DetectError| e.to_string();
+    let variants: Vec<(&str, &str, Run<'_>)> = vec![
+        (
+            "mtcnn_min20",
+            "MTCNN cascade, min face 20",
+            Box::new(|| m20.detect(frame).map(|d| d.len()).map_err(err)),
+        ),
+        (
+            "mtcnn_min40",
+            "MTCNN cascade, min face 40 (the library default)",
+            Box::new(|| m40.detect(frame).map(|d| d.len()).map_err(err)),
+        ),
+        (
+            "mtcnn_min80",
+            "MTCNN cascade, min face 80",
+            Box::new(|| m80.detect(frame).map(|d| d.len()).map_err(err)),
+        ),
+        (
+            "yunet_320",
+            "YuNet alone at 320 (finds faces down to about 20 px of a 640-px frame)",
+            Box::new(|| y320.detect(frame).map(|d| d.len()).map_err(err)),
+        ),
+        (
+            "yunet_160",
+            "YuNet alone at 160 (faces down to about 40 px)",
+            Box::new(|| y160.detect(frame).map(|d| d.len()).map_err(err)),
+        ),
+        (
+            "find_320",
+            "YuNet at 320, each box placed by O-Net twice (tracker Finder::YuNet)",
+            Box::new(|| {
+                m20.place(frame, &y320.detect(frame).map_err(err)?)
+                    .map(|d| d.len())
+                    .map_err(err)
+            }),
+        ),
+        (
+            "find_160",
+            "YuNet at 160, each box placed by O-Net twice (tracker Finder::YuNet)",
+            Box::new(|| {
+                m20.place(frame, &y160.detect(frame).map_err(err)?)
+                    .map(|d| d.len())
+                    .map_err(err)
+            }),
+        ),
+        (
+            "track_once",
+            "following the face: O-Net once on the last box (Refine::Once)",
+            Box::new(|| {
+                m20.track_refined(frame, &face, Refine::Once)
+                    .map(|d| usize::from(d.is_some()))
+                    .map_err(err)
+            }),
+        ),
+        (
+            "track_moved",
+            "following the face: O-Net again only when the box moved (Refine::WhenMoved)",
+            Box::new(|| {
+                m20.track_refined(frame, &face, Refine::WhenMoved)
+                    .map(|d| usize::from(d.is_some()))
+                    .map_err(err)
+            }),
+        ),
+        (
+            "track_twice",
+            "following the face: O-Net twice (Refine::Twice)",
+            Box::new(|| {
+                m20.track_refined(frame, &face, Refine::Twice)
+                    .map(|d| usize::from(d.is_some()))
+                    .map_err(err)
+            }),
+        ),
+    ];
+    // One warm-up round plans every shape.
+    let mut faces = Vec::with_capacity(variants.len());
+    for (name, _, run) in &variants {
+        let n = run()?;
+        if n == 0 {
+            return Err(format!("{name} found no face in the bench frame"));
+        }
+        faces.push(n);
+    }
+    let mut samples = vec![Vec::with_capacity(iterations); variants.len()];
+    for _ in 0..iterations {
+        for ((_, _, run), s) in variants.iter().zip(&mut samples) {
+            let t = Instant::now();
+            std::hint::black_box(run()?);
+            s.push(ms(t));
+        }
+    }
+    let base = summarise(&samples[0]).median;
+    let mut out = serde_json::Map::new();
+    for (((name, what, _), s), n) in variants.iter().zip(&samples).zip(&faces) {
+        let sum = summarise(s);
+        out.insert(
+            (*name).to_owned(),
+            json!({"median_ms": sum.median, "p95_ms": sum.p95, "samples": sum.n,
+                "ratio_to_mtcnn_min20": sum.median / base, "faces": n, "what": what}),
+        );
+    }
+    Ok(Value::Object(out))
+}
+
 pub fn run(args: Args) -> ExitCode {
     match bench(&args) {
         Ok(v) => {
@@ -693,6 +828,9 @@ fn bench(args: &Args) -> Result<Value, String> {
     if recording.is_some() {
         notes.push("peak_rss_mib includes the whole decoded recording of --frames, held in memory");
     }
+    if args.detectors {
+        v["detectors"] = detectors(&b, args.iterations)?;
+    }
     if args.networks || args.dump_inputs.is_some() {
         let nets = networks(&pipeline, &b, args.iterations, args.dump_inputs.as_deref())?;
         v["networks"] = nets;
@@ -770,6 +908,24 @@ fn print_text(v: &Value) {
     }
     if let Some(note) = v["peak_rss_note"].as_str() {
         println!("({note})");
+    }
+    if let Some(d) = v.get("detectors").and_then(Value::as_object) {
+        println!();
+        println!("detectors and tracking (single thread, rounds interleaved):");
+        println!(
+            "{:<12} {:>10} {:>10} {:>8}  what",
+            "variant", "median ms", "p95 ms", "÷ min20"
+        );
+        for (name, e) in d {
+            println!(
+                "{:<12} {:>10.2} {:>10.2} {:>8.3}  {}",
+                name,
+                f(&e["median_ms"]),
+                f(&e["p95_ms"]),
+                f(&e["ratio_to_mtcnn_min20"]),
+                e["what"].as_str().unwrap_or("")
+            );
+        }
     }
     if let Some(n) = v.get("networks").and_then(Value::as_object) {
         println!();

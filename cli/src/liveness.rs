@@ -145,8 +145,23 @@ struct DetectArgs {
     track: u32,
     /// How a followed face's box is refined between full detections (`detect::Refine`):
     /// O-Net twice, a second time only when the first pass moved the box, or once.
-    #[arg(long, value_enum, default_value_t = RefineChoice::Moved)]
+    #[arg(long, value_enum, default_value_t = RefineChoice::Once)]
     refine: RefineChoice,
+    /// What finds the faces on a full-detection frame with `--track`: MTCNN's cascade, or
+    /// YuNet's boxes placed by O-Net (`detect::track::Finder`).
+    #[arg(long, value_enum, default_value_t = FinderChoice::Cascade)]
+    finder: FinderChoice,
+    /// YuNet's working size with `--finder yunet`: frames whose longer side exceeds it are
+    /// downscaled first.
+    #[arg(long, value_name = "PX", default_value_t = 320)]
+    finder_side: u32,
+}
+
+/// `--finder`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FinderChoice {
+    Cascade,
+    Yunet,
 }
 
 /// `--refine`.
@@ -654,6 +669,7 @@ struct Observer {
     faces: FacePipeline,
     track: u32,
     refine: facegate::detect::Refine,
+    finder: facegate::detect::track::Finder,
 }
 
 impl Observer {
@@ -664,7 +680,8 @@ impl Observer {
             (n, FaceDetector::Mtcnn(_)) => Some(
                 Tracker::new(n)
                     .map_err(|e| e.to_string())?
-                    .with_refine(self.refine),
+                    .with_refine(self.refine)
+                    .with_finder(self.finder.clone()),
             ),
             _ => return Err("--track needs the MTCNN detector (O-Net follows the faces)".into()),
         };
@@ -710,10 +727,22 @@ fn pipeline(detection: &DetectArgs) -> Result<Observer, String> {
         ),
     }
     .map_err(|e| e.to_string())?;
+    let finder = match detection.finder {
+        FinderChoice::Cascade => facegate::detect::track::Finder::Cascade,
+        FinderChoice::Yunet => facegate::detect::track::Finder::YuNet(std::sync::Arc::new(
+            facegate::detect::yunet::YuNet::with_default_model(YuNetConfig {
+                min_face,
+                max_side: detection.finder_side,
+                ..YuNetConfig::default()
+            })
+            .map_err(|e| e.to_string())?,
+        )),
+    };
     Ok(Observer {
         faces,
         track: detection.track,
         refine: detection.refine.into(),
+        finder,
     })
 }
 

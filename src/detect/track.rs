@@ -12,8 +12,33 @@
 //! person in view stays in the observations on the frames between, which the liveness
 //! challenge's second-face rule counts.
 
+use std::sync::Arc;
+
+use super::yunet::YuNet;
 use super::{DetectError, Detection, Detector, Refine};
 use crate::frame::Frame;
+
+/// What finds the faces on a full-detection frame.
+#[derive(Clone)]
+pub enum Finder {
+    /// MTCNN's whole cascade: P-Net over the image pyramid, R-Net, O-Net.
+    Cascade,
+    /// YuNet's boxes (one pass at its working size, [`super::yunet::YuNetConfig::max_side`]),
+    /// each placed by O-Net twice ([`Detector::place`]), so the landmarks are O-Net's on
+    /// every frame, found or followed — the landmarks the liveness layers were calibrated on.
+    /// Why: the pyramid's cost grows as the smallest face shrinks, YuNet's only with its
+    /// working size.
+    YuNet(Arc<YuNet>),
+}
+
+impl std::fmt::Debug for Finder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Finder::Cascade => "Cascade",
+            Finder::YuNet(_) => "YuNet",
+        })
+    }
+}
 
 /// Longest interval between full detections accepted: beyond 2 s at 15 fps a face that
 /// walked in is found too late.
@@ -24,6 +49,7 @@ pub const MAX_INTERVAL: u32 = 30;
 pub struct Tracker {
     interval: u32,
     refine: Refine,
+    finder: Finder,
     since_full: u32,
     /// Whether the last frame's faces were followed (not found by the full detector).
     followed: bool,
@@ -36,6 +62,7 @@ impl std::fmt::Debug for Tracker {
         f.debug_struct("Tracker")
             .field("interval", &self.interval)
             .field("refine", &self.refine)
+            .field("finder", &self.finder)
             .field("since_full", &self.since_full)
             .field("faces", &self.faces.len())
             .finish()
@@ -52,6 +79,7 @@ impl Tracker {
         Ok(Tracker {
             interval,
             refine: Refine::default(),
+            finder: Finder::Cascade,
             since_full: 0,
             followed: false,
             faces: Vec::new(),
@@ -61,6 +89,12 @@ impl Tracker {
     /// The same tracker refining followed boxes by `refine`.
     pub fn with_refine(mut self, refine: Refine) -> Tracker {
         self.refine = refine;
+        self
+    }
+
+    /// The same tracker finding faces with `finder` on full-detection frames.
+    pub fn with_finder(mut self, finder: Finder) -> Tracker {
+        self.finder = finder;
         self
     }
 
@@ -109,7 +143,10 @@ impl Tracker {
                 return Ok(followed);
             }
         }
-        let found = detector.detect(frame)?;
+        let found = match &self.finder {
+            Finder::Cascade => detector.detect(frame)?,
+            Finder::YuNet(yunet) => detector.place(frame, &yunet.detect(frame)?)?,
+        };
         self.since_full = 1;
         self.followed = false;
         self.faces.clone_from(&found);
