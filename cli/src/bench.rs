@@ -89,6 +89,10 @@ pub struct Args {
     /// Also time each network alone (single thread; loads a second embedder).
     #[arg(long)]
     networks: bool,
+    /// Smallest face the pipeline's detector looks for, pixels (the library default 40;
+    /// 20 is what a kiosk's liveness session runs, `FaceConfig::kiosk`).
+    #[arg(long, default_value_t = facegate::detect::DetectorConfig::default().min_face)]
+    min_face: f32,
     /// Also time the detectors and the tracker's refinements side by side (single thread).
     #[arg(long)]
     detectors: bool,
@@ -723,7 +727,9 @@ fn bench(args: &Args) -> Result<Value, String> {
         None => None,
     };
     let t_load = Instant::now();
-    let pipeline = FacePipeline::with_default_models(FaceConfig::default())
+    let mut config = FaceConfig::default();
+    config.detector.min_face = args.min_face;
+    let pipeline = FacePipeline::with_default_models(config)
         .map_err(|e| format!("loading the models: {e}"))?;
     let load_ms = ms(t_load);
     let rss_after_load = peak_rss_mib();
@@ -810,6 +816,7 @@ fn bench(args: &Args) -> Result<Value, String> {
         "threads": args.threads,
         "iterations": args.iterations,
         "model_load_ms": load_ms,
+        "min_face": args.min_face,
         "stages": stages,
         "fps": fps,
         "fps_what": "frames per second of decode -> detect -> quality gate -> align -> embed, all threads together",

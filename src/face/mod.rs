@@ -22,7 +22,9 @@ pub mod session;
 pub mod verifier;
 
 pub use identity::{FrameIdentity, FrameIdentityError, FramePassive};
-pub use pipeline::{Capture, FaceConfig, FaceDetector, FacePipeline, StageTimes};
+pub use pipeline::{
+    Capture, FaceConfig, FaceDetector, FacePipeline, StageTimes, CALIBRATED_MIN_FACE,
+};
 pub use session::{FaceSession, Progress, SessionStart, Started, MAX_SESSION_FRAMES};
 pub use verifier::{FaceEvidence, FaceVerifier, LiveCapture};
 
