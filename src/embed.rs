@@ -263,11 +263,12 @@ impl Embedder {
         Ok(Template::new(values, self.kind)?)
     }
 
-    /// The network's raw output for one chip, not made into a template — for checking the
-    /// network against another runtime on the same chip (`facegate bench --dump-inputs`),
-    /// never needed at a kiosk. The caller wipes what it keeps.
-    #[doc(hidden)]
-    pub fn embed_measured(&self, chip: &Chip) -> Result<zeroize::Zeroizing<Vec<f32>>, EmbedError> {
+    /// The network's raw output for one chip, not made into a template; see
+    /// [`crate::eval::raw_embedding`], the only caller.
+    pub(crate) fn embed_raw(
+        &self,
+        chip: &Chip,
+    ) -> Result<zeroize::Zeroizing<Vec<f32>>, EmbedError> {
         let tensor = self.run(chip)?;
         let view = tensor
             .to_plain_array_view::<f32>()

@@ -1,5 +1,5 @@
 //! The measurement doors `facegate bench --dump-inputs` uses: `Detector::detect_measured`
-//! finds what `detect` finds and reports every network run; `Embedder::embed_measured` is the
+//! finds what `detect` finds and reports every network run; `eval::raw_embedding` is the
 //! very output `embed` makes a template of.
 
 use facegate::detect::{Detector, DetectorConfig, NetRun};
@@ -54,13 +54,13 @@ fn detect_measured_finds_the_same_faces_and_reports_every_run() {
 }
 
 #[test]
-fn embed_measured_is_the_output_a_template_is_made_of() {
+fn raw_embedding_is_the_output_a_template_is_made_of() {
     let det = Detector::with_default_models(DetectorConfig::default()).unwrap();
     let frame = Frame::open(format!("{IMAGES}/obama.jpg"), &DecodeLimits::default()).unwrap();
     let face = det.detect(&frame).unwrap()[0];
     let chip = facegate::align::align(&frame, &face.landmarks).unwrap();
     let embedder = Embedder::with_default_model().unwrap();
-    let raw = embedder.embed_measured(&chip).unwrap();
+    let raw = facegate::eval::raw_embedding(&embedder, &chip).unwrap();
     assert_eq!(raw.len(), 128);
     let mut copy = raw.to_vec();
     let from_raw = Template::from_embedding(&mut copy).unwrap();

@@ -531,7 +531,7 @@ fn networks(
         )?;
         let s = chip.size() as usize;
         write_npy(&dir.join("resnet_chip.npy"), "|u1", &[s, s, 3], chip.rgb())?;
-        let raw = embedder.embed_measured(&chip).map_err(|e| e.to_string())?;
+        let raw = facegate::eval::raw_embedding(&embedder, &chip).map_err(|e| e.to_string())?;
         write_f32(&dir.join("resnet_out.npy"), &[1, raw.len()], &raw)?;
         for (i, (crop, l)) in crops.iter().zip(logits.iter()).enumerate() {
             let name = ["minifasnet_v2", "minifasnet_v1se"][i];

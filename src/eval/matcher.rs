@@ -9,6 +9,7 @@
 
 use crate::align::Chip;
 use crate::detect::Detection;
+use crate::embed::{EmbedError, Embedder};
 use crate::face::{Capture, CaptureError, FaceError, FacePipeline};
 use crate::frame::Frame;
 use crate::template::{Comparison, Template};
@@ -61,4 +62,16 @@ impl<'p> Matcher<'p> {
     pub fn compare(&self, a: &Template, b: &Template) -> Comparison {
         self.pipeline.compare(a, b)
     }
+}
+
+/// The embedding network's raw output for one chip, not made into a template: for checking
+/// the network against another runtime on the very same chip (`facegate bench
+/// --dump-inputs`, `benches/peers/onnxruntime_peer.py`). Biometric data outside a
+/// [`Template`], which is why it lives here, in the evaluation door; the buffer is wiped
+/// when dropped.
+pub fn raw_embedding(
+    embedder: &Embedder,
+    chip: &Chip,
+) -> Result<zeroize::Zeroizing<Vec<f32>>, EmbedError> {
+    embedder.embed_raw(chip)
 }

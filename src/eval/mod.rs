@@ -15,7 +15,7 @@ pub mod liveness;
 mod matcher;
 pub mod pad;
 
-pub use matcher::Matcher;
+pub use matcher::{raw_embedding, Matcher};
 
 /// Errors reading a pairs file.
 #[derive(Debug, thiserror::Error)]
