@@ -106,7 +106,6 @@ impl Similarity {
         if from.len() != to.len() || from.len() < 2 {
             return Err(AlignError::PointCount);
         }
-        let n = from.len() as f64;
         let all_finite = from
             .iter()
             .chain(to)
@@ -114,35 +113,16 @@ impl Similarity {
         if !all_finite {
             return Err(AlignError::Degenerate);
         }
-        let mean = |ps: &[Point]| {
-            let (sx, sy) = ps.iter().fold((0.0, 0.0), |(x, y), p| {
-                (x + f64::from(p.x), y + f64::from(p.y))
-            });
-            (sx / n, sy / n)
+        let wide = |ps: &[Point]| -> Vec<[f64; 2]> {
+            ps.iter()
+                .map(|p| [f64::from(p.x), f64::from(p.y)])
+                .collect()
         };
-        let (fx, fy) = mean(from);
-        let (tx, ty) = mean(to);
-        let (mut sxx, mut sxy, mut var) = (0.0, 0.0, 0.0);
-        for (p, q) in from.iter().zip(to) {
-            let (px, py) = (f64::from(p.x) - fx, f64::from(p.y) - fy);
-            let (qx, qy) = (f64::from(q.x) - tx, f64::from(q.y) - ty);
-            // For a similarity [a −b; b a], the least-squares solution is
-            // a = Σ(p·q)/Σ|p|², b = Σ(p×q)/Σ|p|².
-            sxx += px * qx + py * qy;
-            sxy += px * qy - py * qx;
-            var += px * px + py * py;
+        match crate::geometry::fit_similarity(&wide(from), &wide(to)) {
+            // A transform that collapses the face to a point is no alignment.
+            Some([a, b, tx, ty]) if a * a + b * b >= 1e-24 => Ok(Similarity { a, b, tx, ty }),
+            _ => Err(AlignError::Degenerate),
         }
-        if var < 1e-12 || (sxx * sxx + sxy * sxy) < 1e-24 {
-            return Err(AlignError::Degenerate);
-        }
-        let a = sxx / var;
-        let b = sxy / var;
-        Ok(Similarity {
-            a,
-            b,
-            tx: tx - (a * fx - b * fy),
-            ty: ty - (b * fx + a * fy),
-        })
     }
 
     /// Applies the transform.

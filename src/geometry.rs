@@ -116,3 +116,37 @@ mod tests {
         assert_eq!(a.centre(), Point::new(5.0, 5.0));
     }
 }
+
+/// The least-squares similarity `q ≈ [a −b; b a]·p + t` taking the points `from` onto `to`
+/// (Umeyama 1991, without reflection), in f64: `[a, b, tx, ty]`. `None` when the lengths
+/// differ, `from` does not spread (Σ|p − p̄|² ≤ 1e-12) or a result is not finite.
+///
+/// The one fit behind face alignment ([`crate::align::Similarity::fit`]) and the surface
+/// layer's motion prior between frames.
+pub(crate) fn fit_similarity(from: &[[f64; 2]], to: &[[f64; 2]]) -> Option<[f64; 4]> {
+    if from.len() != to.len() || from.is_empty() {
+        return None;
+    }
+    let n = from.len() as f64;
+    let mean = |ps: &[[f64; 2]]| {
+        let (sx, sy) = ps.iter().fold((0.0, 0.0), |(x, y), p| (x + p[0], y + p[1]));
+        (sx / n, sy / n)
+    };
+    let (fx, fy) = mean(from);
+    let (tx, ty) = mean(to);
+    let (mut dot, mut cross, mut var) = (0.0, 0.0, 0.0);
+    for (p, q) in from.iter().zip(to) {
+        let (px, py) = (p[0] - fx, p[1] - fy);
+        let (qx, qy) = (q[0] - tx, q[1] - ty);
+        // For [a −b; b a] the least-squares solution is a = Σ(p·q)/Σ|p|², b = Σ(p×q)/Σ|p|².
+        dot += px * qx + py * qy;
+        cross += px * qy - py * qx;
+        var += px * px + py * py;
+    }
+    if !(var > 1e-12) {
+        return None;
+    }
+    let (a, b) = (dot / var, cross / var);
+    let fit = [a, b, tx - (a * fx - b * fy), ty - (b * fx + a * fy)];
+    fit.iter().all(|v| v.is_finite()).then_some(fit)
+}

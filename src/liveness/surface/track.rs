@@ -211,27 +211,12 @@ impl Similarity {
 
     /// Least-squares similarity from `a` to `b`; `None` when degenerate.
     pub(super) fn try_fit(a: &[Point2; 5], b: &[Point2; 5]) -> Option<Similarity> {
-        let (ca, cb) = (centroid(a), centroid(b));
-        let (mut re, mut im, mut na) = (0.0, 0.0, 0.0);
-        for (p, q) in a.iter().zip(b) {
-            let (ax, ay) = (p.x - ca.x, p.y - ca.y);
-            let (bx, by) = (q.x - cb.x, q.y - cb.y);
-            re += ax * bx + ay * by;
-            im += ax * by - ay * bx;
-            na += ax * ax + ay * ay;
-        }
-        if !(na > 1e-12) {
-            return None;
-        }
-        let c = (re / na, im / na);
-        let t = (
-            cb.x - (c.0 * ca.x - c.1 * ca.y),
-            cb.y - (c.1 * ca.x + c.0 * ca.y),
-        );
-        [c.0, c.1, t.0, t.1]
-            .iter()
-            .all(|v| v.is_finite())
-            .then_some(Similarity { c, t })
+        let wide = |ps: &[Point2; 5]| ps.map(|p| [p.x, p.y]);
+        let [c0, c1, t0, t1] = crate::geometry::fit_similarity(&wide(a), &wide(b))?;
+        Some(Similarity {
+            c: (c0, c1),
+            t: (t0, t1),
+        })
     }
 
     pub(super) fn apply(&self, p: Point2) -> Point2 {
@@ -460,11 +445,4 @@ pub(super) fn follow(
         out.push(track);
     }
     out
-}
-
-pub(super) fn centroid(p: &[Point2; 5]) -> Point2 {
-    Point2::new(
-        p.iter().map(|q| q.x).sum::<f64>() / 5.0,
-        p.iter().map(|q| q.y).sum::<f64>() / 5.0,
-    )
 }
