@@ -48,12 +48,15 @@ pub struct FaceEvidence<'e> {
 /// swapped after liveness) → compared with the reference.
 pub struct FaceVerifier<'p> {
     pub(super) pipeline: &'p FacePipeline,
-    pub(super) liveness: crate::liveness::fusion::Policy,
+    pub(super) liveness: crate::liveness::fusion::LivenessPolicy,
 }
 
 impl<'p> FaceVerifier<'p> {
     /// A verifier over a planned pipeline with a liveness policy.
-    pub fn new(pipeline: &'p FacePipeline, liveness: crate::liveness::fusion::Policy) -> Self {
+    pub fn new(
+        pipeline: &'p FacePipeline,
+        liveness: crate::liveness::fusion::LivenessPolicy,
+    ) -> Self {
         FaceVerifier { pipeline, liveness }
     }
 }
@@ -106,7 +109,7 @@ impl FaceVerifier<'_> {
     /// would tie the session to its owner (and a template is never copied).
     pub fn start_shared(
         pipeline: &Arc<FacePipeline>,
-        liveness: crate::liveness::fusion::Policy,
+        liveness: crate::liveness::fusion::LivenessPolicy,
         s: SessionStart<'_>,
     ) -> Result<Started<'static>, FaceVerifyError> {
         let challenge =
@@ -124,7 +127,7 @@ impl FaceVerifier<'_> {
     /// evaluation only, like [`FaceVerifier::start_for_evaluation`].
     pub fn start_shared_for_evaluation(
         pipeline: &Arc<FacePipeline>,
-        liveness: crate::liveness::fusion::Policy,
+        liveness: crate::liveness::fusion::LivenessPolicy,
         s: SessionStart<'_>,
         challenge: crate::liveness::challenge::Challenge,
         mode: crate::liveness::challenge::Mode,
