@@ -46,6 +46,39 @@ pub struct FaceEvidence<'e> {
 /// Face with liveness, as a [`crate::Verifier`]: consent → liveness over the whole
 /// capture → the frontal frame that passed liveness is embedded (so a face cannot be
 /// swapped after liveness) → compared with the reference.
+///
+/// A photo held up to the camera is refused even when it is of the right person: the
+/// same frame over and over never performs the challenge's turns.
+///
+/// ```
+/// use facegate::consent::{BiometricConsent, FaceConsent};
+/// use facegate::date::Date;
+/// use facegate::face::{FaceConfig, FaceEvidence, FacePipeline, FaceVerifier, LiveCapture, Reference};
+/// use facegate::frame::{DecodeLimits, Frame};
+/// use facegate::liveness::challenge::{Challenge, Mode};
+/// use facegate::{ReasonKind, Verifier};
+///
+/// let faces = FacePipeline::with_default_models(FaceConfig::default())?;
+/// let mut verifier = FaceVerifier::new(&faces, Default::default());
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/images/obama.jpg");
+/// let id_photo = Frame::open(path, &DecodeLimits::default())?;
+/// let still: Vec<Frame> = (0..15)
+///     .map(|_| Frame::open(path, &DecodeLimits::default()))
+///     .collect::<Result<_, _>>()?;
+/// let times: Vec<f64> = (0..still.len()).map(|i| i as f64 / 7.5).collect();
+/// let challenge = Challenge::parse_for_evaluation("left,right", false)?;
+/// let person = BiometricConsent::given_by_person();
+/// let outcome = verifier.verify(FaceEvidence {
+///     consent: &FaceConsent::adult(&person),
+///     birth_date: None,
+///     today: Date::new(2026, 11, 30).unwrap(),
+///     reference: Reference::Photo(&id_photo),
+///     live: LiveCapture { frames: &still, times: &times, challenge: &challenge, mode: Mode::Fixed },
+/// })?;
+/// assert!(!outcome.is_accepted());
+/// assert_eq!(outcome.reason().map(|r| r.kind()), Some(ReasonKind::Liveness));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct FaceVerifier<'p> {
     pub(super) pipeline: &'p FacePipeline,
     pub(super) liveness: crate::liveness::fusion::LivenessPolicy,
