@@ -4,7 +4,7 @@
 //! `cargo bench --bench liveness`
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use facegate::liveness::challenge::{Challenge, ChallengeConfig, Event, Mode, Session, Step};
+use facegate::liveness::challenge::{Challenge, ChallengeConfig, Event, Mode, Session, Turn};
 use facegate::liveness::depth::{self, DepthConfig};
 use facegate::liveness::nir::{self, NirConfig};
 use facegate::liveness::parallax;
@@ -18,7 +18,7 @@ use std::hint::black_box;
 fn layers(c: &mut Criterion) {
     let sim = SimConfig::default();
     let mut p = Presentation::genuine(3, &sim);
-    let frames = simulate::recorded(&mut p, &[Step::Left, Step::Up], 15.0);
+    let frames = simulate::recorded(&mut p, &[Turn::Left, Turn::Up], 15.0);
     let lm0 = frames[0].faces[0].landmarks;
     let lm1 = frames[frames.len() / 3].faces[0].landmarks;
 
@@ -33,7 +33,7 @@ fn layers(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 let mut s = Session::new(
-                    Challenge::fixed_for_evaluation(vec![Step::Left, Step::Up], false).unwrap(),
+                    Challenge::fixed_for_evaluation(vec![Turn::Left, Turn::Up], false).unwrap(),
                     Mode::Fixed,
                     ChallengeConfig::default(),
                 )

@@ -11,7 +11,7 @@ use facegate::detect::yunet::{YuNet, YuNetConfig};
 use facegate::detect::{Detector, DetectorConfig};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::challenge::{self, Challenge, Mode};
-use facegate::liveness::fusion::{NoPassive, Policy, Requirement};
+use facegate::liveness::fusion::{LivenessPolicy, NoPassive, Requirement};
 use facegate::liveness::{pose, FaceBox, GrayFrame, Observation};
 
 /// The challenge each recording performs (see the data's README): the webcam recording
@@ -44,9 +44,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ..DetectorConfig::default()
         })?)
     };
-    let policy = Policy {
+    let policy = LivenessPolicy {
         identity: Requirement::Off,
-        ..Policy::default()
+        ..LivenessPolicy::default()
     };
     let mut names: Vec<String> = std::fs::read_dir(&root)?
         .filter_map(|e| e.ok())
@@ -100,7 +100,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             d.surface().as_ref().map(|s| s.score),
             out.as_ref()
                 .map(|p| (p.first_frontal(), p.last_frontal(), p.reached().to_vec()))
-                .map_err(|f| (f.failure, f.step, f.frame))
+                .map_err(|f| (f.failure, f.turn, f.frame))
         );
         if trace {
             for (i, f) in frames.iter().enumerate() {

@@ -23,7 +23,7 @@ use std::time::Instant;
 use facegate::detect::{Detector, DetectorConfig};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::challenge::{self, Challenge, ChallengePass, Mode};
-use facegate::liveness::fusion::Policy;
+use facegate::liveness::fusion::LivenessPolicy;
 use facegate::liveness::pose::HeadPose;
 use facegate::liveness::surface;
 use facegate::liveness::{BBox, FaceBox, GrayFrame, Observation, Point2};
@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut min_face = 20.0f32;
     let mut cache = PathBuf::from("target/surface-cache");
     let mut seqs: Vec<PathBuf> = Vec::new();
-    let mut policy = Policy::default();
+    let mut policy = LivenessPolicy::default();
     let mut steady: Option<usize> = None;
     while let Some(a) = args.next() {
         match a.as_str() {

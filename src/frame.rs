@@ -92,6 +92,25 @@ impl Default for DecodeLimits {
 }
 
 /// An RGB frame (8 bits per channel, row-major, no padding) whose pixels are zeroized on drop.
+///
+/// ```
+/// use facegate::frame::{DecodeLimits, Frame, FrameError};
+///
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/images/obama.jpg");
+/// let portrait = Frame::open(path, &DecodeLimits::default())?;
+/// assert_eq!((portrait.width(), portrait.height()), (910, 1137));
+/// assert_eq!(portrait.rgb().len(), 910 * 1137 * 3);
+/// assert_eq!(format!("{portrait:?}"), "Frame(910×1137)"); // never the pixels
+///
+/// // Tighter limits refuse the same file from its header, before decoding the pixels.
+/// let small = DecodeLimits { max_width: 640, max_height: 640, ..DecodeLimits::default() };
+/// assert!(matches!(Frame::open(path, &small), Err(FrameError::TooLarge { width: 910, .. })));
+///
+/// // A camera buffer must hold exactly width × height × 3 bytes.
+/// assert!(Frame::from_rgb(2, 2, vec![0; 12]).is_ok());
+/// assert!(matches!(Frame::from_rgb(2, 2, vec![0; 11]), Err(FrameError::BufferSize { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Frame {
     width: u32,
     height: u32,

@@ -72,6 +72,36 @@ pub enum TemplateError {
 }
 
 /// One face's embedding, in memory only.
+///
+/// An embedder makes one from its output vector, which is wiped as it is taken in; all a
+/// template can do is [`Template::compare`] with another.
+///
+/// ```
+/// use facegate::template::{EmbeddingKind, Metric, Template, Threshold};
+///
+/// // Two 128-d embeddings of the default kind, 0.3 apart (an embedder's output).
+/// let mut a = [0.0f32; 128];
+/// a[0] = 1.0;
+/// let mut b = a;
+/// b[1] = 0.3;
+/// let first = Template::from_embedding(&mut a)?;
+/// let second = Template::from_embedding(&mut b)?;
+/// assert!(a.iter().all(|v| *v == 0.0), "the raw vector is wiped");
+///
+/// let threshold = Threshold::new(0.6).unwrap();
+/// let same = first.compare(&second, threshold);
+/// assert!(same.same_person());
+/// assert!((same.distance() - 0.3).abs() < 1e-6);
+///
+/// // Another model's embedding is never the same person, however close its numbers.
+/// let other_model = EmbeddingKind { dimensions: 128, metric: Metric::Euclidean, model: 1 };
+/// let mut c = [0.0f32; 128];
+/// c[0] = 1.0;
+/// let foreign = Template::new(&mut c, other_model)?;
+/// assert!(!first.compare(&foreign, threshold).same_person());
+/// assert!(first.distance(&foreign).is_infinite());
+/// # Ok::<(), facegate::template::TemplateError>(())
+/// ```
 // `repr(C)`: the values lead the storage, so a test can check that they are wiped in place.
 #[derive(Zeroize, ZeroizeOnDrop)]
 #[repr(C)]

@@ -12,8 +12,8 @@ use facegate::face::{
     Reference, SessionStart, Started,
 };
 use facegate::frame::Frame;
-use facegate::liveness::challenge::{Challenge, Mode, Step};
-use facegate::liveness::fusion::{self, Policy};
+use facegate::liveness::challenge::{Challenge, Mode, Turn};
+use facegate::liveness::fusion::{self, LivenessPolicy};
 use facegate::{Outcome, ReasonKind};
 use std::sync::Arc;
 
@@ -53,7 +53,7 @@ fn start<'s>(
 #[test]
 fn consent_refused_decides_before_any_frame() {
     let p = pipeline();
-    let v = FaceVerifier::new(&p, Policy::default());
+    let v = FaceVerifier::new(&p, LivenessPolicy::default());
     let person = BiometricConsent::given_by_person();
     let consent = FaceConsent::adult(&person);
     let reference = common::fixture("obama");
@@ -76,7 +76,7 @@ fn consent_refused_decides_before_any_frame() {
 #[test]
 fn a_bad_frame_leaves_the_session_as_it_was_and_a_decided_session_takes_no_more() {
     let p = pipeline();
-    let v = FaceVerifier::new(&p, Policy::default());
+    let v = FaceVerifier::new(&p, LivenessPolicy::default());
     let person = BiometricConsent::given_by_person();
     let consent = FaceConsent::adult(&person);
     let face = common::fixture("obama");
@@ -115,8 +115,8 @@ fn a_bad_frame_leaves_the_session_as_it_was_and_a_decided_session_takes_no_more(
     let mut prompted = false;
     for i in 1..12 {
         match s.push(&face, i as f64 / 15.0).unwrap() {
-            Progress::Prompt { index: 0, step } => {
-                assert_eq!(step, Step::Left);
+            Progress::Prompt { index: 0, turn } => {
+                assert_eq!(turn, Turn::Left);
                 prompted = true;
             }
             Progress::Continue => {}
@@ -135,12 +135,12 @@ fn a_bad_frame_leaves_the_session_as_it_was_and_a_decided_session_takes_no_more(
 }
 
 /// Pushes every frame; returns the prompts seen and the outcome.
-fn run(s: &mut FaceSession<'_>, frames: &[Frame]) -> (Vec<(usize, Step)>, Outcome) {
+fn run(s: &mut FaceSession<'_>, frames: &[Frame]) -> (Vec<(usize, Turn)>, Outcome) {
     let mut prompts = Vec::new();
     for (i, f) in frames.iter().enumerate() {
         match s.push(f, i as f64 / 7.5).unwrap() {
             Progress::Continue => {}
-            Progress::Prompt { index, step } => prompts.push((index, step)),
+            Progress::Prompt { index, turn } => prompts.push((index, turn)),
             Progress::Done(o) => return (prompts, o),
         }
     }
@@ -153,13 +153,13 @@ fn a_real_person_is_prompted_step_by_step_and_matched_on_the_frame_that_passed()
         return;
     };
     let p = pipeline();
-    let v = FaceVerifier::new(&p, Policy::default());
+    let v = FaceVerifier::new(&p, LivenessPolicy::default());
     let person = BiometricConsent::given_by_person();
     let consent = FaceConsent::adult(&person);
     let turns = "left,right,up,down";
-    let expected: Vec<(usize, Step)> = Challenge::parse_for_evaluation(turns, false)
+    let expected: Vec<(usize, Turn)> = Challenge::parse_for_evaluation(turns, false)
         .unwrap()
-        .steps()
+        .turns()
         .iter()
         .copied()
         .enumerate()
@@ -205,7 +205,7 @@ fn a_shared_session_borrows_nothing_and_decides_alike() {
     assert!(matches!(
         FaceVerifier::start_shared(
             &shared,
-            Policy::default(),
+            LivenessPolicy::default(),
             start(&consent, Reference::Template(&template))
         ),
         Err(FaceVerifyError::Capture(_))
@@ -218,7 +218,7 @@ fn a_shared_session_borrows_nothing_and_decides_alike() {
         let challenge = Challenge::parse_for_evaluation(turns, false).unwrap();
         match FaceVerifier::start_shared_for_evaluation(
             &shared,
-            Policy::default(),
+            LivenessPolicy::default(),
             start(&consent, reference),
             challenge,
             Mode::Fixed,

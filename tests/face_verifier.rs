@@ -14,7 +14,7 @@ use facegate::face::{
 };
 use facegate::frame::Frame;
 use facegate::liveness::challenge::{self, Challenge, Mode};
-use facegate::liveness::fusion::{NoPassive, Policy};
+use facegate::liveness::fusion::{LivenessPolicy, NoPassive};
 use facegate::liveness::{FaceBox, GrayFrame, Observation};
 use facegate::template::Threshold;
 use facegate::{Family, Outcome, ReasonKind, Verifier};
@@ -60,7 +60,7 @@ fn evidence<'e>(
 #[test]
 fn consent_is_checked_before_any_frame() {
     let p = pipeline();
-    let mut v = FaceVerifier::new(&p, Policy::default());
+    let mut v = FaceVerifier::new(&p, LivenessPolicy::default());
     assert_eq!(v.family(), Family::Face);
     assert!(v.is_biometric());
     let person = BiometricConsent::given_by_person();
@@ -105,7 +105,7 @@ fn live_person_matches_own_photo_not_another_and_a_still_photo_is_not_live() {
         return;
     };
     let p = pipeline();
-    let mut v = FaceVerifier::new(&p, Policy::default());
+    let mut v = FaceVerifier::new(&p, LivenessPolicy::default());
     let person = BiometricConsent::given_by_person();
     let consent = FaceConsent::adult(&person);
     let times: Vec<f64> = (0..frames.len()).map(|i| i as f64 / 7.5).collect();
@@ -187,7 +187,7 @@ fn probe_is_the_frontal_frame_liveness_named() {
             o
         })
         .collect();
-    let policy = Policy::default();
+    let policy = LivenessPolicy::default();
     let outcome = challenge::evaluate(&challenge, Mode::Fixed, &policy.challenge, &obs).unwrap();
     let mut identity = FrameIdentity::new(&strict, &obs, |i| frames.get(i).ok_or(std::fmt::Error));
     let decision = policy
@@ -240,13 +240,13 @@ fn a_policy_without_the_identity_layer_is_refused() {
     let reference = common::fixture("obama");
     let challenge = Challenge::random(2, false).unwrap();
     for policy in [
-        Policy {
+        LivenessPolicy {
             identity: facegate::liveness::fusion::Requirement::Off,
-            ..Policy::default()
+            ..LivenessPolicy::default()
         },
-        Policy {
+        LivenessPolicy {
             identity_threshold: f32::INFINITY,
-            ..Policy::default()
+            ..LivenessPolicy::default()
         },
     ] {
         let mut v = FaceVerifier::new(&p, policy);

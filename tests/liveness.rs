@@ -1,10 +1,10 @@
 //! Liveness by simulation: challenge timing and continuity, attacks, fusion reasons.
 
 use facegate::liveness::challenge::{
-    self, Challenge, ChallengeConfig, ChallengeError, Event, Failure, Mode, Session, Step,
+    self, Challenge, ChallengeConfig, ChallengeError, Event, Failure, Mode, Session, Turn,
 };
 use facegate::liveness::fusion::{
-    self, IdentityCheck, NoPassive, PassiveCheck, Policy, Requirement,
+    self, IdentityCheck, LivenessPolicy, NoPassive, PassiveCheck, Requirement,
 };
 use facegate::liveness::parallax::ParallaxConfig;
 use facegate::liveness::pose::{self, FaceModel, HeadPose};
@@ -72,7 +72,7 @@ fn ramp(a: HeadPose, b: HeadPose, t0: f64, d: f64) -> impl Fn(f64) -> HeadPose {
     }
 }
 
-fn interactive(steps: &[Step], mirrored: bool) -> Session {
+fn interactive(steps: &[Turn], mirrored: bool) -> Session {
     Session::new(
         Challenge::fixed_for_evaluation(steps.to_vec(), mirrored).unwrap(),
         Mode::Interactive,
@@ -116,14 +116,14 @@ fn failure(ev: Option<(Event, f64)>) -> Failure {
 
 #[test]
 fn prompted_turn_passes_and_names_the_frontal_frame() {
-    let mut s = interactive(&[Step::Left], false);
+    let mut s = interactive(&[Turn::Left], false);
     let mut t = 0.0;
     let (ev, tp) = drive(&mut s, &mut t, 2.0, |_| FRONT).unwrap();
     assert_eq!(
         ev,
         Event::Prompt {
             index: 0,
-            step: Step::Left
+            turn: Turn::Left
         }
     );
     // React after 0.4 s, turn over 0.4 s, hold, return.
@@ -144,7 +144,7 @@ fn prompted_turn_passes_and_names_the_frontal_frame() {
 #[test]
 fn pose_reached_before_the_prompt_fails() {
     // The "video" is already turning when the prompt appears.
-    let mut s = interactive(&[Step::Left], false);
+    let mut s = interactive(&[Turn::Left], false);
     let mut t = 0.0;
     let (_, tp) = drive(&mut s, &mut t, 2.0, |_| FRONT).unwrap();
     let early = ramp(FRONT, NOSE_RIGHT, tp, 0.15);
@@ -156,7 +156,7 @@ fn pose_reached_before_the_prompt_fails() {
 
 #[test]
 fn turn_in_the_wrong_direction_fails() {
-    let mut s = interactive(&[Step::Left], false);
+    let mut s = interactive(&[Turn::Left], false);
     let mut t = 0.0;
     let (_, tp) = drive(&mut s, &mut t, 2.0, |_| FRONT).unwrap();
     assert_eq!(
@@ -169,7 +169,7 @@ fn turn_in_the_wrong_direction_fails() {
         Failure::WrongDirection
     );
     // Looking up when asked to turn is wrong too.
-    let mut s = interactive(&[Step::Right], false);
+    let mut s = interactive(&[Turn::Right], false);
     let mut t = 0.0;
     let (_, tp) = drive(&mut s, &mut t, 2.0, |_| FRONT).unwrap();
     let up = HeadPose::new(0.0, 25.0, 0.0);
@@ -182,7 +182,7 @@ fn turn_in_the_wrong_direction_fails() {
 #[test]
 fn mirrored_frames_swap_left_and_right() {
     // Own left is nose towards image LEFT when the camera mirrors.
-    let mut s = interactive(&[Step::Left], true);
+    let mut s = interactive(&[Turn::Left], true);
     let mut t = 0.0;
     let (_, tp) = drive(&mut s, &mut t, 2.0, |_| FRONT).unwrap();
     let secs = 1.2 - (t - tp);
@@ -193,7 +193,7 @@ fn mirrored_frames_swap_left_and_right() {
         Some((Event::Done(Ok(_)), _))
     ));
     // The same frames without the flag are a wrong turn.
-    let mut s = interactive(&[Step::Left], false);
+    let mut s = interactive(&[Turn::Left], false);
     let mut t = 0.0;
     let (_, tp) = drive(&mut s, &mut t, 2.0, |_| FRONT).unwrap();
     assert_eq!(
@@ -209,7 +209,7 @@ fn mirrored_frames_swap_left_and_right() {
 
 #[test]
 fn timeout_and_no_return() {
-    let mut s = interactive(&[Step::Up], false);
+    let mut s = interactive(&[Turn::Up], false);
     let mut t = 0.0;
     drive(&mut s, &mut t, 2.0, |_| FRONT).unwrap();
     assert_eq!(
@@ -217,7 +217,7 @@ fn timeout_and_no_return() {
         Failure::Timeout
     );
 
-    let mut s = interactive(&[Step::Up], false);
+    let mut s = interactive(&[Turn::Up], false);
     let mut t = 0.0;
     let (_, tp) = drive(&mut s, &mut t, 2.0, |_| FRONT).unwrap();
     let up = HeadPose::new(0.0, 25.0, 0.0);
@@ -230,7 +230,7 @@ fn timeout_and_no_return() {
 #[test]
 fn continuity_second_face_jump_and_loss() {
     let cfg = ChallengeConfig::default();
-    let ch = Challenge::fixed_for_evaluation(vec![Step::Left], false).unwrap();
+    let ch = Challenge::fixed_for_evaluation(vec![Turn::Left], false).unwrap();
     // A second face beside the first in two consecutive frames: a second person.
     let mut frames = still(10);
     frames[6].faces.push(face_at(FRONT, 200.0));
@@ -348,13 +348,13 @@ fn continuity_second_face_jump_and_loss() {
 
 #[test]
 fn bad_timestamps_and_challenges_are_errors() {
-    let mut s = interactive(&[Step::Left], false);
+    let mut s = interactive(&[Turn::Left], false);
     s.push(&obs(1.0, FRONT)).unwrap();
     assert_eq!(s.push(&obs(1.0, FRONT)), Err(ChallengeError::Time(1)));
     assert_eq!(s.push(&obs(f64::NAN, FRONT)), Err(ChallengeError::Time(1)));
     assert!(matches!(
         Challenge::parse_for_evaluation("left,sideways", false),
-        Err(ChallengeError::UnknownStep(_))
+        Err(ChallengeError::UnknownTurn(_))
     ));
     assert_eq!(
         Challenge::parse_for_evaluation("", false),
@@ -365,8 +365,8 @@ fn bad_timestamps_and_challenges_are_errors() {
     assert_eq!(
         Challenge::parse_for_evaluation("left, up ,down", true)
             .unwrap()
-            .steps(),
-        &[Step::Left, Step::Up, Step::Down]
+            .turns(),
+        &[Turn::Left, Turn::Up, Turn::Down]
     );
     for bad in [
         ChallengeConfig {
@@ -394,8 +394,8 @@ fn random_challenges_use_every_step() {
     let mut seen = std::collections::HashSet::new();
     for _ in 0..64 {
         let c = Challenge::random(2, false).unwrap();
-        assert_eq!(c.steps().len(), 2);
-        seen.extend(c.steps().iter().copied());
+        assert_eq!(c.turns().len(), 2);
+        seen.extend(c.turns().iter().copied());
     }
     // 64 draws of 2 steps miss a given step with probability (3/4)^128 ≈ 1e-16.
     assert_eq!(seen.len(), 4);
@@ -460,7 +460,7 @@ fn live_count(kind: Option<AttackType>, n: u64, mode: Mode, mirrored: bool) -> u
     let mut rng = SimRng::new(7 + n);
     let mut live = 0;
     for i in 0..n {
-        let steps = vec![rng.step(), rng.step()];
+        let steps = vec![rng.turn(), rng.turn()];
         let mut p = match kind {
             None => Presentation::genuine(1000 + i, &sim),
             Some(k) => Presentation::attack(k, 1000 + i, &sim, &steps),
@@ -524,15 +524,15 @@ fn moved_print_is_planar_for_the_parallax_layer() {
     let cfg = landmark_policy().parallax_config;
     for seed in 0..20 {
         let mut p =
-            Presentation::attack(AttackType::MovedPrint, seed, &sim, &[Step::Left, Step::Up]);
-        let frames = simulate::recorded(&mut p, &[Step::Left, Step::Up], FPS);
+            Presentation::attack(AttackType::MovedPrint, seed, &sim, &[Turn::Left, Turn::Up]);
+        let frames = simulate::recorded(&mut p, &[Turn::Left, Turn::Up], FPS);
         let r =
             facegate::liveness::parallax::analyze(&frames, 0..=frames.len() - 1, &[0, 1, 2], &cfg)
                 .unwrap()
                 .unwrap();
         assert!(r.planar, "seed {seed}: {r:?}");
         let mut g = Presentation::genuine(seed, &sim);
-        let frames = simulate::recorded(&mut g, &[Step::Left, Step::Up], FPS);
+        let frames = simulate::recorded(&mut g, &[Turn::Left, Turn::Up], FPS);
         let r =
             facegate::liveness::parallax::analyze(&frames, 0..=frames.len() - 1, &[0, 1, 2], &cfg)
                 .unwrap()
@@ -562,7 +562,7 @@ impl PassiveCheck for Fixed {
 }
 
 /// The challenge of [`genuine_run`].
-const GENUINE_STEPS: [Step; 2] = [Step::Left, Step::Down];
+const GENUINE_STEPS: [Turn; 2] = [Turn::Left, Turn::Down];
 
 /// `frames` judged against [`GENUINE_STEPS`] in fixed mode.
 fn genuine_challenge(frames: &[Observation]) -> challenge::ChallengeOutcome {
@@ -656,7 +656,7 @@ fn a_pass_names_where_each_step_returned() {
 #[test]
 fn one_frontal_looking_frame_does_not_end_a_step() {
     let cfg = ChallengeConfig::default();
-    let ch = Challenge::fixed_for_evaluation(vec![Step::Left], false).unwrap();
+    let ch = Challenge::fixed_for_evaluation(vec![Turn::Left], false).unwrap();
     let turned = HeadPose::new(NOSE_RIGHT.yaw * 1.5, 0.0, 0.0);
     let turn = ramp(FRONT, turned, 10.0 / FPS, 5.0 / FPS);
     let frames: Vec<Observation> = (0..40)
@@ -708,7 +708,7 @@ fn fusion_reasons_and_prompts() {
         policy.decide(&out, &frames, None::<&mut Fixed>, None::<&mut NoPassive>),
         Err(fusion::FusionError::MissingLayer("identity"))
     ));
-    let need_depth = Policy {
+    let need_depth = LivenessPolicy {
         depth: Requirement::Required,
         ..landmark_policy()
     };
@@ -751,7 +751,7 @@ fn fusion_reasons_and_prompts() {
     // A challenge failure maps to its reason; quality reasons ask to retry.
     let fail: challenge::ChallengeOutcome = Err(challenge::ChallengeFailure {
         failure: Failure::SecondFace,
-        step: None,
+        turn: None,
         frame: 3,
     });
     let d = policy
@@ -855,15 +855,15 @@ fn pose_error_is_bounded_in_simulation() {
 /// threshold, and the simulation draws same-person distances around 0.35 where real
 /// recordings read 0.15–0.37 (docs/LIVENESS.md): these tests check the logic on simulated
 /// geometry and set no threshold.
-fn landmark_policy() -> Policy {
-    Policy {
+fn landmark_policy() -> LivenessPolicy {
+    LivenessPolicy {
         surface: Requirement::Off,
         identity_threshold: 0.6,
         parallax_config: ParallaxConfig {
             min_score: 6.0,
             ..ParallaxConfig::default()
         },
-        ..Policy::default()
+        ..LivenessPolicy::default()
     }
 }
 

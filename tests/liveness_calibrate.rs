@@ -3,8 +3,8 @@
 //! (`facegate liveness calibrate`, docs/LIVENESS.md), never from these.
 
 use facegate::eval::liveness::{self, Recording, KNOBS};
-use facegate::liveness::challenge::{Challenge, Step};
-use facegate::liveness::fusion::{NoPassive, Policy, Requirement};
+use facegate::liveness::challenge::{Challenge, Turn};
+use facegate::liveness::fusion::{LivenessPolicy, NoPassive, Requirement};
 use facegate::liveness::Observation;
 use facegate_sim::simulate::{self, Presentation, SimConfig};
 
@@ -15,24 +15,24 @@ fn simulated(n: u64) -> Vec<Vec<Observation>> {
     (0..n)
         .map(|seed| {
             let mut p = Presentation::genuine(700 + seed, &sim);
-            simulate::recorded(&mut p, &[Step::Left, Step::Up], FPS)
+            simulate::recorded(&mut p, &[Turn::Left, Turn::Up], FPS)
         })
         .collect()
 }
 
 /// Landmark layers only: simulated observations carry no luma and no colour frames.
-fn base() -> Policy {
-    Policy {
+fn base() -> LivenessPolicy {
+    LivenessPolicy {
         identity: Requirement::Off,
         surface: Requirement::Off,
-        ..Policy::default()
+        ..LivenessPolicy::default()
     }
 }
 
 #[test]
 fn each_recording_is_judged_with_thresholds_chosen_on_the_others() {
     let frames = simulated(4);
-    let challenge = Challenge::fixed_for_evaluation(vec![Step::Left, Step::Up], false).unwrap();
+    let challenge = Challenge::fixed_for_evaluation(vec![Turn::Left, Turn::Up], false).unwrap();
     let names = ["s0", "s1", "s2", "s3"];
     let recs: Vec<Recording<'_>> = frames
         .iter()
@@ -84,7 +84,7 @@ fn each_recording_is_judged_with_thresholds_chosen_on_the_others() {
 #[test]
 fn fewer_than_three_recordings_are_refused() {
     let frames = simulated(2);
-    let challenge = Challenge::fixed_for_evaluation(vec![Step::Left, Step::Up], false).unwrap();
+    let challenge = Challenge::fixed_for_evaluation(vec![Turn::Left, Turn::Up], false).unwrap();
     let recs: Vec<Recording<'_>> = frames
         .iter()
         .map(|f| Recording {

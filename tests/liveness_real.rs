@@ -14,7 +14,7 @@ use facegate::detect::DetectorConfig;
 use facegate::face::{FaceConfig, FacePipeline, FrameIdentity, FramePassive};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::challenge::{self, Challenge, Mode};
-use facegate::liveness::fusion::{self, Policy};
+use facegate::liveness::fusion::{self, LivenessPolicy};
 use facegate::liveness::{FaceBox, GrayFrame, Observation};
 
 const RECORDINGS: [&str; 8] = [
@@ -84,7 +84,7 @@ fn judge(
     obs: &[Observation],
     turns: &str,
 ) -> fusion::Decision {
-    let policy = Policy::default();
+    let policy = LivenessPolicy::default();
     let out = challenge::evaluate(
         &Challenge::parse_for_evaluation(turns, false).unwrap(),
         Mode::Fixed,
@@ -119,7 +119,7 @@ fn check(name: &str) {
     let obs = observe(&faces, &paths);
     let d = judge(&faces, &paths, &obs, &turns);
     assert!(d.live(), "{name} {turns}: {d:?}");
-    let policy = Policy::default();
+    let policy = LivenessPolicy::default();
     assert!(d.identity_distance().unwrap() <= policy.identity_threshold);
     assert!(!d.parallax().unwrap().planar, "{name}");
     assert!(!d.surface().unwrap().planar, "{name}");

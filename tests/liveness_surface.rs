@@ -4,7 +4,7 @@
 //! surface must show relief. No detector is involved: the five landmarks are the
 //! projections of five fixed points of the card.
 
-use facegate::liveness::fusion::{self, NoPassive, Policy, Requirement};
+use facegate::liveness::fusion::{self, LivenessPolicy, NoPassive, Requirement};
 use facegate::liveness::surface::{self, SurfaceConfig};
 use facegate::liveness::GrayFrame;
 use facegate_sim::surface::{pass, sequence, Shape, H, W};
@@ -46,10 +46,10 @@ fn flat_and_folded_cards_are_piecewise_planar_a_curved_face_is_not() {
 #[test]
 fn the_fused_policy_rejects_a_folded_card_with_the_surface_reason() {
     let frames = sequence(Shape::Folded(30.0), 5);
-    let policy = Policy {
+    let policy = LivenessPolicy {
         identity: Requirement::Off,
         parallax: Requirement::Off,
-        ..Policy::default()
+        ..LivenessPolicy::default()
     };
     let d = policy
         .decide(
@@ -69,10 +69,10 @@ fn the_fused_policy_rejects_a_folded_card_with_the_surface_reason() {
 fn a_required_surface_layer_without_luma_is_an_integration_error() {
     let mut frames = sequence(Shape::Face, 6);
     frames[3].luma = None;
-    let policy = Policy {
+    let policy = LivenessPolicy {
         identity: Requirement::Off,
         parallax: Requirement::Off,
-        ..Policy::default()
+        ..LivenessPolicy::default()
     };
     let r = policy.decide(
         &Ok(pass()),
@@ -86,7 +86,7 @@ fn a_required_surface_layer_without_luma_is_an_integration_error() {
     ));
     // If-available: the layer is skipped, the decision is made by the other layers (one
     // of which must see 3-D shape: a policy with none is refused).
-    let lenient = Policy {
+    let lenient = LivenessPolicy {
         surface: Requirement::IfAvailable,
         parallax: Requirement::Required,
         ..policy
@@ -147,7 +147,7 @@ fn a_card_swapped_mid_turn_is_not_read_as_relief() {
 #[test]
 fn a_policy_below_the_minimums_is_refused() {
     let frames = sequence(Shape::Face, 6);
-    let decide = |policy: Policy| {
+    let decide = |policy: LivenessPolicy| {
         policy.decide(
             &Ok(pass()),
             &frames,
@@ -155,39 +155,39 @@ fn a_policy_below_the_minimums_is_refused() {
             None::<&mut NoPassive>,
         )
     };
-    let no_shape = Policy {
+    let no_shape = LivenessPolicy {
         identity: Requirement::Off,
         parallax: Requirement::Off,
         surface: Requirement::Off,
         depth: Requirement::IfAvailable,
         nir: Requirement::IfAvailable,
-        ..Policy::default()
+        ..LivenessPolicy::default()
     };
     assert!(matches!(
         decide(no_shape),
         Err(fusion::FusionError::Policy(_))
     ));
     for t in [f32::INFINITY, f32::NAN, 0.0, 1.5] {
-        let loose = Policy {
+        let loose = LivenessPolicy {
             identity_threshold: t,
-            ..Policy::default()
+            ..LivenessPolicy::default()
         };
         assert!(
             matches!(loose.validate(), Err(fusion::FusionError::Policy(_))),
             "{t}"
         );
     }
-    let passive = Policy {
+    let passive = LivenessPolicy {
         passive_threshold: -0.1,
-        ..Policy::default()
+        ..LivenessPolicy::default()
     };
     assert!(passive.validate().is_err());
-    assert!(Policy::default().validate().is_ok());
+    assert!(LivenessPolicy::default().validate().is_ok());
     // One 3-D layer required is enough (as the other tests here run it).
-    assert!(Policy {
+    assert!(LivenessPolicy {
         identity: Requirement::Off,
         parallax: Requirement::Off,
-        ..Policy::default()
+        ..LivenessPolicy::default()
     }
     .validate()
     .is_ok());

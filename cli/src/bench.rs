@@ -39,7 +39,7 @@ use facegate::face::{
 };
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::challenge::{Challenge, Mode};
-use facegate::liveness::fusion::Policy;
+use facegate::liveness::fusion::LivenessPolicy;
 use facegate::liveness::passive::MiniFasNet;
 use serde_json::{json, Value};
 
@@ -333,7 +333,7 @@ fn time_sessions(pipeline: &FacePipeline, plan: SessionPlan<'_>) -> Result<Sessi
         runs,
         label,
     } = plan;
-    let verifier = FaceVerifier::new(pipeline, Policy::default());
+    let verifier = FaceVerifier::new(pipeline, LivenessPolicy::default());
     let person = BiometricConsent::given_by_person();
     let consent = FaceConsent::adult(&person);
     let today = Date::today_utc()

@@ -18,7 +18,7 @@ use facegate::eval::pad::PadReport;
 use facegate::face::{FaceConfig, FaceDetector, FacePipeline, FrameIdentity, FramePassive};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::challenge::{self, Challenge, Mode};
-use facegate::liveness::fusion::{self, Policy};
+use facegate::liveness::fusion::{self, LivenessPolicy};
 use facegate::liveness::{DepthMap, FaceBox, GrayFrame, Observation};
 
 use crate::eval::DetectorChoice;
@@ -267,7 +267,7 @@ pub fn run(args: Args) -> ExitCode {
             dump,
             detection,
         } => {
-            let threshold = threshold.unwrap_or(Policy::default().passive_threshold);
+            let threshold = threshold.unwrap_or(LivenessPolicy::default().passive_threshold);
             match passive_scores(&inputs, threshold, dump.as_deref(), &detection) {
                 Ok(()) => ExitCode::from(EXIT_YES),
                 Err(e) => {
@@ -358,7 +358,7 @@ fn calibrate(
             frames: &l.observations,
         })
         .collect();
-    liveness_eval::calibrate(&recs, &Policy::default(), |i, policy, outcome| {
+    liveness_eval::calibrate(&recs, &LivenessPolicy::default(), |i, policy, outcome| {
         let l = &listed[i];
         let open = |k: usize| {
             let path = l
@@ -470,7 +470,7 @@ fn judge(
             o.nir = Some(GrayFrame::new(w, h, n.into_raw()).map_err(|e| e.to_string())?);
         }
     }
-    let policy = Policy::default();
+    let policy = LivenessPolicy::default();
     let outcome =
         challenge::evaluate(ch, Mode::Fixed, &policy.challenge, &obs).map_err(|e| e.to_string())?;
     // Frames are decoded again only for the two faces the identity check compares, and

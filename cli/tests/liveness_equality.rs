@@ -21,7 +21,7 @@ use facegate::face::{
 };
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::challenge::{Challenge, Mode};
-use facegate::liveness::fusion::Policy;
+use facegate::liveness::fusion::LivenessPolicy;
 use facegate::Outcome;
 
 /// The generated suites' faces are large (640×480 renders); the CLI is run with the same.
@@ -82,7 +82,7 @@ fn session_and_cli_check_decide_alike_on_generated_sequences() {
     let mut config = FaceConfig::default();
     config.detector.min_face = MIN_FACE;
     let pipeline = FacePipeline::with_default_models(config).unwrap();
-    let verifier = FaceVerifier::new(&pipeline, Policy::default());
+    let verifier = FaceVerifier::new(&pipeline, LivenessPolicy::default());
     let person = BiometricConsent::given_by_person();
     let consent = FaceConsent::adult(&person);
     let today = Date::new(2026, 11, 30).unwrap();

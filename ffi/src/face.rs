@@ -23,7 +23,7 @@ use facegate::face::{
     LiveCapture, Reference,
 };
 use facegate::frame::{DecodeLimits, Frame, FrameError};
-use facegate::liveness::challenge::{Challenge, Mode, Step};
+use facegate::liveness::challenge::{Challenge, Mode, Turn};
 use facegate::model::{ModelError, OnnxModel};
 use facegate::verifier::{Family, Verifier};
 
@@ -174,13 +174,13 @@ pub enum FgDirection {
     Down = 3,
 }
 
-impl From<Step> for FgDirection {
-    fn from(step: Step) -> FgDirection {
-        match step {
-            Step::Left => FgDirection::Left,
-            Step::Right => FgDirection::Right,
-            Step::Up => FgDirection::Up,
-            Step::Down => FgDirection::Down,
+impl From<Turn> for FgDirection {
+    fn from(turn: Turn) -> FgDirection {
+        match turn {
+            Turn::Left => FgDirection::Left,
+            Turn::Right => FgDirection::Right,
+            Turn::Up => FgDirection::Up,
+            Turn::Down => FgDirection::Down,
         }
     }
 }
@@ -603,7 +603,7 @@ pub unsafe extern "C" fn fg_challenge_step(
     guard(|| {
         // SAFETY: the caller's contract.
         let c = unsafe { handle(challenge, "challenge")? };
-        let step = *c.inner.steps().get(index).ok_or_else(|| {
+        let step = *c.inner.turns().get(index).ok_or_else(|| {
             fail(
                 FgStatus::OutOfRange,
                 "the challenge has no step at this index",

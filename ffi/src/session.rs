@@ -19,7 +19,7 @@ use facegate::face::{FaceSession, FaceVerifier, FaceVerifyError, Progress, Refer
 use facegate::face::{SessionStart, Started};
 use facegate::frame::Frame;
 use facegate::liveness::challenge::{Challenge, ChallengeError, Mode};
-use facegate::liveness::fusion::{prompt_for, Policy};
+use facegate::liveness::fusion::{prompt_for, LivenessPolicy};
 use facegate::verifier::Family;
 
 use crate::face::FgPipeline;
@@ -106,11 +106,11 @@ impl FgProgress {
                 sentence: std::ptr::null(),
                 outcome: undecided,
             },
-            Progress::Prompt { index, step } => FgProgress {
+            Progress::Prompt { index, turn } => FgProgress {
                 kind: FgProgressKind::Prompt,
                 step_index: index,
-                direction: step.into(),
-                sentence: static_text(step.prompt()),
+                direction: turn.into(),
+                sentence: static_text(turn.prompt()),
                 outcome: undecided,
             },
             Progress::Done(outcome) => FgProgress {
@@ -206,10 +206,10 @@ unsafe fn start(
         track,
     };
     let started = match known {
-        None => FaceVerifier::start_shared(&p.inner, Policy::default(), s),
+        None => FaceVerifier::start_shared(&p.inner, LivenessPolicy::default(), s),
         Some((challenge, mode)) => FaceVerifier::start_shared_for_evaluation(
             &p.inner,
-            Policy::default(),
+            LivenessPolicy::default(),
             s,
             challenge,
             mode,

@@ -29,9 +29,9 @@ use serde::Serialize;
 
 use facegate::eval::pad::PadReport;
 use facegate::liveness::challenge::{
-    self, Challenge, ChallengeConfig, ChallengeError, ChallengeOutcome, Event, Mode, Session, Step,
+    self, Challenge, ChallengeConfig, ChallengeError, ChallengeOutcome, Event, Mode, Session, Turn,
 };
-use facegate::liveness::fusion::{IdentityCheck, Policy};
+use facegate::liveness::fusion::{IdentityCheck, LivenessPolicy};
 pub use facegate::liveness::parallax::LandmarkNoise as NoiseModel;
 use facegate::liveness::pose::{self, FaceModel, HeadPose};
 use facegate::liveness::{BBox, FaceBox, Observation, Point2};
@@ -72,9 +72,9 @@ impl SimRng {
         (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
     }
 
-    /// A uniformly chosen step.
-    pub fn step(&mut self) -> Step {
-        Step::ALL[(self.next_u64() % 4) as usize]
+    /// A uniformly chosen turn.
+    pub fn turn(&mut self) -> Turn {
+        Turn::ALL[(self.next_u64() % 4) as usize]
     }
 }
 
@@ -332,7 +332,7 @@ impl Presentation {
 
     /// An attack of the given type. `challenge` is the order the attacker is asked for
     /// (the replay performs a different one).
-    pub fn attack(kind: AttackType, seed: u64, cfg: &SimConfig, challenge: &[Step]) -> Self {
+    pub fn attack(kind: AttackType, seed: u64, cfg: &SimConfig, challenge: &[Turn]) -> Self {
         let mut rng = SimRng::new(seed);
         let victim = random_face(&mut rng);
         let print_scale = rng.range(0.8, 1.2);
@@ -411,7 +411,7 @@ impl Presentation {
 
     /// Schedules the given steps from `start` at the subject's own pace (recorded
     /// sequences, and the replay's own order).
-    pub fn plan(&mut self, steps: &[Step], start: f64) -> f64 {
+    pub fn plan(&mut self, steps: &[Turn], start: f64) -> f64 {
         let mut t = start;
         for &s in steps {
             t = self.schedule(s, t) + self.rng.range(0.2, 0.8);
@@ -421,17 +421,17 @@ impl Presentation {
 
     /// Tells the subject a prompt appeared at `t`; a responsive subject turns after a
     /// human reaction time, others ignore it.
-    pub fn on_prompt(&mut self, step: Step, t: f64) {
+    pub fn on_prompt(&mut self, turn: Turn, t: f64) {
         if !self.responsive {
             return;
         }
         let start = t.max(self.busy_until) + self.rng.range(0.3, 0.8);
-        self.schedule(step, start);
+        self.schedule(turn, start);
     }
 
-    fn schedule(&mut self, step: Step, start: f64) -> f64 {
+    fn schedule(&mut self, turn: Turn, start: f64) -> f64 {
         let a = self.rng.range(self.angle.0, self.angle.1);
-        let target = step.target_pose(a, self.mirrored);
+        let target = turn.target_pose(a, self.mirrored);
         let wobble = HeadPose::new(
             self.rng.gauss() * 2.0,
             self.rng.gauss() * 2.0,
@@ -544,10 +544,10 @@ impl Presentation {
     }
 }
 
-fn wrong_order(challenge: &[Step], rng: &mut SimRng) -> Vec<Step> {
+fn wrong_order(challenge: &[Turn], rng: &mut SimRng) -> Vec<Turn> {
     let n = challenge.len().max(1);
     loop {
-        let s: Vec<Step> = (0..n).map(|_| rng.step()).collect();
+        let s: Vec<Turn> = (0..n).map(|_| rng.turn()).collect();
         if s != challenge {
             return s;
         }
@@ -623,7 +623,7 @@ pub fn run_interactive(
         frames.push(obs);
         match ev {
             Event::Done(outcome) => return Ok((frames, outcome)),
-            Event::Prompt { step, .. } => p.on_prompt(step, t),
+            Event::Prompt { turn, .. } => p.on_prompt(turn, t),
             Event::Continue => {}
         }
         i += 1.0;
@@ -633,7 +633,7 @@ pub fn run_interactive(
 
 /// Simulates a recorded (fixed-order) sequence: a genuine presentation performs the
 /// steps; attacks behave as their type.
-pub fn recorded(p: &mut Presentation, steps: &[Step], fps: f64) -> Vec<Observation> {
+pub fn recorded(p: &mut Presentation, steps: &[Turn], fps: f64) -> Vec<Observation> {
     let start = 0.6 + p.rng.range(0.0, 0.8);
     let end = if p.responsive {
         p.plan(steps, start)
@@ -728,7 +728,7 @@ pub struct SimReport {
     /// Parallax scores by label (presentations that reached the parallax layer).
     pub parallax_scores: BTreeMap<String, Vec<f64>>,
     /// Every wrong decision: (label, presentation seed, steps).
-    pub errors: Vec<(String, u64, Vec<Step>)>,
+    pub errors: Vec<(String, u64, Vec<Turn>)>,
 }
 
 impl std::ops::Deref for SimReport {
@@ -747,7 +747,7 @@ pub fn evaluate(
     len: usize,
     mode: Mode,
     sim: &SimConfig,
-    policy: &Policy,
+    policy: &LivenessPolicy,
 ) -> Result<SimReport, ChallengeError> {
     let mut rng = SimRng::new(seed);
     let mut report = SimReport::default();
@@ -756,7 +756,7 @@ pub fn evaluate(
         .collect();
     for label in labels {
         for _ in 0..n {
-            let steps: Vec<Step> = (0..len).map(|_| rng.step()).collect();
+            let steps: Vec<Turn> = (0..len).map(|_| rng.turn()).collect();
             let challenge = Challenge::fixed_for_evaluation(steps.clone(), sim.mirrored)?;
             let pseed = rng.next_u64();
             let mut p = match label {

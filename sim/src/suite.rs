@@ -67,7 +67,7 @@ use std::time::Instant;
 use crate::simulate::SimRng;
 use facegate::face::{FaceConfig, FacePipeline};
 use facegate::frame::Frame;
-use facegate::liveness::challenge::Step;
+use facegate::liveness::challenge::Turn;
 use facegate::liveness::pose::{self, HeadPose};
 use facegate::liveness::FaceBox;
 use image::codecs::jpeg::JpegEncoder;
@@ -145,14 +145,14 @@ struct Recording {
     name: &'static str,
     /// Every turn the recording may be read as containing, in order, including brief or
     /// borderline ones: a wrong-order challenge must not be a subsequence of this.
-    order: &'static [Step],
-    /// Clear turns as (step, first frame, frame back at frontal).
-    turns: &'static [(Step, usize, usize)],
+    order: &'static [Turn],
+    /// Clear turns as (direction, first frame, frame back at frontal).
+    turns: &'static [(Turn, usize, usize)],
     /// Whether a wrong-order challenge exists that the recording clearly lacks.
     replayable: bool,
 }
 
-use Step::{Down as D, Left as L, Right as R, Up as U};
+use Turn::{Down as D, Left as L, Right as R, Up as U};
 
 /// The five recordings (`README.md` beside them). Not mirrored: own left = nose towards
 /// image right. `webcam_a` turns left and right several times and nods in between, so
@@ -563,8 +563,8 @@ fn pick<'a, T>(v: &'a [T], rng: &mut SimRng) -> &'a T {
     &v[(rng.next_u64() % v.len().max(1) as u64) as usize]
 }
 
-fn steps_text(steps: &[Step]) -> String {
-    steps
+fn turns_text(turns: &[Turn]) -> String {
+    turns
         .iter()
         .map(|s| s.as_str())
         .collect::<Vec<_>>()
@@ -605,8 +605,8 @@ impl SeqOut {
         Ok(())
     }
 
-    fn finish(self, steps: &[Step], meta: &str) -> Result<usize, String> {
-        write(&self.dir.join("challenge.txt"), &steps_text(steps))?;
+    fn finish(self, steps: &[Turn], meta: &str) -> Result<usize, String> {
+        write(&self.dir.join("challenge.txt"), &turns_text(steps))?;
         write(&self.dir.join("fps.txt"), "15")?;
         write(&self.dir.join("meta.txt"), meta)?;
         Ok(self.k)
@@ -996,7 +996,7 @@ fn print_sequence(ctx: &Ctx, kind: Kind, i: usize, rng: &mut SimRng) -> Result<u
     } else {
         None
     };
-    let steps = [rng.step(), rng.step()];
+    let steps = [rng.turn(), rng.turn()];
     // Folded along the nose line: relief that moves like a face's (the hard print).
     let fold = match kind {
         Kind::FoldedPrint | Kind::IdentitySwapPrint => rng.range(15.0, 40.0),
@@ -1075,16 +1075,16 @@ const CARD_TURN: (f64, f64) = (25.0, 45.0);
 const HEAD_TURN: (f64, f64) = (40.0, 60.0);
 
 /// Keyframes (t, yaw°, pitch°) turning by `turn` for each step, back to frontal between.
-fn plan(steps: &[Step], turn: (f64, f64), rng: &mut SimRng) -> Vec<(f64, f64, f64)> {
+fn plan(steps: &[Turn], turn: (f64, f64), rng: &mut SimRng) -> Vec<(f64, f64, f64)> {
     let mut keys = vec![(0.0, 0.0, 0.0)];
     let mut t = rng.range(0.8, 1.4);
     for s in steps {
         let a = rng.range(turn.0, turn.1);
         let (y, p) = match s {
-            Step::Left => (a, 0.0),
-            Step::Right => (-a, 0.0),
-            Step::Up => (0.0, a),
-            Step::Down => (0.0, -a),
+            Turn::Left => (a, 0.0),
+            Turn::Right => (-a, 0.0),
+            Turn::Up => (0.0, a),
+            Turn::Down => (0.0, -a),
         };
         keys.push((t, 0.0, 0.0));
         t += rng.range(0.4, 0.7);
@@ -1120,7 +1120,7 @@ fn at(keys: &[(f64, f64, f64)], t: f64) -> (f64, f64) {
 
 /// Whether `needle` occurs in `hay` in order (other elements in between allowed): what a
 /// fixed challenge accepts.
-fn is_subsequence(needle: &[Step], hay: &[Step]) -> bool {
+fn is_subsequence(needle: &[Turn], hay: &[Turn]) -> bool {
     let mut it = hay.iter();
     needle.iter().all(|n| it.any(|h| h == n))
 }
@@ -1213,9 +1213,9 @@ fn replay_sequence(ctx: &Ctx, i: usize, rng: &mut SimRng) -> Result<usize, Strin
     }
     let rec = *pick(&candidates, rng);
     // Every 2-step challenge the recording does not contain in that order.
-    let wrong: Vec<[Step; 2]> = Step::ALL
+    let wrong: Vec<[Turn; 2]> = Turn::ALL
         .iter()
-        .flat_map(|&a| Step::ALL.iter().map(move |&b| [a, b]))
+        .flat_map(|&a| Turn::ALL.iter().map(move |&b| [a, b]))
         .filter(|s| !is_subsequence(s, rec.spec.order))
         .collect();
     let steps = *pick(&wrong, rng);
@@ -1270,7 +1270,7 @@ fn replay_sequence(ctx: &Ctx, i: usize, rng: &mut SimRng) -> Result<usize, Strin
     let meta = format!(
         "replay_wrong_order recording={} contains={} start_frame={start} screen_scale={long:.2} tilt=({:.1},{:.1},{:.1}) band={} gamma={:.2} {}\n",
         rec.spec.name,
-        steps_text(rec.spec.order),
+        turns_text(rec.spec.order),
         base.0,
         base.1,
         base.2,
@@ -1327,12 +1327,12 @@ fn splice_sequence(ctx: &Ctx, i: usize, rng: &mut SimRng) -> Result<usize, Strin
     let cut_b = gap(b, rng);
     let start = (rng.next_u64() % 4) as usize;
     // Second step: a turn person B performs after the cut.
-    let later: Vec<&(Step, usize, usize)> = b.spec.turns.iter().filter(|t| t.1 > cut_b).collect();
+    let later: Vec<&(Turn, usize, usize)> = b.spec.turns.iter().filter(|t| t.1 > cut_b).collect();
     if later.is_empty() {
         return Err(format!("{}: no turn after frame {cut_b}", b.spec.name));
     }
     let second = *pick(&later, rng);
-    let first_step = a.spec.turns.first().map_or(Step::Left, |t| t.0);
+    let first_step = a.spec.turns.first().map_or(Turn::Left, |t| t.0);
     let steps = [first_step, second.0];
     let end_b = (second.2 + 8 + (rng.next_u64() % 15) as usize).min(b.frames.len() - 1);
     let first = open_rgb(&a.frames[start])?;
@@ -1374,13 +1374,13 @@ mod tests {
     fn annotations_agree_and_leave_wrong_orders() {
         for r in &RECORDINGS {
             // The clear turns are in the conservative order, in sequence and in time.
-            let turns: Vec<Step> = r.turns.iter().map(|t| t.0).collect();
+            let turns: Vec<Turn> = r.turns.iter().map(|t| t.0).collect();
             assert!(is_subsequence(&turns, r.order), "{}", r.name);
             assert!(r.turns.windows(2).all(|w| w[0].2 <= w[1].1), "{}", r.name);
             assert!(r.turns.iter().all(|t| t.1 < t.2), "{}", r.name);
-            let wrong = Step::ALL
+            let wrong = Turn::ALL
                 .iter()
-                .flat_map(|&a| Step::ALL.iter().map(move |&b| [a, b]))
+                .flat_map(|&a| Turn::ALL.iter().map(move |&b| [a, b]))
                 .filter(|s| !is_subsequence(s, r.order))
                 .count();
             assert!(!r.replayable || wrong >= 4, "{}: {wrong}", r.name);
@@ -1751,7 +1751,7 @@ fn head_sequence(ctx: &Ctx, i: usize, rng: &mut SimRng) -> Result<usize, String>
             }
         }
     };
-    let steps = [rng.step(), rng.step()];
+    let steps = [rng.turn(), rng.turn()];
     let script = plan(&steps, HEAD_TURN, rng);
     let end = script.last().map_or(5.0, |k| k.0) + 0.6;
     let scale = rng.range(1.3, 1.9);

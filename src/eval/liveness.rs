@@ -8,7 +8,7 @@
 //! counts is each recording judged with thresholds chosen on the others.
 //!
 //! # The rule
-//! A [`Knob`] is one threshold of the liveness [`Policy`]. A recording's *need* of a knob
+//! A [`Knob`] is one threshold of the liveness [`LivenessPolicy`]. A recording's *need* of a knob
 //! is the strictest value at which it still passes:
 //! - challenge knobs (angles, windows, continuity): the grid is scanned from strict to
 //!   lenient, every other knob at its lenient end, until the recording's challenge passes;
@@ -31,7 +31,7 @@
 use serde::Serialize;
 
 use crate::liveness::challenge::{self, Challenge, ChallengeOutcome, Mode};
-use crate::liveness::fusion::{Decision, FusionError, Policy, MAX_IDENTITY_THRESHOLD};
+use crate::liveness::fusion::{Decision, FusionError, LivenessPolicy, MAX_IDENTITY_THRESHOLD};
 use crate::liveness::Observation;
 
 /// One real recording with the challenge it performs (the person's turns in the order
@@ -73,7 +73,7 @@ pub struct Knob {
     pub step: f64,
     /// Where the margin is measured from (0, or 1 for a ratio of sizes).
     pub origin: f64,
-    set: fn(&mut Policy, f64),
+    set: fn(&mut LivenessPolicy, f64),
     /// For a layer knob, the layer's score in a decision.
     score: Option<fn(&Decision) -> Option<f64>>,
 }
@@ -91,7 +91,7 @@ impl std::fmt::Debug for Knob {
 
 impl Knob {
     /// Sets this knob in a policy.
-    pub fn apply(&self, policy: &mut Policy, value: f64) {
+    pub fn apply(&self, policy: &mut LivenessPolicy, value: f64) {
         (self.set)(policy, value)
     }
 
@@ -292,7 +292,7 @@ pub const KNOBS: [Knob; 12] = [
 
 /// `base` with every knob at its probe value (its lenient end; a layer's lets every score
 /// through).
-pub fn lenient(base: &Policy) -> Policy {
+pub fn lenient(base: &LivenessPolicy) -> LivenessPolicy {
     let mut p = *base;
     for k in &KNOBS {
         k.apply(&mut p, k.probe);
@@ -345,12 +345,12 @@ impl Calibration {
     }
 
     /// The policy the calibration chose, built on `base`.
-    pub fn policy(&self, base: &Policy) -> Policy {
+    pub fn policy(&self, base: &LivenessPolicy) -> LivenessPolicy {
         policy_with(base, &self.chosen)
     }
 }
 
-fn policy_with(base: &Policy, values: &[f64]) -> Policy {
+fn policy_with(base: &LivenessPolicy, values: &[f64]) -> LivenessPolicy {
     let mut p = *base;
     for (k, v) in KNOBS.iter().zip(values) {
         k.apply(&mut p, *v);
@@ -358,7 +358,7 @@ fn policy_with(base: &Policy, values: &[f64]) -> Policy {
     p
 }
 
-fn outcome(rec: &Recording<'_>, policy: &Policy) -> Result<ChallengeOutcome, FusionError> {
+fn outcome(rec: &Recording<'_>, policy: &LivenessPolicy) -> Result<ChallengeOutcome, FusionError> {
     challenge::evaluate(rec.challenge, Mode::Fixed, &policy.challenge, rec.frames)
         .map_err(|e| FusionError::Layer(e.to_string()))
 }
@@ -368,11 +368,11 @@ fn outcome(rec: &Recording<'_>, policy: &Policy) -> Result<ChallengeOutcome, Fus
 /// check, which needs the colour frames). Needs at least three recordings.
 pub fn calibrate<J>(
     recordings: &[Recording<'_>],
-    base: &Policy,
+    base: &LivenessPolicy,
     judge: J,
 ) -> Result<Calibration, FusionError>
 where
-    J: FnMut(usize, &Policy, &ChallengeOutcome) -> Result<Decision, FusionError>,
+    J: FnMut(usize, &LivenessPolicy, &ChallengeOutcome) -> Result<Decision, FusionError>,
 {
     if recordings.len() < 3 {
         return Err(FusionError::Layer(
@@ -512,16 +512,20 @@ type ChallengeKey = Vec<u64>;
 
 impl<J> Runs<'_, '_, J>
 where
-    J: FnMut(usize, &Policy, &ChallengeOutcome) -> Result<Decision, FusionError>,
+    J: FnMut(usize, &LivenessPolicy, &ChallengeOutcome) -> Result<Decision, FusionError>,
 {
-    fn decide(&mut self, i: usize, policy: &Policy) -> Result<Decision, FusionError> {
+    fn decide(&mut self, i: usize, policy: &LivenessPolicy) -> Result<Decision, FusionError> {
         let out = outcome(&self.recordings[i], policy)?;
         (self.judge)(i, policy, &out)
     }
 
     /// Recording `i`'s layer scores under `policy`'s challenge, the layers lenient (`None`
     /// where the challenge fails or a layer gives no score).
-    fn layer_needs(&mut self, i: usize, policy: &Policy) -> Result<Vec<Option<f64>>, FusionError> {
+    fn layer_needs(
+        &mut self,
+        i: usize,
+        policy: &LivenessPolicy,
+    ) -> Result<Vec<Option<f64>>, FusionError> {
         let key = challenge_bits(policy);
         if let Some((_, _, row)) = self
             .layer_needs
@@ -547,7 +551,7 @@ where
 }
 
 /// Every numeric challenge threshold of a policy, as bits (a cache key).
-fn challenge_bits(p: &Policy) -> Vec<u64> {
+fn challenge_bits(p: &LivenessPolicy) -> Vec<u64> {
     let c = &p.challenge;
     vec![
         c.reach_deg.to_bits(),
@@ -613,7 +617,7 @@ mod tests {
 
     #[test]
     fn the_lenient_policy_is_valid() {
-        let p = lenient(&Policy::default());
+        let p = lenient(&LivenessPolicy::default());
         assert!(p.validate().is_ok());
         assert!(crate::liveness::challenge::Session::new(
             Challenge::parse_for_evaluation("left", false).unwrap(),

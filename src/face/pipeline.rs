@@ -137,6 +137,23 @@ impl FaceDetector {
 }
 
 /// The planned face pipeline.
+///
+/// Plan it once at start-up and share it: planning loads and optimises the networks.
+///
+/// ```
+/// use facegate::face::{FaceConfig, FacePipeline};
+/// use facegate::frame::{DecodeLimits, Frame};
+///
+/// let faces = FacePipeline::with_default_models(FaceConfig::default())?;
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/images/obama.jpg");
+/// let portrait = Frame::open(path, &DecodeLimits::default())?;
+/// let found = faces.detect(&portrait)?;
+/// assert_eq!(found.len(), 1, "one portrait, one face");
+/// // The chip the embedding model takes, cut at the detector's five landmarks.
+/// let chip = faces.align(&portrait, &found[0].landmarks)?;
+/// assert_eq!(chip.size(), facegate::align::CHIP_SIZE);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct FacePipeline {
     detector: FaceDetector,

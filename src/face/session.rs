@@ -47,12 +47,12 @@ pub enum Started<'s> {
 pub enum Progress {
     /// Keep sending frames.
     Continue,
-    /// Show this prompt now ([`crate::liveness::challenge::Step::prompt`] is its sentence).
+    /// Show this prompt now ([`crate::liveness::challenge::Turn::prompt`] is its sentence).
     Prompt {
-        /// Index of the step in the challenge.
+        /// Index of the turn in the challenge.
         index: usize,
-        /// The step.
-        step: crate::liveness::challenge::Step,
+        /// The turn.
+        turn: crate::liveness::challenge::Turn,
     },
     /// Decided. A refusal's reason has a code and a sentence for the person
     /// ([`crate::liveness::fusion::prompt_for`] for liveness reasons).
@@ -74,7 +74,7 @@ pub const MAX_SESSION_FRAMES: usize = 1024;
 /// one, the two the identity check and the matcher embed — and wipes them when it decides.
 pub struct FaceSession<'s> {
     pipeline: PipelineRef<'s>,
-    policy: crate::liveness::fusion::Policy,
+    policy: crate::liveness::fusion::LivenessPolicy,
     reference: RefTemplate<'s>,
     challenge: crate::liveness::challenge::Session,
     tracker: Option<crate::detect::Tracker>,
@@ -120,7 +120,7 @@ impl<'s> FaceSession<'s> {
     /// the attempt before the person moves), and opens a session over `challenge`.
     pub(super) fn open(
         pipeline: &'s FacePipeline,
-        policy: crate::liveness::fusion::Policy,
+        policy: crate::liveness::fusion::LivenessPolicy,
         s: SessionStart<'s>,
         challenge: crate::liveness::challenge::Challenge,
         mode: crate::liveness::challenge::Mode,
@@ -130,7 +130,7 @@ impl<'s> FaceSession<'s> {
 
     fn open_on(
         pipeline: PipelineRef<'s>,
-        policy: crate::liveness::fusion::Policy,
+        policy: crate::liveness::fusion::LivenessPolicy,
         s: SessionStart<'s>,
         challenge: crate::liveness::challenge::Challenge,
         mode: crate::liveness::challenge::Mode,
@@ -191,7 +191,7 @@ impl FaceSession<'static> {
     /// `pipeline` and owns the template it makes from the reference photo.
     pub(super) fn open_shared(
         pipeline: &Arc<FacePipeline>,
-        policy: crate::liveness::fusion::Policy,
+        policy: crate::liveness::fusion::LivenessPolicy,
         s: SessionStart<'_>,
         challenge: crate::liveness::challenge::Challenge,
         mode: crate::liveness::challenge::Mode,
@@ -295,18 +295,18 @@ impl FaceSession<'_> {
         match event {
             Event::Continue => Ok(Progress::Continue),
             Event::Prompt {
-                index: step_index,
-                step,
+                index: turn_index,
+                turn,
             } => {
-                if step_index == 0 {
+                if turn_index == 0 {
                     // This frame is the baseline: the identity check embeds it at the end.
                     let copy = Frame::from_rgb(frame.width(), frame.height(), frame.rgb().to_vec())
                         .map_err(|_| FaceVerifyError::Capture("frame without pixels"))?;
                     self.first = Some((index, copy));
                 }
                 Ok(Progress::Prompt {
-                    index: step_index,
-                    step,
+                    index: turn_index,
+                    turn,
                 })
             }
             Event::Done(outcome) => self
@@ -351,7 +351,7 @@ impl FaceSession<'_> {
 
 fn conclude(
     pipeline: &FacePipeline,
-    policy: &crate::liveness::fusion::Policy,
+    policy: &crate::liveness::fusion::LivenessPolicy,
     reference: &Template,
     outcome: &crate::liveness::challenge::ChallengeOutcome,
     observations: &[Observation],

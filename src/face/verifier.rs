@@ -46,14 +46,50 @@ pub struct FaceEvidence<'e> {
 /// Face with liveness, as a [`crate::Verifier`]: consent → liveness over the whole
 /// capture → the frontal frame that passed liveness is embedded (so a face cannot be
 /// swapped after liveness) → compared with the reference.
+///
+/// A photo held up to the camera is refused even when it is of the right person: the
+/// same frame over and over never performs the challenge's turns.
+///
+/// ```
+/// use facegate::consent::{BiometricConsent, FaceConsent};
+/// use facegate::date::Date;
+/// use facegate::face::{FaceConfig, FaceEvidence, FacePipeline, FaceVerifier, LiveCapture, Reference};
+/// use facegate::frame::{DecodeLimits, Frame};
+/// use facegate::liveness::challenge::{Challenge, Mode};
+/// use facegate::{ReasonKind, Verifier};
+///
+/// let faces = FacePipeline::with_default_models(FaceConfig::default())?;
+/// let mut verifier = FaceVerifier::new(&faces, Default::default());
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/images/obama.jpg");
+/// let id_photo = Frame::open(path, &DecodeLimits::default())?;
+/// let still: Vec<Frame> = (0..15)
+///     .map(|_| Frame::open(path, &DecodeLimits::default()))
+///     .collect::<Result<_, _>>()?;
+/// let times: Vec<f64> = (0..still.len()).map(|i| i as f64 / 7.5).collect();
+/// let challenge = Challenge::parse_for_evaluation("left,right", false)?;
+/// let person = BiometricConsent::given_by_person();
+/// let outcome = verifier.verify(FaceEvidence {
+///     consent: &FaceConsent::adult(&person),
+///     birth_date: None,
+///     today: Date::new(2026, 11, 30).unwrap(),
+///     reference: Reference::Photo(&id_photo),
+///     live: LiveCapture { frames: &still, times: &times, challenge: &challenge, mode: Mode::Fixed },
+/// })?;
+/// assert!(!outcome.is_accepted());
+/// assert_eq!(outcome.reason().map(|r| r.kind()), Some(ReasonKind::Liveness));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct FaceVerifier<'p> {
     pub(super) pipeline: &'p FacePipeline,
-    pub(super) liveness: crate::liveness::fusion::Policy,
+    pub(super) liveness: crate::liveness::fusion::LivenessPolicy,
 }
 
 impl<'p> FaceVerifier<'p> {
     /// A verifier over a planned pipeline with a liveness policy.
-    pub fn new(pipeline: &'p FacePipeline, liveness: crate::liveness::fusion::Policy) -> Self {
+    pub fn new(
+        pipeline: &'p FacePipeline,
+        liveness: crate::liveness::fusion::LivenessPolicy,
+    ) -> Self {
         FaceVerifier { pipeline, liveness }
     }
 }
@@ -106,7 +142,7 @@ impl FaceVerifier<'_> {
     /// would tie the session to its owner (and a template is never copied).
     pub fn start_shared(
         pipeline: &Arc<FacePipeline>,
-        liveness: crate::liveness::fusion::Policy,
+        liveness: crate::liveness::fusion::LivenessPolicy,
         s: SessionStart<'_>,
     ) -> Result<Started<'static>, FaceVerifyError> {
         let challenge =
@@ -124,7 +160,7 @@ impl FaceVerifier<'_> {
     /// evaluation only, like [`FaceVerifier::start_for_evaluation`].
     pub fn start_shared_for_evaluation(
         pipeline: &Arc<FacePipeline>,
-        liveness: crate::liveness::fusion::Policy,
+        liveness: crate::liveness::fusion::LivenessPolicy,
         s: SessionStart<'_>,
         challenge: crate::liveness::challenge::Challenge,
         mode: crate::liveness::challenge::Mode,

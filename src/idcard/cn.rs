@@ -47,6 +47,24 @@ pub enum Sex {
 }
 
 /// A validated identity number. No `Clone`; zeroized on drop; `Debug` is masked.
+///
+/// ```
+/// use facegate::date::Date;
+/// use facegate::idcard::{CnIdNumber, IdError, IdKind, Sex};
+///
+/// let today = Date::new(2026, 11, 30).unwrap();
+/// // The specimen number of the GB 11643-1999 standard.
+/// let id = CnIdNumber::parse("11010519491231002x", today)?;
+/// assert_eq!(id.kind(), IdKind::Resident);
+/// assert_eq!(id.birth_date(), Date::new(1949, 12, 31).unwrap());
+/// assert_eq!(id.sex(), Sex::Female); // even 17th digit
+/// assert_eq!(id.masked().as_str(), "110105********002X"); // what logs and screens show
+/// assert!(!format!("{id:?}").contains("19491231"));
+///
+/// // One wrong character is caught by the check character.
+/// assert_eq!(CnIdNumber::parse("110105194912310021", today).err(), Some(IdError::CheckDigit));
+/// # Ok::<(), IdError>(())
+/// ```
 pub struct CnIdNumber {
     chars: Zeroizing<String>,
     kind: IdKind,

@@ -126,6 +126,28 @@ impl std::fmt::Display for MrzFormat {
 
 /// A parsed MRZ whose check digits and dates hold. Expiry is checked separately with
 /// [`Mrz::check_expiry`]. No `Clone`; `Debug` masks the document number.
+///
+/// ```
+/// use facegate::date::Date;
+/// use facegate::idcard::{Mrz, MrzError, MrzFormat};
+///
+/// let today = Date::new(2026, 11, 30).unwrap();
+/// // The ICAO Doc 9303 specimen passport (TD3).
+/// let lines = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n\
+///              L898902C36UTO7408122F1204159ZE184226B<<<<<10";
+/// let mrz = Mrz::parse(lines, today)?;
+/// assert_eq!(mrz.format(), MrzFormat::Td3);
+/// assert_eq!((mrz.surname(), mrz.given_names()), ("ERIKSSON", "ANNA MARIA"));
+/// assert_eq!(mrz.birth_date(), Date::new(1974, 8, 12).unwrap());
+/// assert_eq!(mrz.masked_document_number().as_str(), "L8*****C3");
+/// // Parsed, but the specimen expired on 15 April 2012.
+/// assert_eq!(mrz.check_expiry(today), Err(MrzError::Expired));
+///
+/// // A misread digit in the document number fails its check digit.
+/// let misread = lines.replacen("L898902C3", "L898962C3", 1);
+/// assert_eq!(Mrz::parse(&misread, today).err(), Some(MrzError::CheckDocumentNumber));
+/// # Ok::<(), MrzError>(())
+/// ```
 pub struct Mrz {
     format: MrzFormat,
     document_code: String,

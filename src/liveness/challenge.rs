@@ -1,20 +1,20 @@
 //! Random head-pose challenge–response over timestamped frames.
 //!
 //! Why: a pre-recorded video cannot follow a random order *in time*. A session draws its
-//! steps with `ring`'s secure RNG ([`Challenge::random`]); each step must be reached within
+//! turns with `ring`'s secure RNG ([`Challenge::random`]); each turn must be reached within
 //! a window after its prompt, the face must come back to frontal, and the track must be
 //! continuous — one face, no jumps, no gaps — so a video spliced or swapped in front of the
 //! camera breaks it. The pass names the frontal frames (first and last) for the identity
 //! check and for the face verifier, so the frame that is matched is a frame that passed,
-//! and where each step was reached and returned from, so a layer that judges a step's
-//! movement ([`super::surface`]) looks at that step only.
+//! and where each turn was reached and returned from, so a layer that judges a turn's
+//! movement ([`super::surface`]) looks at that turn only.
 //!
 //! Two modes share one state machine ([`Session`]):
 //! - [`Mode::Interactive`] — the kiosk shows each prompt when the session asks for it
 //!   ([`Event::Prompt`]). Prompt timing is enforced: a pose reached sooner than a human
 //!   reaction after its prompt (the video was already turning) or a turn in another
-//!   direction fails the step.
-//! - [`Mode::Fixed`] — evaluation of a recorded sequence against a known order: the steps
+//!   direction fails the turn.
+//! - [`Mode::Fixed`] — evaluation of a recorded sequence against a known order: the turns
 //!   must appear in that order; other movement in between is tolerated.
 //!
 //! Angles are measured relative to the person's own frontal baseline (the median pose of
@@ -28,12 +28,12 @@ use super::pose::{self, HeadPose};
 use super::{FaceBox, Observation};
 
 /// Longest challenge accepted (a longer one only tires the person).
-pub const MAX_STEPS: usize = 8;
+pub const MAX_TURNS: usize = 8;
 
-/// One head-pose step, in the person's own directions.
+/// One head-pose turn, in the person's own directions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Step {
+pub enum Turn {
     /// Turn to your own left.
     Left,
     /// Turn to your own right.
@@ -44,39 +44,39 @@ pub enum Step {
     Down,
 }
 
-impl Step {
-    /// All steps, in draw order.
-    pub const ALL: [Step; 4] = [Step::Left, Step::Right, Step::Up, Step::Down];
+impl Turn {
+    /// All turns, in draw order.
+    pub const ALL: [Turn; 4] = [Turn::Left, Turn::Right, Turn::Up, Turn::Down];
 
     /// Stable name as used on the command line.
     pub const fn as_str(self) -> &'static str {
         match self {
-            Step::Left => "left",
-            Step::Right => "right",
-            Step::Up => "up",
-            Step::Down => "down",
+            Turn::Left => "left",
+            Turn::Right => "right",
+            Turn::Up => "up",
+            Turn::Down => "down",
         }
     }
 
     /// What the kiosk tells the person.
     pub const fn prompt(self) -> &'static str {
         match self {
-            Step::Left => "Slowly turn your head to your left, then look back at the camera.",
-            Step::Right => "Slowly turn your head to your right, then look back at the camera.",
-            Step::Up => "Slowly look up, then look back at the camera.",
-            Step::Down => "Slowly look down, then look back at the camera.",
+            Turn::Left => "Slowly turn your head to your left, then look back at the camera.",
+            Turn::Right => "Slowly turn your head to your right, then look back at the camera.",
+            Turn::Up => "Slowly look up, then look back at the camera.",
+            Turn::Down => "Slowly look down, then look back at the camera.",
         }
     }
 
-    /// The image-based head pose (see [`super::pose`]) of this step at `angle` degrees.
+    /// The image-based head pose (see [`super::pose`]) of this turn at `angle` degrees.
     /// A person's own left is nose towards image right unless the frame is mirrored.
     pub fn target_pose(self, angle: f64, mirrored: bool) -> HeadPose {
         let own = if mirrored { -1.0 } else { 1.0 };
         match self {
-            Step::Left => HeadPose::new(own * angle, 0.0, 0.0),
-            Step::Right => HeadPose::new(-own * angle, 0.0, 0.0),
-            Step::Up => HeadPose::new(0.0, angle, 0.0),
-            Step::Down => HeadPose::new(0.0, -angle, 0.0),
+            Turn::Left => HeadPose::new(own * angle, 0.0, 0.0),
+            Turn::Right => HeadPose::new(-own * angle, 0.0, 0.0),
+            Turn::Up => HeadPose::new(0.0, angle, 0.0),
+            Turn::Down => HeadPose::new(0.0, -angle, 0.0),
         }
     }
 
@@ -85,62 +85,62 @@ impl Step {
     }
 }
 
-impl std::str::FromStr for Step {
+impl std::str::FromStr for Turn {
     type Err = ChallengeError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Step::ALL
+        Turn::ALL
             .into_iter()
             .find(|st| st.as_str() == s.trim())
-            .ok_or_else(|| ChallengeError::UnknownStep(s.trim().chars().take(16).collect()))
+            .ok_or_else(|| ChallengeError::UnknownTurn(s.trim().chars().take(16).collect()))
     }
 }
 
-/// The ordered steps of one challenge and whether frames are mirrored.
+/// The ordered turns of one challenge and whether frames are mirrored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Challenge {
-    steps: Vec<Step>,
+    turns: Vec<Turn>,
     mirrored: bool,
 }
 
 impl Challenge {
-    /// Draws `len` steps uniformly and independently with the system's secure RNG.
+    /// Draws `len` turns uniformly and independently with the system's secure RNG.
     /// The library default length is [`ChallengeConfig::default`]'s `length` (2).
     pub fn random(len: usize, mirrored: bool) -> Result<Self, ChallengeError> {
         check_len(len)?;
         let rng = ring::rand::SystemRandom::new();
-        let mut bytes = [0u8; MAX_STEPS];
+        let mut bytes = [0u8; MAX_TURNS];
         ring::rand::SecureRandom::fill(&rng, &mut bytes).map_err(|_| ChallengeError::Rng)?;
         // 256 is a multiple of 4: `b % 4` is unbiased.
-        let steps = bytes
+        let turns = bytes
             .iter()
             .take(len)
-            .map(|b| Step::ALL[usize::from(b % 4)])
+            .map(|b| Turn::ALL[usize::from(b % 4)])
             .collect();
-        Ok(Challenge { steps, mirrored })
+        Ok(Challenge { turns, mirrored })
     }
 
-    /// A challenge with given steps — for evaluating recorded sequences, never for a live
+    /// A challenge with given turns — for evaluating recorded sequences, never for a live
     /// session: a known order is what a replay needs. The name says so, so that a reviewer
     /// finds every use; a kiosk draws its challenge with [`Challenge::random`].
-    pub fn fixed_for_evaluation(steps: Vec<Step>, mirrored: bool) -> Result<Self, ChallengeError> {
-        check_len(steps.len())?;
-        Ok(Challenge { steps, mirrored })
+    pub fn fixed_for_evaluation(turns: Vec<Turn>, mirrored: bool) -> Result<Self, ChallengeError> {
+        check_len(turns.len())?;
+        Ok(Challenge { turns, mirrored })
     }
 
     /// Parses a comma list such as `left,right,up` into a known challenge — for evaluating
     /// recordings only, as [`Challenge::fixed_for_evaluation`].
     pub fn parse_for_evaluation(list: &str, mirrored: bool) -> Result<Self, ChallengeError> {
-        let steps = list
+        let turns = list
             .split(',')
             .filter(|s| !s.trim().is_empty())
             .map(str::parse)
             .collect::<Result<Vec<_>, _>>()?;
-        Challenge::fixed_for_evaluation(steps, mirrored)
+        Challenge::fixed_for_evaluation(turns, mirrored)
     }
 
-    /// The steps in order.
-    pub fn steps(&self) -> &[Step] {
-        &self.steps
+    /// The turns in order.
+    pub fn turns(&self) -> &[Turn] {
+        &self.turns
     }
 
     /// Whether the camera delivers mirrored frames.
@@ -150,7 +150,7 @@ impl Challenge {
 }
 
 fn check_len(len: usize) -> Result<(), ChallengeError> {
-    if len == 0 || len > MAX_STEPS {
+    if len == 0 || len > MAX_TURNS {
         return Err(ChallengeError::Length(len));
     }
     Ok(())
@@ -159,12 +159,12 @@ fn check_len(len: usize) -> Result<(), ChallengeError> {
 /// Faults of the caller, not of the person.
 #[derive(Debug, Error, PartialEq, Eq, Clone)]
 pub enum ChallengeError {
-    /// Challenge length outside `1..=MAX_STEPS`.
-    #[error("challenge length {0} is outside 1..={MAX_STEPS}")]
+    /// Challenge length outside `1..=MAX_TURNS`.
+    #[error("challenge length {0} is outside 1..={MAX_TURNS}")]
     Length(usize),
-    /// A step name other than left, right, up, down.
+    /// A turn name other than left, right, up, down.
     #[error("unknown challenge step {0:?} (expected left, right, up or down)")]
-    UnknownStep(String),
+    UnknownTurn(String),
     /// The secure RNG failed.
     #[error("the system random number generator failed")]
     Rng,
@@ -179,13 +179,13 @@ pub enum ChallengeError {
     Config(&'static str),
 }
 
-/// How frames are judged against the steps.
+/// How frames are judged against the turns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// Live session with prompts; prompt timing and direction enforced.
     Interactive,
-    /// Recorded sequence: steps in order, other movement in between tolerated.
+    /// Recorded sequence: turns in order, other movement in between tolerated.
     Fixed,
 }
 
@@ -193,37 +193,37 @@ pub enum Mode {
 /// seconds.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ChallengeConfig {
-    /// Default number of steps of a random challenge.
+    /// Default number of turns of a random challenge.
     pub length: usize,
-    /// Yaw at which a left or right step counts as reached.
+    /// Yaw at which a left or right turn counts as reached.
     pub reach_deg: f64,
-    /// Pitch at which an up or down step counts as reached. Its own threshold: five
+    /// Pitch at which an up or down turn counts as reached. Its own threshold: five
     /// landmarks read pitch short (by 12–28 %, "Head pose" in docs/LIVENESS.md), and
     /// people pitch less far than they turn.
     pub reach_pitch_deg: f64,
     /// The baseline's frames must all lie within this of their median yaw and pitch: the
     /// person holds still, facing the camera, before the first prompt.
     pub frontal_deg: f64,
-    /// A turn this far in another direction fails the step (interactive mode).
+    /// A movement this far in another direction fails the turn (interactive mode).
     pub wrong_deg: f64,
     /// The baseline itself may be this far from the camera axis (camera above/below).
     pub baseline_max_deg: f64,
     /// Consecutive steady frames that form the baseline.
     pub baseline_frames: usize,
-    /// A step reached — or approached by `anticipate_deg` — sooner than this after its
+    /// A turn reached — or approached by `anticipate_deg` — sooner than this after its
     /// prompt was anticipated (interactive). Human choice reaction takes ≥ 0.2 s.
     pub min_reaction_s: f64,
     /// Movement towards the target within `min_reaction_s` that counts as anticipation.
     pub anticipate_deg: f64,
-    /// A step must be reached within this after its prompt (interactive). Generous: the
+    /// A turn must be reached within this after its prompt (interactive). Generous: the
     /// kiosk waits for the person; a replay is caught by the order, the prompt timing and
-    /// the direction, not by haste. A recording judged in [`Mode::Fixed`] has no step window:
+    /// the direction, not by haste. A recording judged in [`Mode::Fixed`] has no turn window:
     /// its timing is the recording's, not a response to prompts.
-    pub step_window_s: f64,
-    /// After reaching a step, the face must be back within this.
+    pub turn_window_s: f64,
+    /// After reaching a turn, the face must be back within this.
     pub return_window_s: f64,
-    /// The face is back from a step when the step's angle has fallen to this fraction of
-    /// the step's peak. A fraction, not an angle from the baseline: a person (or a hand-held
+    /// The face is back from a turn when the turn's angle has fallen to this fraction of
+    /// the turn's peak. A fraction, not an angle from the baseline: a person (or a hand-held
     /// phone) whose frontal pose drifts during the challenge is back when the head has
     /// come most of the way back (a real recording's frontal pitch moved 13° between the
     /// start and the end).
@@ -242,7 +242,7 @@ pub struct ChallengeConfig {
     pub max_scale_jump: f64,
     /// Poses are averaged over this many consecutive frames.
     pub smooth_frames: usize,
-    /// A step pose (or a wrong one), and the return to frontal after it, counts when held
+    /// A turn pose (or a wrong one), and the return to frontal after it, counts when held
     /// this many consecutive frames.
     pub hold_frames: usize,
     /// A second face fails the challenge when seen in this many consecutive frames; a
@@ -271,7 +271,7 @@ impl Default for ChallengeConfig {
             baseline_frames: 5,
             min_reaction_s: 0.2,
             anticipate_deg: 10.0,
-            step_window_s: 10.0,
+            turn_window_s: 10.0,
             return_window_s: 4.8,
             return_fraction: 0.3,
             acquire_window_s: 5.0,
@@ -316,7 +316,7 @@ impl ChallengeConfig {
         }
 
         if !(self.min_reaction_s.is_finite() && self.min_reaction_s >= 0.0)
-            || !(pos(self.step_window_s)
+            || !(pos(self.turn_window_s)
                 && pos(self.return_window_s)
                 && pos(self.acquire_window_s)
                 && pos(self.max_gap_s))
@@ -360,23 +360,24 @@ pub enum Failure {
     FaceLost,
     /// The face box jumped between consecutive frames.
     Jump,
-    /// A step was not reached in its window.
+    /// A turn was not reached in its window.
     Timeout,
     /// A turn in another direction than prompted (interactive).
     WrongDirection,
     /// The pose was reached too soon after the prompt (interactive).
     Anticipated,
-    /// The face did not come back to frontal after a step.
+    /// The face did not come back to frontal after a turn.
     NoReturn,
 }
 
-/// A failed challenge: what, at which step (if in one) and at which frame.
+/// A failed challenge: what, at which turn (if in one) and at which frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct ChallengeFailure {
     /// What went wrong.
     pub failure: Failure,
-    /// Index of the step being performed, if any.
-    pub step: Option<usize>,
+    /// Index of the turn being performed, if any.
+    #[serde(rename = "step")] // the key JSON readers of this report already use
+    pub turn: Option<usize>,
     /// Index of the frame that decided.
     pub frame: usize,
 }
@@ -402,12 +403,12 @@ pub struct ChallengeFailure {
 pub struct ChallengePass {
     /// Frontal frame that formed the baseline (identity is compared against it).
     pub(crate) first_frontal: usize,
-    /// Frontal frame after the last step: the frame the face verifier embeds.
+    /// Frontal frame after the last turn: the frame the face verifier embeds.
     pub(crate) last_frontal: usize,
-    /// Frame at which each step was reached.
+    /// Frame at which each turn was reached.
     pub(crate) reached: Vec<usize>,
-    /// Frame at which the face was back at frontal after each step (the first of the held
-    /// frontal frames; the last step's is at or before `last_frontal`): a step's movement
+    /// Frame at which the face was back at frontal after each turn (the first of the held
+    /// frontal frames; the last turn's is at or before `last_frontal`): a turn's movement
     /// lies between `reached` and `returned`.
     pub(crate) returned: Vec<usize>,
     /// The person's frontal baseline pose.
@@ -440,17 +441,17 @@ impl ChallengePass {
         self.first_frontal
     }
 
-    /// Frontal frame after the last step: the frame the face verifier embeds.
+    /// Frontal frame after the last turn: the frame the face verifier embeds.
     pub fn last_frontal(&self) -> usize {
         self.last_frontal
     }
 
-    /// Frame at which each step was reached.
+    /// Frame at which each turn was reached.
     pub fn reached(&self) -> &[usize] {
         &self.reached
     }
 
-    /// Frame at which the face was back at frontal after each step: a step's movement lies
+    /// Frame at which the face was back at frontal after each turn: a turn's movement lies
     /// between `reached` and `returned`.
     pub fn returned(&self) -> &[usize] {
         &self.returned
@@ -471,12 +472,13 @@ pub type ChallengeOutcome = Result<ChallengePass, ChallengeFailure>;
 pub enum Event {
     /// Keep sending frames.
     Continue,
-    /// Show this prompt now (interactive mode): the step with its index.
+    /// Show this prompt now (interactive mode): the turn with its index.
     Prompt {
-        /// Index of the step in the challenge.
+        /// Index of the turn in the challenge.
         index: usize,
-        /// The step.
-        step: Step,
+        /// The turn.
+        #[serde(rename = "step")] // the key JSON readers of this event already use
+        turn: Turn,
     },
     /// Decided.
     Done(ChallengeOutcome),
@@ -498,7 +500,7 @@ enum Phase {
     Return {
         k: usize,
         reached_at: f64,
-        /// Largest angle of the step's direction since it was reached.
+        /// Largest angle of the turn's direction since it was reached.
         peak: f64,
         wrong_held: usize,
         /// Consecutive frames back at frontal, and the first of them.
@@ -583,7 +585,7 @@ impl Session {
     }
 
     /// Ends the input: an undecided session fails (the sequence stopped before the last
-    /// step completed).
+    /// turn completed).
     pub fn finish(&mut self) -> ChallengeOutcome {
         let frame = self.frame.saturating_sub(1);
         let failure = match &self.phase {
@@ -595,26 +597,26 @@ impl Session {
             Phase::Seek { .. } => Failure::Timeout,
             Phase::Return { .. } => Failure::NoReturn,
         };
-        let step = match self.phase {
+        let turn = match self.phase {
             Phase::Seek { k, .. } | Phase::Return { k, .. } => Some(k),
             _ => None,
         };
         self.phase = Phase::Done;
         Err(ChallengeFailure {
             failure,
-            step,
+            turn,
             frame,
         })
     }
 
     fn fail(&self, failure: Failure, frame: usize) -> Event {
-        let step = match self.phase {
+        let turn = match self.phase {
             Phase::Seek { k, .. } | Phase::Return { k, .. } => Some(k),
             _ => None,
         };
         Event::Done(Err(ChallengeFailure {
             failure,
-            step,
+            turn,
             frame,
         }))
     }
@@ -726,7 +728,7 @@ impl Session {
             } => {
                 let (k, since, at_prompt, mut h, mut wh) =
                     (*k, *since, *at_prompt, *held, *wrong_held);
-                let Some(&target) = self.challenge.steps.get(k) else {
+                let Some(&target) = self.challenge.turns.get(k) else {
                     return self.fail(Failure::Timeout, idx);
                 };
                 let dominant = dominant(&comps);
@@ -742,7 +744,7 @@ impl Session {
                     return self.fail(Failure::Anticipated, idx);
                 }
                 // A pose counts only when held for `hold_frames` frames: one noisy
-                // landmark frame must not complete (or fail) a step.
+                // landmark frame must not complete (or fail) a turn.
                 h = if reached { h + 1 } else { 0 };
                 let wrong = dominant != target.index() && comps[dominant] >= cfg.wrong_deg;
                 wh = if wrong { wh + 1 } else { 0 };
@@ -778,7 +780,7 @@ impl Session {
                 ..
             } => {
                 let (k, mut wh, mut b, mut from) = (*k, *wrong_held, *back, *back_from);
-                let target = self.challenge.steps.get(k).map_or(0, |s| s.index());
+                let target = self.challenge.turns.get(k).map_or(0, |s| s.index());
                 *peak = peak.max(comps[target]);
                 let peak = *peak;
                 // On the way back only the target direction may exceed the threshold: a
@@ -786,16 +788,16 @@ impl Session {
                 let dom = dominant(&comps);
                 let wrong = dom != target && comps[dom] >= cfg.wrong_deg;
                 wh = if wrong { wh + 1 } else { 0 };
-                // Back from the step's direction: most of the way from the step's peak
+                // Back from the turn's direction: most of the way from the turn's peak
                 // towards the baseline. People nod while they turn, so the other axis only
                 // has to be below its reach threshold, and only at the end, where the frame
                 // is the one the face verifier embeds.
-                let last = k + 1 == self.challenge.steps.len();
+                let last = k + 1 == self.challenge.turns.len();
                 let frontal = comps[target] <= cfg.return_fraction * peak
                     && (!last || (0..4).all(|i| i / 2 == target / 2 || comps[i] < cfg.reach(i)));
                 // Held like a reach: beyond ≈ 50° MTCNN's landmarks can fold back into a
                 // frontal-looking shape (a simulated head held at 55° of yaw read −6° for
-                // one smoothed frame), and a step must not end on one.
+                // one smoothed frame), and a turn must not end on one.
                 b = if frontal { b + 1 } else { 0 };
                 if b == 1 {
                     from = idx;
@@ -836,15 +838,15 @@ impl Session {
             }
             Phase::Done => Event::Done(Err(ChallengeFailure {
                 failure: Failure::Timeout,
-                step: None,
+                turn: None,
                 frame: idx,
             })),
         }
     }
 
     fn prompt(&self, index: usize) -> Event {
-        match self.challenge.steps.get(index) {
-            Some(&step) => Event::Prompt { index, step },
+        match self.challenge.turns.get(index) {
+            Some(&turn) => Event::Prompt { index, turn },
             None => Event::Continue,
         }
     }
@@ -861,7 +863,7 @@ impl Session {
                 idx,
             ),
             Phase::Seek { since, .. }
-                if self.mode == Mode::Interactive && t - since > self.cfg.step_window_s =>
+                if self.mode == Mode::Interactive && t - since > self.cfg.turn_window_s =>
             {
                 self.fail(Failure::Timeout, idx)
             }

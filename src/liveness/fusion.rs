@@ -192,7 +192,7 @@ pub enum Requirement {
 
 /// The liveness policy.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Policy {
+pub struct LivenessPolicy {
     /// Challenge thresholds (the challenge is always required).
     pub challenge: ChallengeConfig,
     /// Identity constancy between the first and last frontal frames.
@@ -221,9 +221,9 @@ pub struct Policy {
     pub passive_threshold: f32,
 }
 
-impl Default for Policy {
+impl Default for LivenessPolicy {
     fn default() -> Self {
-        Policy {
+        LivenessPolicy {
             challenge: ChallengeConfig::default(),
             identity: Requirement::Required,
             // The ceiling of `facegate liveness calibrate` binds: the dlib distance at FMR
@@ -262,7 +262,7 @@ pub enum FusionError {
     /// A layer rejected its configuration or input.
     #[error("{0}")]
     Layer(String),
-    /// The policy is below the documented minimums ([`Policy::validate`]).
+    /// The policy is below the documented minimums ([`LivenessPolicy::validate`]).
     #[error("liveness policy below the minimum: {0}")]
     Policy(&'static str),
 }
@@ -397,11 +397,11 @@ impl Decision {
     }
 }
 
-impl Policy {
+impl LivenessPolicy {
     /// Checks the policy against the documented minimums, so that liveness cannot be
     /// configured away: at least one layer that sees 3-D shape (parallax, surface, depth or
     /// NIR) is required; the identity threshold is finite, positive and at most
-    /// [`MAX_IDENTITY_THRESHOLD`]; the passive threshold lies in 0..=1. [`Policy::decide`]
+    /// [`MAX_IDENTITY_THRESHOLD`]; the passive threshold lies in 0..=1. [`LivenessPolicy::decide`]
     /// refuses a policy that fails this, and the face verifier also requires the identity
     /// layer.
     pub fn validate(&self) -> Result<(), FusionError> {

@@ -55,6 +55,22 @@ impl std::fmt::Debug for HotpAttempt<'_> {
 
 /// Verifies HOTP codes for one authenticator, with replay protection and the
 /// per-authenticator failure limit of [`super::throttle`].
+///
+/// ```
+/// use facegate::otp::{hotp, reasons, Algorithm, Digits, HotpVerifier, Secret};
+/// use facegate::Outcome;
+///
+/// // The RFC 4226 test key; a real one is made at enrolment (see `otp::uri`).
+/// let key = b"12345678901234567890".to_vec();
+/// let token = hotp(&Secret::from_bytes(key.clone())?, 0, Digits::SIX, Algorithm::Sha1);
+/// let mut verifier = HotpVerifier::new(Secret::from_bytes(key)?, Algorithm::Sha1, Digits::SIX, 0, 3)?;
+/// assert_eq!(verifier.check(token.expose(), 0), Outcome::Accepted);
+/// assert_eq!(verifier.next_counter(), Some(1)); // persist it with the failure state
+/// // A counter once accepted is never accepted again.
+/// assert_eq!(verifier.check(token.expose(), 1), Outcome::Rejected(reasons::MISMATCH));
+/// assert_eq!(verifier.check("12a456", 2), Outcome::Rejected(reasons::MALFORMED));
+/// # Ok::<(), facegate::otp::OtpError>(())
+/// ```
 #[derive(Debug)]
 pub struct HotpVerifier {
     key: hmac::Key,

@@ -275,6 +275,35 @@ impl Entry {
 }
 
 /// Issues and verifies out-of-band codes.
+///
+/// ```
+/// use facegate::otp::{reasons, Delivery, OobCode, OobConfig, OobVerifier, OtpError};
+/// use facegate::Outcome;
+///
+/// /// Stands in for the SMS gateway: keeps the codes it would send.
+/// struct Phone(Vec<String>);
+/// impl Delivery for Phone {
+///     type Error = std::convert::Infallible;
+///     fn deliver(&mut self, _recipient: &str, code: &OobCode) -> Result<(), Self::Error> {
+///         self.0.push(code.expose().to_owned());
+///         Ok(())
+///     }
+/// }
+///
+/// let recipient = "+1 555 0100"; // a fictional number
+/// let now = 1_764_460_800;
+/// let mut codes = OobVerifier::new(OobConfig::default(), Phone(Vec::new()))?;
+/// let sent = codes.send(recipient, now)?;
+/// assert_eq!(sent.expires_at, now + 300); // five minutes to live
+/// // At most one code a minute to a recipient (no SMS flooding).
+/// assert!(matches!(codes.send(recipient, now + 10), Err(OtpError::RateLimited { .. })));
+///
+/// let typed = codes.delivery().0[0].clone(); // what the person reads off the phone
+/// assert_eq!(codes.check(recipient, &typed, now + 20), Outcome::Accepted);
+/// // Single use.
+/// assert_eq!(codes.check(recipient, &typed, now + 25), Outcome::Rejected(reasons::NO_CODE));
+/// # Ok::<(), OtpError>(())
+/// ```
 pub struct OobVerifier<D: Delivery> {
     config: OobConfig,
     key: hmac::Key,

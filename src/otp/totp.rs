@@ -95,6 +95,23 @@ impl std::fmt::Debug for TotpAttempt<'_> {
 
 /// Verifies TOTP codes for one authenticator, with replay protection and the
 /// per-authenticator failure limit of [`super::throttle`].
+///
+/// ```
+/// use facegate::otp::{reasons, totp, Secret, TotpParams, TotpVerifier};
+/// use facegate::Outcome;
+///
+/// // The RFC 6238 test key; a real one is made at enrolment (see `otp::uri`).
+/// let key = b"12345678901234567890".to_vec();
+/// let params = TotpParams::default(); // 6 digits, 30 s steps, one step of clock skew
+/// let now = 1_764_460_800; // Unix seconds, from the kiosk's clock
+/// let token = totp(&Secret::from_bytes(key.clone())?, now, &params)?;
+/// let mut verifier = TotpVerifier::new(Secret::from_bytes(key)?, params, None)?;
+/// assert_eq!(verifier.check(token.expose(), now)?, Outcome::Accepted);
+/// assert_eq!(verifier.last_accepted_step(), Some(now / 30)); // persist it
+/// // The same code again within its step is a replay.
+/// assert_eq!(verifier.check(token.expose(), now + 5)?, Outcome::Rejected(reasons::REPLAYED));
+/// # Ok::<(), facegate::otp::OtpError>(())
+/// ```
 #[derive(Debug)]
 pub struct TotpVerifier {
     key: hmac::Key,

@@ -4,7 +4,7 @@
 //! `cargo run --release -p facegate-sim --bin liveness_sim -- [N per type] [seed]`
 
 use facegate::liveness::challenge::Mode;
-use facegate::liveness::fusion::{Policy, Requirement};
+use facegate::liveness::fusion::{LivenessPolicy, Requirement};
 use facegate_sim::simulate::{self, NoiseModel, SimConfig};
 
 fn main() {
@@ -30,8 +30,8 @@ fn main() {
         ..SimConfig::default()
     };
     let steps = [
-        facegate::liveness::challenge::Step::Left,
-        facegate::liveness::challenge::Step::Up,
+        facegate::liveness::challenge::Turn::Left,
+        facegate::liveness::challenge::Turn::Up,
     ];
     for label in ["live", "static_print", "moved_print", "folded_print"] {
         let (mut planar, mut max, mut min, mut total) = (0usize, 0f64, f64::INFINITY, 0usize);
@@ -56,9 +56,9 @@ fn main() {
         println!("parallax alone, {label:<13}: judged planar {planar}/{total}, score min {min:.1} max {max:.1} (threshold {})", pcfg.min_score);
     }
     // Landmark-level simulation: no pixels, so no dense-point surface layer.
-    let policy = Policy {
+    let policy = LivenessPolicy {
         surface: Requirement::Off,
-        ..Policy::default()
+        ..LivenessPolicy::default()
     };
     for mode in [Mode::Interactive, Mode::Fixed] {
         for mirrored in [false, true] {
