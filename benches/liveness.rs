@@ -48,11 +48,11 @@ fn layers(c: &mut Criterion) {
     );
     println!("challenge sequence has {} frames", frames.len());
 
-    let bbox = facegate::liveness::BBox {
+    let bbox = facegate::geometry::Rect {
         x: 240.0,
         y: 150.0,
-        w: 160.0,
-        h: 180.0,
+        width: 160.0,
+        height: 180.0,
     };
     let mut rng = SimRng::new(1);
     let dm = dsynth::head(640, 480, &bbox, 550.0, 30.0, 1.0, &mut rng);

@@ -8,11 +8,13 @@
 use std::path::{Path, PathBuf};
 
 use facegate::detect::yunet::{YuNet, YuNetConfig};
+use facegate::detect::Detection;
 use facegate::detect::{Detector, DetectorConfig};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::challenge::{self, Challenge, Mode};
 use facegate::liveness::fusion::{LivenessPolicy, NoPassive, Requirement};
-use facegate::liveness::{pose, FaceBox, GrayFrame, Observation};
+use facegate::liveness::{pose, GrayFrame, Observation};
+use facegate_sim::geom::wide;
 
 /// The challenge each recording performs (see the data's README): the webcam recording
 /// turns left then right; the phone recordings follow left, right, up, down.
@@ -69,7 +71,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|(i, p)| observe(&det, p, i as f64 / 15.0))
             .collect::<Result<_, Box<dyn std::error::Error>>>()?;
         let ms = t0.elapsed().as_secs_f64() * 1e3 / frames.len().max(1) as f64;
-        let single: Vec<Option<&FaceBox>> = frames.iter().map(Observation::single_face).collect();
+        let single: Vec<Option<&Detection>> = frames.iter().map(Observation::single_face).collect();
         let counts = [0, 1, 2].map(|k| {
             frames
                 .iter()
@@ -106,7 +108,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for (i, f) in frames.iter().enumerate() {
                 let s: Vec<String> = f.faces.iter().map(|b| {
                     let p = pose::estimate(&b.landmarks).unwrap_or_default();
-                    format!("score {:.2} iod {:5.1} box ({:.0},{:.0},{:.0}) yaw {:6.1} pitch {:6.1} roll {:6.1}", b.score, b.inter_ocular(), b.bbox.x, b.bbox.y, b.bbox.w, p.yaw, p.pitch, p.roll)
+                    format!("score {:.2} iod {:5.1} box ({:.0},{:.0},{:.0}) yaw {:6.1} pitch {:6.1} roll {:6.1}", b.score, b.landmarks.inter_ocular(), b.bbox.x, b.bbox.y, b.bbox.width, p.yaw, p.pitch, p.roll)
                 }).collect();
                 println!("  {i:3} {}", s.join(" | "));
             }
@@ -128,7 +130,7 @@ fn observe(det: &Det, p: &Path, t: f64) -> Result<Observation, Box<dyn std::erro
         Det::Mtcnn(d) => d.detect(&frame)?,
         Det::YuNet(d) => d.detect(&frame)?,
     };
-    let mut o = Observation::new(t, faces.iter().map(FaceBox::from).collect());
+    let mut o = Observation::new(t, faces);
     o.luma = Some(GrayFrame::new(
         frame.width(),
         frame.height(),
@@ -140,19 +142,17 @@ fn observe(det: &Det, p: &Path, t: f64) -> Result<Observation, Box<dyn std::erro
 /// Landmark noise from second differences over consecutive single-face frames:
 /// `x[t-1] − 2x[t] + x[t+1]` has variance 6σ² for white noise; a robust (MAD) scale keeps
 /// the head's own accelerations out. Returns (σ px, σ / IOD, median IOD).
-fn noise(single: &[Option<&FaceBox>]) -> (f64, f64, f64) {
+fn noise(single: &[Option<&Detection>]) -> (f64, f64, f64) {
     let mut d = Vec::new();
     let mut r = Vec::new();
     let mut iods = Vec::new();
     for w in single.windows(3) {
         if let [Some(a), Some(b), Some(c)] = w {
-            let iod = b.inter_ocular();
+            let [a, b, c] = [a, b, c].map(|f| wide(&f.landmarks));
+            let iod = b[0].dist(b[1]);
             iods.push(iod);
             for k in 0..5 {
-                for (pa, pb, pc) in [
-                    (a.landmarks[k].x, b.landmarks[k].x, c.landmarks[k].x),
-                    (a.landmarks[k].y, b.landmarks[k].y, c.landmarks[k].y),
-                ] {
+                for (pa, pb, pc) in [(a[k].x, b[k].x, c[k].x), (a[k].y, b[k].y, c[k].y)] {
                     let v = pa - 2.0 * pb + pc;
                     d.push(v.abs());
                     r.push(v.abs() / iod);

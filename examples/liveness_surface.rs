@@ -20,13 +20,15 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use facegate::detect::{Detection, Landmarks};
 use facegate::detect::{Detector, DetectorConfig};
 use facegate::frame::{DecodeLimits, Frame};
+use facegate::geometry::{Point, Rect};
 use facegate::liveness::challenge::{self, Challenge, ChallengePass, Mode};
 use facegate::liveness::fusion::LivenessPolicy;
 use facegate::liveness::pose::HeadPose;
 use facegate::liveness::surface;
-use facegate::liveness::{BBox, FaceBox, GrayFrame, Observation, Point2};
+use facegate::liveness::{GrayFrame, Observation};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -155,7 +157,7 @@ fn load(
         .filter(|p| p.extension().is_some_and(|e| e == "jpg" || e == "png"))
         .collect();
     paths.sort();
-    let cached: Option<Vec<Vec<FaceBox>>> = std::fs::read_to_string(cache)
+    let cached: Option<Vec<Vec<Detection>>> = std::fs::read_to_string(cache)
         .ok()
         .map(|s| s.lines().map(parse_faces).collect());
     let cached = cached.filter(|c| c.len() == paths.len());
@@ -165,7 +167,7 @@ fn load(
         let frame = Frame::open(p, &DecodeLimits::default())?;
         let faces = match &cached {
             Some(c) => c[i].clone(),
-            None => det.detect(&frame)?.iter().map(FaceBox::from).collect(),
+            None => det.detect(&frame)?,
         };
         text.push_str(&format_faces(&faces));
         text.push('\n');
@@ -183,12 +185,13 @@ fn load(
     Ok(out)
 }
 
-fn format_faces(faces: &[FaceBox]) -> String {
+fn format_faces(faces: &[Detection]) -> String {
     faces
         .iter()
         .map(|f| {
-            let mut v = vec![f.bbox.x, f.bbox.y, f.bbox.w, f.bbox.h, f64::from(f.score)];
-            for p in &f.landmarks {
+            let b = f.bbox;
+            let mut v = vec![b.x, b.y, b.width, b.height, f.score];
+            for p in f.landmarks.to_array() {
                 v.push(p.x);
                 v.push(p.y);
             }
@@ -201,20 +204,22 @@ fn format_faces(faces: &[FaceBox]) -> String {
         .join(";")
 }
 
-fn parse_faces(line: &str) -> Vec<FaceBox> {
+fn parse_faces(line: &str) -> Vec<Detection> {
     line.split(';')
         .filter(|s| !s.is_empty())
         .filter_map(|f| {
-            let v: Vec<f64> = f.split(',').filter_map(|x| x.parse().ok()).collect();
-            (v.len() == 15).then(|| FaceBox {
-                bbox: BBox {
+            let v: Vec<f32> = f.split(',').filter_map(|x| x.parse().ok()).collect();
+            (v.len() == 15).then(|| Detection {
+                bbox: Rect {
                     x: v[0],
                     y: v[1],
-                    w: v[2],
-                    h: v[3],
+                    width: v[2],
+                    height: v[3],
                 },
-                score: v[4] as f32,
-                landmarks: std::array::from_fn(|k| Point2::new(v[5 + 2 * k], v[6 + 2 * k])),
+                score: v[4],
+                landmarks: Landmarks::from_array(std::array::from_fn(|k| {
+                    Point::new(v[5 + 2 * k], v[6 + 2 * k])
+                })),
             })
         })
         .collect()

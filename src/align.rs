@@ -448,7 +448,7 @@ fn extract(frame: &Frame, tform: &Similarity, size: u32) -> Chip {
             let (fc, fr) = (col as f64, row as f64);
             let x = o.0 + ux.0 * fc + uy.0 * fr;
             let y = o.1 + ux.1 * fc + uy.1 * fr;
-            if let Some(v) = bilinear(&plane.px, plane.w, plane.h, x, y) {
+            if let Some(v) = crate::sample::inside(&plane.px, plane.w, plane.h, x, y) {
                 let d = (row * n + col) * 3;
                 for ch in 0..3 {
                     // dlib truncates (verified against its chips).
@@ -458,27 +458,6 @@ fn extract(frame: &Frame, tform: &Similarity, size: u32) -> Chip {
         }
     }
     Chip { size, rgb }
-}
-
-/// Bilinear sample; `None` outside the image (all four neighbours must exist, as in dlib).
-fn bilinear(px: &[u8], w: usize, h: usize, x: f64, y: f64) -> Option<[f64; 3]> {
-    if !(x.is_finite() && y.is_finite()) {
-        return None;
-    }
-    let (l, t) = (x.floor(), y.floor());
-    if l < 0.0 || t < 0.0 || l + 1.0 >= w as f64 || t + 1.0 >= h as f64 {
-        return None;
-    }
-    let (l, t) = (l as usize, t as usize);
-    let (fx, fy) = (x - l as f64, y - t as f64);
-    let at = |xx: usize, yy: usize, c: usize| f64::from(px[(yy * w + xx) * 3 + c]);
-    let mut out = [0.0; 3];
-    for (c, o) in out.iter_mut().enumerate() {
-        let top = at(l, t, c) * (1.0 - fx) + at(l + 1, t, c) * fx;
-        let bot = at(l, t + 1, c) * (1.0 - fx) + at(l + 1, t + 1, c) * fx;
-        *o = top * (1.0 - fy) + bot * fy;
-    }
-    Some(out)
 }
 
 #[cfg(test)]

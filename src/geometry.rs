@@ -1,6 +1,12 @@
 //! Plain 2-D geometry shared by detection, alignment and liveness: points and boxes in
 //! pixel coordinates of a frame (x to the right, y down, origin at the top-left pixel's
 //! centre).
+//!
+//! One set for the whole crate, in f32: every coordinate starts as a network output, and
+//! the networks compute in f32 (at 4096 px an f32 resolves 0.0005 px, three orders below
+//! the landmarks' own noise of about 1 % of the eye distance). Code that sums squares over
+//! many points and frames (the liveness layers' fits) widens to f64 where it computes —
+//! exactly, so no value changes on the way.
 
 use serde::Serialize;
 

@@ -42,6 +42,7 @@ pub mod model;
 pub mod otp;
 pub mod policy;
 pub mod quality;
+mod sample;
 pub mod template;
 pub mod verifier;
 

@@ -15,7 +15,7 @@ use facegate::face::{
 use facegate::frame::Frame;
 use facegate::liveness::challenge::{self, Challenge, Mode};
 use facegate::liveness::fusion::{LivenessPolicy, NoPassive};
-use facegate::liveness::{FaceBox, GrayFrame, Observation};
+use facegate::liveness::{GrayFrame, Observation};
 use facegate::template::Threshold;
 use facegate::{Family, Outcome, ReasonKind, Verifier};
 
@@ -182,7 +182,7 @@ fn probe_is_the_frontal_frame_liveness_named() {
         .zip(&times)
         .zip(&frames)
         .map(|((d, &t), f)| {
-            let mut o = Observation::new(t, d.iter().map(FaceBox::from).collect());
+            let mut o = Observation::new(t, d.to_vec());
             o.luma = Some(GrayFrame::new(f.width(), f.height(), f.luma().to_vec()).unwrap());
             o
         })

@@ -1,5 +1,6 @@
 //! Liveness by simulation: challenge timing and continuity, attacks, fusion reasons.
 
+use facegate::detect::Detection;
 use facegate::liveness::challenge::{
     self, Challenge, ChallengeConfig, ChallengeError, Event, Failure, Mode, Session, Turn,
 };
@@ -8,27 +9,24 @@ use facegate::liveness::fusion::{
 };
 use facegate::liveness::parallax::ParallaxConfig;
 use facegate::liveness::pose::{self, FaceModel, HeadPose};
-use facegate::liveness::{FaceBox, Observation, Point2};
+use facegate::liveness::Observation;
 use facegate::{Outcome, ReasonKind};
 use facegate_sim::depth as depth_synth;
+use facegate_sim::geom::{detection, Point2};
 use facegate_sim::nir as nir_synth;
 use facegate_sim::simulate::{self, AttackType, Presentation, SimConfig, SimRng};
 
 const FPS: f64 = 15.0;
 
 /// Landmarks of the mean face at a pose: orthographic, 2 px/mm, centred at (320, 240).
-fn face_at(pose: HeadPose, dx: f64) -> FaceBox {
+fn face_at(pose: HeadPose, dx: f64) -> Detection {
     let r = pose.rotation();
     let lm = FaceModel::MEAN.points.map(|p| {
         let x: f64 = (0..3).map(|k| r[0][k] * p[k]).sum();
         let y: f64 = (0..3).map(|k| r[1][k] * p[k]).sum();
         Point2::new(320.0 + dx + 2.0 * x, 200.0 + 2.0 * y)
     });
-    FaceBox {
-        bbox: simulate::box_from_landmarks(&lm),
-        score: 0.99,
-        landmarks: lm,
-    }
+    detection(&lm)
 }
 
 fn obs(t: f64, pose: HeadPose) -> Observation {
@@ -99,11 +97,11 @@ fn fails(
 
 /// A detector duplicate on the chin, inside `face`'s box, 0.7 of its width (MTCNN on the
 /// chin of a face looking up: 0.63–0.72 in a real recording) — wide enough to be in view.
-fn chin_of(face: &FaceBox) -> FaceBox {
+fn chin_of(face: &Detection) -> Detection {
     let mut chin = *face;
-    chin.bbox.y += chin.bbox.h * 0.3;
-    chin.bbox.w *= 0.7;
-    chin.bbox.h *= 0.7;
+    chin.bbox.y += chin.bbox.height * 0.3;
+    chin.bbox.width *= 0.7;
+    chin.bbox.height *= 0.7;
     chin
 }
 
@@ -265,17 +263,17 @@ fn continuity_second_face_jump_and_loss() {
     // A smaller detection reaching into the face box from below, centred under the face
     // (chin, neck, a hand under the chin), is part of the same head however long it stays;
     // the same box moved out from under the face is a second person.
-    let under = |dx: f64| {
+    let under = |dx: f32| {
         let mut frames = still(10);
         for f in frames.iter_mut().skip(4).take(4) {
             let b = f.faces[0].bbox;
             let mut hand = f.faces[0];
-            hand.bbox.x += b.w * (0.3 + dx);
-            hand.bbox.y += b.h * 0.75;
-            hand.bbox.w *= 0.6;
-            hand.bbox.h *= 0.6;
+            hand.bbox.x += b.width * (0.3 + dx);
+            hand.bbox.y += b.height * 0.75;
+            hand.bbox.width *= 0.6;
+            hand.bbox.height *= 0.6;
             let c = hand.bbox.centre();
-            assert!(c.y > b.y + b.h && hand.bbox.y < b.y + b.h);
+            assert!(c.y > b.y + b.height && hand.bbox.y < b.y + b.height);
             f.faces.push(hand);
         }
         fails(&ch, &cfg, &frames)
@@ -291,14 +289,14 @@ fn continuity_second_face_jump_and_loss() {
     let mut frames = still(10);
     let face = frames[6].faces[0].bbox;
     let mut neck = face_at(FRONT, 0.0);
-    neck.bbox.y += face.h * 0.48;
-    neck.bbox.w *= 1.1;
-    neck.bbox.h *= 1.1;
+    neck.bbox.y += face.height * 0.48;
+    neck.bbox.width *= 1.1;
+    neck.bbox.height *= 1.1;
     // The face's centre lies inside the larger box (a duplicate, were that box the track),
     // and the two centres are more than half a face width apart.
     let (c, n) = (face.centre(), neck.bbox);
-    assert!(c.x > n.x && c.x < n.x + n.w && c.y > n.y && c.y < n.y + n.h);
-    assert!(n.centre().dist(c) > 0.5 * face.w);
+    assert!(c.x > n.x && c.x < n.x + n.width && c.y > n.y && c.y < n.y + n.height);
+    assert!(n.centre().distance(c) > 0.5 * face.width);
     frames[6].faces.push(neck);
     assert_eq!(fails(&ch, &cfg, &frames).failure, Failure::Timeout);
 
@@ -308,13 +306,13 @@ fn continuity_second_face_jump_and_loss() {
 
     // The box growing in place: 1.7× is within `max_scale_jump` (1.8, a real recording
     // needs 1.4), 1.9× is a swap.
-    let grown = |k: f64| {
+    let grown = |k: f32| {
         let mut frames = still(10);
         for f in frames.iter_mut().skip(7) {
             let b = &mut f.faces[0].bbox;
             let c = b.centre();
-            (b.w, b.h) = (b.w * k, b.h * k);
-            (b.x, b.y) = (c.x - b.w / 2.0, c.y - b.h / 2.0);
+            (b.width, b.height) = (b.width * k, b.height * k);
+            (b.x, b.y) = (c.x - b.width / 2.0, c.y - b.height / 2.0);
         }
         fails(&ch, &cfg, &frames).failure
     };
@@ -779,7 +777,7 @@ fn fusion_reasons_and_prompts() {
 #[test]
 fn fusion_rejects_planar_motion_even_after_a_passed_challenge() {
     // Frames whose landmarks move by homographies (a card), with a forged pass.
-    let base = face_at(FRONT, 0.0).landmarks;
+    let base = facegate_sim::geom::wide(&face_at(FRONT, 0.0).landmarks);
     let frames: Vec<Observation> = (0..40)
         .map(|i| {
             let a = (i as f64 / 39.0 * std::f64::consts::PI).sin() * 0.3;
@@ -792,14 +790,7 @@ fn fusion_rejects_planar_motion_even_after_a_passed_challenge() {
                     200.0 + (h[1][0] * x + h[1][1] * y) / w,
                 )
             });
-            Observation::new(
-                i as f64 / FPS,
-                vec![FaceBox {
-                    bbox: simulate::box_from_landmarks(&lm),
-                    score: 0.9,
-                    landmarks: lm,
-                }],
-            )
+            Observation::new(i as f64 / FPS, vec![detection(&lm)])
         })
         .collect();
     let forged: challenge::ChallengeOutcome = Ok(challenge::ChallengePass::for_evaluation(

@@ -1,8 +1,8 @@
 //! The passive layer with a tiny ONNX model written in the test with tract-onnx's own
 //! protobuf types: GlobalAveragePool → Flatten → Gemm, "live" when red outweighs blue.
 
+use facegate::geometry::Rect;
 use facegate::liveness::passive::{Layout, PassiveError, PassiveModel, PassiveSpec};
-use facegate::liveness::BBox;
 use image::{Rgb, RgbImage};
 use prost::Message;
 use tract_onnx::pb;
@@ -110,7 +110,7 @@ fn spec() -> PassiveSpec {
 }
 
 /// A grey frame with a coloured square "face" at (40..88, 30..78).
-fn frame(face: [u8; 3]) -> (RgbImage, BBox) {
+fn frame(face: [u8; 3]) -> (RgbImage, Rect) {
     let mut img = RgbImage::from_pixel(128, 112, Rgb([128, 128, 128]));
     for y in 30..78 {
         for x in 40..88 {
@@ -119,11 +119,11 @@ fn frame(face: [u8; 3]) -> (RgbImage, BBox) {
     }
     (
         img,
-        BBox {
+        Rect {
             x: 40.0,
             y: 30.0,
-            w: 48.0,
-            h: 48.0,
+            width: 48.0,
+            height: 48.0,
         },
     )
 }
@@ -157,11 +157,11 @@ fn tiny_model_scores_the_face_crop() {
     .unwrap();
     assert!(other.score(&red, &b).unwrap() < 0.1);
     // A face box partly outside the frame is sampled with replicated edges, not a panic.
-    let edge = BBox {
+    let edge = Rect {
         x: 100.0,
         y: 90.0,
-        w: 60.0,
-        h: 60.0,
+        width: 60.0,
+        height: 60.0,
     };
     assert!(m.score(&red, &edge).unwrap().is_finite());
 }
@@ -204,7 +204,13 @@ fn bad_specs_models_and_inputs_are_errors() {
     ));
     let m = PassiveModel::from_bytes(&tiny_model(16), spec()).unwrap();
     assert!(matches!(
-        m.score(&img, &BBox { w: f64::NAN, ..b }),
+        m.score(
+            &img,
+            &Rect {
+                width: f32::NAN,
+                ..b
+            }
+        ),
         Err(PassiveError::Box)
     ));
     assert!(matches!(

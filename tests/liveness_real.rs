@@ -15,7 +15,7 @@ use facegate::face::{FaceConfig, FacePipeline, FrameIdentity, FramePassive};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::challenge::{self, Challenge, Mode};
 use facegate::liveness::fusion::{self, LivenessPolicy};
-use facegate::liveness::{FaceBox, GrayFrame, Observation};
+use facegate::liveness::{GrayFrame, Observation};
 
 const RECORDINGS: [&str; 8] = [
     "webcam_a", "selfie_b", "selfie_c", "selfie_d", "selfie_e", "selfie_f", "selfie_g", "selfie_h",
@@ -63,15 +63,7 @@ fn observe(faces: &FacePipeline, paths: &[PathBuf]) -> Vec<Observation> {
         .enumerate()
         .map(|(i, p)| {
             let f = Frame::open(p, &DecodeLimits::default()).unwrap();
-            let mut o = Observation::new(
-                i as f64 / 15.0,
-                faces
-                    .detect(&f)
-                    .unwrap()
-                    .iter()
-                    .map(FaceBox::from)
-                    .collect(),
-            );
+            let mut o = Observation::new(i as f64 / 15.0, faces.detect(&f).unwrap());
             o.luma = Some(GrayFrame::new(f.width(), f.height(), f.luma().to_vec()).unwrap());
             o
         })

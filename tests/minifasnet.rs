@@ -16,7 +16,6 @@ use facegate::detect::DetectorConfig;
 use facegate::face::{FaceConfig, FacePipeline};
 use facegate::frame::Frame;
 use facegate::liveness::passive::{MiniFasNet, PassiveError, MINIFASNET_SIDE};
-use facegate::liveness::FaceBox;
 use facegate::model::OnnxModel;
 use image::ImageDecoder;
 use serde_json::Value;
@@ -133,12 +132,11 @@ fn the_authors_samples_get_the_authors_verdicts_and_match_the_reference() {
         let face = faces
             .detect(&frame)
             .unwrap()
-            .iter()
-            .map(FaceBox::from)
-            .max_by(|a, b| (a.bbox.w * a.bbox.h).total_cmp(&(b.bbox.w * b.bbox.h)))
+            .into_iter()
+            .max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()))
             .unwrap();
         let want = &r["samples"][name];
-        let b = [face.bbox.x, face.bbox.y, face.bbox.w, face.bbox.h];
+        let b = [face.bbox.x, face.bbox.y, face.bbox.width, face.bbox.height].map(f64::from);
         for (k, v) in b.iter().enumerate() {
             assert!(
                 (v - want["box"][k].as_f64().unwrap()).abs() < 0.01,

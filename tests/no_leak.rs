@@ -5,11 +5,13 @@
 
 use facegate::audit::{AuditEvent, AuditSink, JsonLinesSink, PseudonymKey, SubjectRef};
 use facegate::date::Date;
+use facegate::detect::{Detection, Landmarks};
 use facegate::frame::Frame;
+use facegate::geometry::{Point, Rect};
 use facegate::idcard::{
     CnIdNumber, HolderRegistry, IdNumberVerifier, IdReading, MaskedId, Mrz, MrzReading, MrzVerifier,
 };
-use facegate::liveness::{BBox, DepthMap, FaceBox, GrayFrame, Observation, Point2};
+use facegate::liveness::{DepthMap, GrayFrame, Observation};
 use facegate::otp::{
     hotp, Algorithm, Code, Delivery, Digits, HotpAttempt, HotpVerifier, OobAttempt, OobCode,
     OobConfig, OobVerifier, OtpAuthUri, Secret, TotpAttempt, TotpParams, TotpVerifier,
@@ -257,15 +259,15 @@ fn face_data_never_prints() {
     let depth = DepthMap::new(w, h, vec![DEPTH_MM; n]).unwrap();
     let nir = GrayFrame::new(w, h, vec![PIXEL; n]).unwrap();
     let luma = GrayFrame::new(w, h, vec![PIXEL; n]).unwrap();
-    let face = FaceBox {
-        bbox: BBox {
+    let face = Detection {
+        bbox: Rect {
             x: 321.75,
             y: 198.25,
-            w: 77.5,
-            h: 91.5,
+            width: 77.5,
+            height: 91.5,
         },
         score: 0.99,
-        landmarks: [Point2::new(301.125, 211.875); 5],
+        landmarks: Landmarks::from_array([Point::new(301.125, 211.875); 5]),
     };
     let mut o = Observation::new(0.5, vec![face]);
     o.depth = Some(depth);

@@ -302,6 +302,34 @@ impl Bench<'_> {
     }
 }
 
+/// Rounds of the 1-thread against the N-thread throughput, interleaved so that a change in the
+/// machine's load hits both sides alike.
+const SCALING_ROUNDS: usize = 5;
+
+/// Throughput on `threads` threads as a ratio to one thread, measured in the same run on the same
+/// frame: per round one 1-thread and one N-thread run, the median of the round ratios reported.
+fn scaling(b: &Bench<'_>, threads: usize, per_thread: usize) -> Result<Value, String> {
+    let mut one = Vec::with_capacity(SCALING_ROUNDS);
+    let mut many = Vec::with_capacity(SCALING_ROUNDS);
+    let mut ratios = Vec::with_capacity(SCALING_ROUNDS);
+    for _ in 0..SCALING_ROUNDS {
+        let a = b.throughput(1, per_thread)?;
+        let n = b.throughput(threads, per_thread)?;
+        one.push(a);
+        many.push(n);
+        ratios.push(n / a);
+    }
+    let mut sorted = ratios.clone();
+    sorted.sort_by(f64::total_cmp);
+    Ok(json!({
+        "what": format!("fps on {threads} threads / fps on 1 thread, decode -> capture, {SCALING_ROUNDS} interleaved rounds of {per_thread} frames per thread; the median round ratio"),
+        "ratio": sorted[sorted.len() / 2],
+        "round_ratios": ratios,
+        "fps_one_thread": one,
+        "fps_all_threads": many,
+    }))
+}
+
 /// Timed sessions: per pushed frame, and whole sessions (start with the reference photo,
 /// every push, `finish` when undecided).
 struct SessionTimes {
@@ -509,9 +537,13 @@ fn networks(
     let passive = pipeline
         .passive()
         .ok_or("the bench pipeline has no passive model")?;
-    let face_box = facegate::liveness::FaceBox::from(&b.face).bbox;
-    let crops = MiniFasNet::crops(b.frame.rgb(), b.frame.width(), b.frame.height(), &face_box)
-        .map_err(|e| e.to_string())?;
+    let crops = MiniFasNet::crops(
+        b.frame.rgb(),
+        b.frame.width(),
+        b.frame.height(),
+        &b.face.bbox,
+    )
+    .map_err(|e| e.to_string())?;
     let mut fas = Vec::new();
     let mut logits = [[0f32; 3]; 2];
     for _ in 0..iterations.max(1) {
@@ -765,6 +797,11 @@ fn bench(args: &Args) -> Result<Value, String> {
         }
     }
     let fps = b.throughput(args.threads, args.iterations)?;
+    let scaling = if args.threads > 1 {
+        Some(scaling(&b, args.threads, args.iterations)?)
+    } else {
+        None
+    };
 
     // The session.
     let session = match &recording {
@@ -834,6 +871,9 @@ fn bench(args: &Args) -> Result<Value, String> {
     let mut notes = Vec::new();
     if recording.is_some() {
         notes.push("peak_rss_mib includes the whole decoded recording of --frames, held in memory");
+    }
+    if let Some(s) = scaling {
+        v["scaling"] = s;
     }
     if args.detectors {
         v["detectors"] = detectors(&b, args.iterations)?;
@@ -906,6 +946,13 @@ fn print_text(v: &Value) {
         f(&v["fps"]),
         v["fps_what"].as_str().unwrap_or("")
     );
+    if let Some(sc) = v.get("scaling") {
+        println!(
+            "scaling: {:.3}× one thread ({})",
+            f(&sc["ratio"]),
+            sc["what"].as_str().unwrap_or("")
+        );
+    }
     match v["peak_rss_mib"].as_f64() {
         Some(mb) => println!(
             "peak RSS: {mb:.1} MiB (after loading the models: {:.1} MiB)",

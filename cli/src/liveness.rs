@@ -19,7 +19,7 @@ use facegate::face::{FaceConfig, FaceDetector, FacePipeline, FrameIdentity, Fram
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::challenge::{self, Challenge, Mode};
 use facegate::liveness::fusion::{self, LivenessPolicy};
-use facegate::liveness::{DepthMap, FaceBox, GrayFrame, Observation};
+use facegate::liveness::{DepthMap, GrayFrame, Observation};
 
 use crate::eval::DetectorChoice;
 use crate::{EXIT_ERROR, EXIT_NO, EXIT_YES};
@@ -530,8 +530,7 @@ fn passive_scores(
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?");
             let largest = faces
                 .iter()
-                .map(FaceBox::from)
-                .max_by(|a, b| (a.bbox.w * a.bbox.h).total_cmp(&(b.bbox.w * b.bbox.h)));
+                .max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()));
             let Some(face) = largest else {
                 no_face += 1;
                 println!("{name} no_face");
@@ -578,8 +577,8 @@ fn passive_scores(
                 u8::from(s.authors_live),
                 face.bbox.x,
                 face.bbox.y,
-                face.bbox.w,
-                face.bbox.h,
+                face.bbox.width,
+                face.bbox.height,
                 dms,
                 ms
             );
@@ -769,7 +768,7 @@ fn observe(
         _ => pipeline.detect(&frame).map_err(|e| e.to_string()),
     }
     .map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut o = Observation::new(t, faces.iter().map(FaceBox::from).collect());
+    let mut o = Observation::new(t, faces);
     o.luma = Some(
         // Move the luma buffer out of its wrapper (the GrayFrame wipes it on drop) rather
         // than copying the pixels.

@@ -1,20 +1,23 @@
 //! Synthetic depth maps for tests and the evaluation: a face-shaped relief (an
 //! ellipsoidal head with a nose) or a tilted plane (a screen or a print), with noise.
 
+use crate::geom::Box2;
 use crate::simulate::SimRng;
-use facegate::liveness::{BBox, DepthMap};
+use facegate::geometry::Rect;
+use facegate::liveness::DepthMap;
 
 /// A `w × h` map with a head of box `face` at `distance_mm`: ellipsoidal cap
 /// (`relief_mm` deep at the centre) plus a nose bump, background at +600 mm.
 pub fn head(
     w: u32,
     h: u32,
-    face: &BBox,
+    face: &Rect,
     distance_mm: f64,
     relief_mm: f64,
     noise_mm: f64,
     rng: &mut SimRng,
 ) -> DepthMap {
+    let face = Box2::from(face);
     let c = face.centre();
     let mm = (0..h)
         .flat_map(|y| (0..w).map(move |x| (x, y)))
@@ -40,13 +43,13 @@ pub fn head(
 pub fn plane(
     w: u32,
     h: u32,
-    face: &BBox,
+    face: &Rect,
     distance_mm: f64,
     slope_mm_per_px: (f64, f64),
     noise_mm: f64,
     rng: &mut SimRng,
 ) -> DepthMap {
-    let c = face.centre();
+    let c = Box2::from(face).centre();
     let mm = (0..h)
         .flat_map(|y| (0..w).map(move |x| (x, y)))
         .map(|(x, y)| {

@@ -8,6 +8,7 @@
 //! - [`simulate`]: landmark-level live heads and attacks (five points per frame);
 //! - [`surface`]: pixel-level rendered cards (flat, folded, face-shaped) for the surface layer;
 //! - [`depth`], [`nir`]: synthetic depth maps and near-infrared frames;
+//! - [`geom`]: f64 points, and a simulated face handed over as a detection;
 //! - [`suite`]: image-level evaluation suites (rendered prints, screen replays, spliced and
 //!   simulated heads) for `facegate liveness eval`;
 //! - binaries: `liveness_suite` (image-level evaluation suites for `facegate liveness eval`),
@@ -16,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 pub mod depth;
+pub mod geom;
 pub mod nir;
 pub mod simulate;
 pub mod suite;

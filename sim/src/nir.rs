@@ -1,7 +1,9 @@
 //! Synthetic NIR frames for tests and the evaluation.
 
+use crate::geom::Box2;
 use crate::simulate::SimRng;
-use facegate::liveness::{BBox, GrayFrame};
+use facegate::geometry::Rect;
+use facegate::liveness::GrayFrame;
 
 fn frame(w: u32, h: u32, mut f: impl FnMut(f64, f64) -> f64) -> GrayFrame {
     let data = (0..h)
@@ -12,7 +14,8 @@ fn frame(w: u32, h: u32, mut f: impl FnMut(f64, f64) -> f64) -> GrayFrame {
 }
 
 /// Skin under NIR: a bright ellipse with darker eyes and brows, shading, noise.
-pub fn skin(w: u32, h: u32, face: &BBox, rng: &mut SimRng) -> GrayFrame {
+pub fn skin(w: u32, h: u32, face: &Rect, rng: &mut SimRng) -> GrayFrame {
+    let face = Box2::from(face);
     let c = face.centre();
     let level = rng.range(110.0, 190.0);
     frame(w, h, |x, y| {
@@ -30,7 +33,8 @@ pub fn skin(w: u32, h: u32, face: &BBox, rng: &mut SimRng) -> GrayFrame {
 }
 
 /// A phone or tablet screen under NIR: dark rectangle around the face, noise.
-pub fn screen(w: u32, h: u32, face: &BBox, rng: &mut SimRng) -> GrayFrame {
+pub fn screen(w: u32, h: u32, face: &Rect, rng: &mut SimRng) -> GrayFrame {
+    let face = Box2::from(face);
     let c = face.centre();
     let level = rng.range(5.0, 25.0);
     frame(w, h, |x, y| {
@@ -40,7 +44,8 @@ pub fn screen(w: u32, h: u32, face: &BBox, rng: &mut SimRng) -> GrayFrame {
 }
 
 /// A print under NIR: bright paper, ink nearly invisible.
-pub fn print(w: u32, h: u32, face: &BBox, rng: &mut SimRng) -> GrayFrame {
+pub fn print(w: u32, h: u32, face: &Rect, rng: &mut SimRng) -> GrayFrame {
+    let face = Box2::from(face);
     let c = face.centre();
     let level = rng.range(150.0, 210.0);
     frame(w, h, |x, y| {

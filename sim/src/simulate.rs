@@ -27,6 +27,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use crate::geom::box_from_landmarks;
+use crate::geom::{detection, Point2};
 use facegate::eval::pad::PadReport;
 use facegate::liveness::challenge::{
     self, Challenge, ChallengeConfig, ChallengeError, ChallengeOutcome, Event, Mode, Session, Turn,
@@ -34,7 +36,7 @@ use facegate::liveness::challenge::{
 use facegate::liveness::fusion::{IdentityCheck, LivenessPolicy};
 pub use facegate::liveness::parallax::LandmarkNoise as NoiseModel;
 use facegate::liveness::pose::{self, FaceModel, HeadPose};
-use facegate::liveness::{BBox, FaceBox, Observation, Point2};
+use facegate::liveness::Observation;
 
 /// A small deterministic generator (SplitMix64) — simulation only, never for challenges.
 #[derive(Clone, Debug)]
@@ -522,12 +524,7 @@ impl Presentation {
             p.y += sigma * self.rng.gauss();
         }
         self.labels.push(label);
-        let face = FaceBox {
-            bbox: box_from_landmarks(&lm),
-            score: 0.99,
-            landmarks: lm,
-        };
-        Observation::new(t, vec![face])
+        Observation::new(t, vec![detection(&lm)])
     }
 
     /// Identity labels of the frames observed so far (0 = first person, 1 = swapped in).
@@ -551,23 +548,6 @@ fn wrong_order(challenge: &[Turn], rng: &mut SimRng) -> Vec<Turn> {
         if s != challenge {
             return s;
         }
-    }
-}
-
-/// An MTCNN-like square box around the landmarks.
-pub fn box_from_landmarks(lm: &[Point2; 5]) -> BBox {
-    let cx = lm.iter().map(|p| p.x).sum::<f64>() / 5.0;
-    let cy = lm.iter().map(|p| p.y).sum::<f64>() / 5.0;
-    let eye_mid = Point2::new((lm[0].x + lm[1].x) / 2.0, (lm[0].y + lm[1].y) / 2.0);
-    let mouth_mid = Point2::new((lm[3].x + lm[4].x) / 2.0, (lm[3].y + lm[4].y) / 2.0);
-    let size = (lm[0].dist(lm[1]) * 2.2)
-        .max(eye_mid.dist(mouth_mid) * 2.4)
-        .max(1.0);
-    BBox {
-        x: cx - size / 2.0,
-        y: cy - size / 2.0,
-        w: size,
-        h: size,
     }
 }
 

@@ -69,7 +69,6 @@ use facegate::face::{FaceConfig, FacePipeline};
 use facegate::frame::Frame;
 use facegate::liveness::challenge::Turn;
 use facegate::liveness::pose::{self, HeadPose};
-use facegate::liveness::FaceBox;
 use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
 
@@ -1726,11 +1725,10 @@ fn photo_landmarks(ctx: &Ctx, photo: &RgbImage) -> Result<Option<[(f64, f64); 5]
     let [d] = found.as_slice() else {
         return Ok(None);
     };
-    let lm = FaceBox::from(d).landmarks;
-    Ok(pose::estimate(&lm)
+    Ok(pose::estimate(&d.landmarks)
         .ok()
         .filter(|p| p.yaw.abs() <= 10.0 && p.pitch.abs() <= 10.0)
-        .map(|_| lm.map(|p| (p.x, p.y))))
+        .map(|_| crate::geom::wide(&d.landmarks).map(|p| (p.x, p.y))))
 }
 
 fn head_sequence(ctx: &Ctx, i: usize, rng: &mut SimRng) -> Result<usize, String> {

@@ -7,10 +7,11 @@
 //! [`crate::simulate`] does not produce, and its tests and benchmark need sequences whose
 //! geometry is known exactly and that need no detector or research data.
 
-use crate::simulate::{box_from_landmarks, SimRng};
+use crate::geom::{detection, Point2};
+use crate::simulate::SimRng;
 use facegate::liveness::challenge::ChallengePass;
 use facegate::liveness::pose::HeadPose;
-use facegate::liveness::{FaceBox, GrayFrame, Observation, Point2};
+use facegate::liveness::{GrayFrame, Observation};
 
 /// Frame width, pixels.
 pub const W: usize = 320;
@@ -141,12 +142,7 @@ pub fn sequence(shape: Shape, seed: u64) -> Vec<Observation> {
         .map(|i| {
             let yaw = 30.0 * (std::f64::consts::PI * i as f64 / (FRAMES - 1) as f64).sin();
             let lm = LANDMARKS.map(|(u, v)| project(shape, yaw, u, v));
-            let face = FaceBox {
-                bbox: box_from_landmarks(&lm),
-                score: 0.99,
-                landmarks: lm,
-            };
-            let mut o = Observation::new(i as f64 / 15.0, vec![face]);
+            let mut o = Observation::new(i as f64 / 15.0, vec![detection(&lm)]);
             // W×H is not zero and matches the buffer, so this always holds a frame.
             o.luma = GrayFrame::new(W as u32, H as u32, render(shape, yaw, &tex, &mut rng)).ok();
             o

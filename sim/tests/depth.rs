@@ -1,16 +1,17 @@
 //! The depth layer on synthetic depth maps: a head passes, planes (screens, prints) do not.
 
+use facegate::geometry::Rect;
 use facegate::liveness::depth::*;
 use facegate::liveness::*;
 use facegate_sim::depth::*;
 use facegate_sim::simulate::SimRng;
 
-fn face() -> BBox {
-    BBox {
+fn face() -> Rect {
+    Rect {
         x: 100.0,
         y: 60.0,
-        w: 120.0,
-        h: 140.0,
+        width: 120.0,
+        height: 140.0,
     }
 }
 
@@ -49,11 +50,11 @@ fn implausible_distance_and_missing() {
             .verdict,
         DepthVerdict::Missing
     );
-    let outside = BBox {
+    let outside = Rect {
         x: 1000.0,
         y: 1000.0,
-        w: 50.0,
-        h: 50.0,
+        width: 50.0,
+        height: 50.0,
     };
     assert_eq!(
         check(&d, &outside, &DepthConfig::default())
@@ -61,8 +62,8 @@ fn implausible_distance_and_missing() {
             .verdict,
         DepthVerdict::Missing
     );
-    let bad = BBox {
-        x: f64::NAN,
+    let bad = Rect {
+        x: f32::NAN,
         ..face()
     };
     assert_eq!(

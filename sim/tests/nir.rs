@@ -1,16 +1,16 @@
 //! The near-infrared layer on synthetic NIR frames.
 
+use facegate::geometry::Rect;
 use facegate::liveness::nir::*;
-use facegate::liveness::*;
 use facegate_sim::nir::*;
 use facegate_sim::simulate::SimRng;
 
-fn face() -> BBox {
-    BBox {
+fn face() -> Rect {
+    Rect {
         x: 100.0,
         y: 60.0,
-        w: 120.0,
-        h: 140.0,
+        width: 120.0,
+        height: 140.0,
     }
 }
 
@@ -35,18 +35,25 @@ fn bad_box_is_an_error() {
     assert_eq!(
         check(
             &f,
-            &BBox {
+            &Rect {
                 x: 500.0,
                 y: 500.0,
-                w: 10.0,
-                h: 10.0
+                width: 10.0,
+                height: 10.0
             },
             &NirConfig::default()
         ),
         Err(NirError::Box)
     );
     assert_eq!(
-        check(&f, &BBox { w: -1.0, ..face() }, &NirConfig::default()),
+        check(
+            &f,
+            &Rect {
+                width: -1.0,
+                ..face()
+            },
+            &NirConfig::default()
+        ),
         Err(NirError::Box)
     );
 }

@@ -9,9 +9,7 @@ use std::borrow::Borrow;
 
 use super::pipeline::FacePipeline;
 use super::FaceError;
-use crate::detect::Landmarks;
 use crate::frame::Frame;
-use crate::geometry::Point;
 use crate::liveness::fusion::IdentityCheck;
 use crate::liveness::passive::MiniFasNet;
 use crate::liveness::Observation;
@@ -107,12 +105,7 @@ where
             .get(index)
             .and_then(Observation::single_face)
             .ok_or(FrameIdentityError::NoFace(index))?;
-        let landmarks = Landmarks::from_array(face.landmarks.map(|p| Point {
-            // Observations hold the detector's f32 landmarks widened to f64: narrowing
-            // gives them back exactly.
-            x: p.x as f32,
-            y: p.y as f32,
-        }));
+        let landmarks = face.landmarks;
         let face_err = |source: FaceError| FrameIdentityError::Face { index, source };
         let chip = {
             let frame = (self.frames)(index)
@@ -230,7 +223,6 @@ mod tests {
     use super::*;
     use crate::detect::Detection;
     use crate::face::{FaceConfig, FacePipeline};
-    use crate::liveness::FaceBox;
     use std::cell::RefCell;
 
     use crate::face::test_fixture as fixture;
@@ -253,7 +245,7 @@ mod tests {
         let obs: Vec<Observation> = faces
             .iter()
             .enumerate()
-            .map(|(i, d)| Observation::new(i as f64, vec![FaceBox::from(d)]))
+            .map(|(i, d)| Observation::new(i as f64, vec![*d]))
             .collect();
         let decoded = RefCell::new(Vec::new());
         let mut id = FrameIdentity::new(&p, &obs, |i| {

@@ -6,9 +6,8 @@ use std::sync::Arc;
 use super::identity::{FrameIdentity, FramePassive, NoSuchFrame};
 use super::pipeline::{FaceDetector, FacePipeline};
 use super::{reasons, CaptureError, FaceError, FaceVerifyError, Reference};
-use crate::detect::{Detection, Landmarks};
+
 use crate::frame::Frame;
-use crate::geometry::Point;
 use crate::liveness::Observation;
 use crate::quality::{self, QualityConfig};
 use crate::template::Template;
@@ -252,7 +251,7 @@ impl FaceSession<'_> {
     /// error and leaves the session as it was.
     pub fn push(&mut self, frame: &Frame, t: f64) -> Result<Progress, FaceVerifyError> {
         use crate::liveness::challenge::Event;
-        use crate::liveness::{FaceBox, GrayFrame};
+        use crate::liveness::GrayFrame;
         if self.decided {
             return Err(FaceVerifyError::Capture("the session has already decided"));
         }
@@ -278,7 +277,7 @@ impl FaceSession<'_> {
             }
             _ => self.pipeline.detect(frame)?,
         };
-        let mut o = Observation::new(t, faces.iter().map(FaceBox::from).collect());
+        let mut o = Observation::new(t, faces);
         // Only the surface layer reads pixels; without it no copy of the face is kept.
         if self.policy.surface != crate::liveness::fusion::Requirement::Off {
             // The surface layer tracks the face's texture; the luma is wiped with `o`.
@@ -387,7 +386,7 @@ fn conclude(
         current.filter(|(i, _)| *i == frontal).map(|(_, f)| f),
         observations.get(frontal).and_then(Observation::single_face),
     ) {
-        (Some(frame), Some(face)) => (frame, detection_of(face)),
+        (Some(frame), Some(face)) => (frame, *face),
         _ => {
             return Err(FaceVerifyError::Capture(
                 "liveness named a frame without a face",
@@ -404,25 +403,6 @@ fn conclude(
     } else {
         Outcome::Rejected(reasons::MISMATCH)
     })
-}
-
-/// The detector's face back from the liveness layers' terms (their f64 fields hold the
-/// detector's f32 values exactly, so narrowing gives them back).
-fn detection_of(face: &crate::liveness::FaceBox) -> Detection {
-    let p = face.landmarks.map(|p| Point {
-        x: p.x as f32,
-        y: p.y as f32,
-    });
-    Detection {
-        bbox: crate::geometry::Rect {
-            x: face.bbox.x as f32,
-            y: face.bbox.y as f32,
-            width: face.bbox.w as f32,
-            height: face.bbox.h as f32,
-        },
-        score: face.score,
-        landmarks: Landmarks::from_array(p),
-    }
 }
 
 /// The reference as a template: the caller's, or one made from the photo (the document

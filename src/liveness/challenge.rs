@@ -24,8 +24,10 @@
 use serde::Serialize;
 use thiserror::Error;
 
+use super::linalg::{measurable, Box2};
 use super::pose::{self, HeadPose};
-use super::{FaceBox, Observation};
+use super::Observation;
+use crate::detect::Detection;
 
 /// Longest challenge accepted (a longer one only tires the person).
 pub const MAX_TURNS: usize = 8;
@@ -520,7 +522,7 @@ pub struct Session {
     frame: usize,
     t0: Option<f64>,
     last_t: Option<f64>,
-    last_face: Option<(f64, FaceBox)>,
+    last_face: Option<(f64, Detection)>,
     recent: Vec<HeadPose>,
     /// Consecutive frames, up to this one, with a second face in view.
     second_faces: usize,
@@ -622,7 +624,33 @@ impl Session {
     }
 
     fn step(&mut self, idx: usize, t: f64, t0: f64, obs: &Observation) -> Event {
-        // Continuity first: it holds in every phase.
+        let (pose, single) = match self.follow(idx, t, t0, obs) {
+            Ok(v) => v,
+            Err(event) => return event,
+        };
+        let comps = self.components(pose);
+        match self.phase {
+            Phase::Acquire { .. } => self.acquire(idx, t, t0, pose, single),
+            Phase::Seek { .. } => self.seek(idx, t, t0, comps),
+            Phase::Return { .. } => self.back(idx, t, t0, comps, single),
+            Phase::Done => Event::Done(Err(ChallengeFailure {
+                failure: Failure::Timeout,
+                turn: None,
+                frame: idx,
+            })),
+        }
+    }
+
+    /// Continuity, which holds in every phase: the face to follow, its pose smoothed over
+    /// the last frames, and whether it is the only face in view. `Err` carries the event
+    /// of a frame that goes no further (a failure, or no usable face).
+    fn follow(
+        &mut self,
+        idx: usize,
+        t: f64,
+        t0: f64,
+        obs: &Observation,
+    ) -> Result<(HeadPose, bool), Event> {
         let track = self.last_face.as_ref().map(|(_, f)| f);
         let in_view = obs.faces_in_view();
         let face = match primary_face(&in_view, track) {
@@ -633,13 +661,13 @@ impl Session {
             None => {
                 self.second_faces += 1;
                 if self.second_faces >= self.cfg.second_face_frames {
-                    return self.fail(Failure::SecondFace, idx);
+                    return Err(self.fail(Failure::SecondFace, idx));
                 }
                 // Unconfirmed: the frame is dropped, not trusted to either face.
                 None
             }
         };
-        let face = face.filter(|f| f.is_valid());
+        let face = face.filter(|f| measurable(f));
         let pose = face.and_then(|f| pose::estimate(&f.landmarks).ok());
         let (face, pose) = match (face, pose) {
             (Some(f), Some(p)) => (*f, p),
@@ -647,19 +675,20 @@ impl Session {
                 self.recent.clear();
                 let since = self.last_face.map_or(t0, |(lt, _)| lt);
                 if !matches!(self.phase, Phase::Acquire { .. }) && t - since > self.cfg.max_gap_s {
-                    return self.fail(Failure::FaceLost, idx);
+                    return Err(self.fail(Failure::FaceLost, idx));
                 }
-                return self.timeouts(idx, t, t0);
+                return Err(self.timeouts(idx, t, t0));
             }
         };
         if let Some((lt, prev)) = self.last_face {
-            let jump = prev.bbox.centre().dist(face.bbox.centre()) / prev.bbox.w;
-            let ratio = (face.bbox.w / prev.bbox.w).max(prev.bbox.w / face.bbox.w);
+            let (pb, fb) = (Box2::from(&prev.bbox), Box2::from(&face.bbox));
+            let jump = pb.centre().dist(fb.centre()) / pb.w;
+            let ratio = (fb.w / pb.w).max(pb.w / fb.w);
             if jump > self.cfg.max_jump || ratio > self.cfg.max_scale_jump {
-                return self.fail(Failure::Jump, idx);
+                return Err(self.fail(Failure::Jump, idx));
             }
             if t - lt > self.cfg.max_gap_s && !matches!(self.phase, Phase::Acquire { .. }) {
-                return self.fail(Failure::FaceLost, idx);
+                return Err(self.fail(Failure::FaceLost, idx));
             }
         }
         self.last_face = Some((t, face));
@@ -681,167 +710,177 @@ impl Session {
             *seen_face = true;
         }
 
-        let cfg = self.cfg;
-        let comps = self.components(pose);
         // The frames the pass names (first and last frontal) are the ones the identity
         // check and the face verifier embed: they must hold exactly one face, not the face
         // and a detector duplicate.
-        let single = in_view.len() == 1;
-        match &mut self.phase {
-            Phase::Acquire { window, .. } => {
-                window.push((idx, pose));
-                if window.len() > cfg.baseline_frames {
-                    window.remove(0);
-                }
-                if window.len() == cfg.baseline_frames {
-                    let med = median_pose(window.iter().map(|(_, p)| *p));
-                    let steady = window.iter().all(|(_, p)| {
-                        (p.yaw - med.yaw).abs() <= cfg.frontal_deg
-                            && (p.pitch - med.pitch).abs() <= cfg.frontal_deg
-                    });
-                    if steady
-                        && single
-                        && med.yaw.abs() <= cfg.baseline_max_deg
-                        && med.pitch.abs() <= cfg.baseline_max_deg
-                    {
-                        self.baseline = med;
-                        self.first_frontal = idx;
-                        let at_prompt = self.components(pose);
-                        self.phase = Phase::Seek {
-                            k: 0,
-                            since: t,
-                            at_prompt,
-                            held: 0,
-                            wrong_held: 0,
-                        };
-                        return self.prompt(0);
-                    }
-                }
-                self.timeouts(idx, t, t0)
-            }
-            Phase::Seek {
-                k,
-                since,
-                at_prompt,
-                held,
-                wrong_held,
-            } => {
-                let (k, since, at_prompt, mut h, mut wh) =
-                    (*k, *since, *at_prompt, *held, *wrong_held);
-                let Some(&target) = self.challenge.turns.get(k) else {
-                    return self.fail(Failure::Timeout, idx);
-                };
-                let dominant = dominant(&comps);
-                let reached = dominant == target.index()
-                    && comps[target.index()] >= cfg.reach(target.index());
-                let early = self.mode == Mode::Interactive && t - since < cfg.min_reaction_s;
-                // Moving towards the target sooner than a human can react means the
-                // movement started before the prompt (a replay that happens to turn).
-                if early
-                    && (reached
-                        || comps[target.index()] - at_prompt[target.index()] >= cfg.anticipate_deg)
-                {
-                    return self.fail(Failure::Anticipated, idx);
-                }
-                // A pose counts only when held for `hold_frames` frames: one noisy
-                // landmark frame must not complete (or fail) a turn.
-                h = if reached { h + 1 } else { 0 };
-                let wrong = dominant != target.index() && comps[dominant] >= cfg.wrong_deg;
-                wh = if wrong { wh + 1 } else { 0 };
-                if let Phase::Seek {
-                    held, wrong_held, ..
-                } = &mut self.phase
-                {
-                    (*held, *wrong_held) = (h, wh);
-                }
-                if h >= cfg.hold_frames {
-                    self.reached.push(idx);
-                    self.phase = Phase::Return {
-                        k,
-                        reached_at: t,
-                        peak: comps[target.index()],
-                        wrong_held: 0,
-                        back: 0,
-                        back_from: idx,
-                    };
-                    return Event::Continue;
-                }
-                if self.mode == Mode::Interactive && wh >= cfg.hold_frames {
-                    return self.fail(Failure::WrongDirection, idx);
-                }
-                self.timeouts(idx, t, t0)
-            }
-            Phase::Return {
-                k,
-                peak,
-                wrong_held,
-                back,
-                back_from,
-                ..
-            } => {
-                let (k, mut wh, mut b, mut from) = (*k, *wrong_held, *back, *back_from);
-                let target = self.challenge.turns.get(k).map_or(0, |s| s.index());
-                *peak = peak.max(comps[target]);
-                let peak = *peak;
-                // On the way back only the target direction may exceed the threshold: a
-                // turn elsewhere is a movement nobody was asked for (interactive).
-                let dom = dominant(&comps);
-                let wrong = dom != target && comps[dom] >= cfg.wrong_deg;
-                wh = if wrong { wh + 1 } else { 0 };
-                // Back from the turn's direction: most of the way from the turn's peak
-                // towards the baseline. People nod while they turn, so the other axis only
-                // has to be below its reach threshold, and only at the end, where the frame
-                // is the one the face verifier embeds.
-                let last = k + 1 == self.challenge.turns.len();
-                let frontal = comps[target] <= cfg.return_fraction * peak
-                    && (!last || (0..4).all(|i| i / 2 == target / 2 || comps[i] < cfg.reach(i)));
-                // Held like a reach: beyond ≈ 50° MTCNN's landmarks can fold back into a
-                // frontal-looking shape (a simulated head held at 55° of yaw read −6° for
-                // one smoothed frame), and a turn must not end on one.
-                b = if frontal { b + 1 } else { 0 };
-                if b == 1 {
-                    from = idx;
-                }
-                if let Phase::Return {
-                    wrong_held,
-                    back,
-                    back_from,
-                    ..
-                } = &mut self.phase
-                {
-                    (*wrong_held, *back, *back_from) = (wh, b, from);
-                }
-                if self.mode == Mode::Interactive && wh >= cfg.hold_frames {
-                    return self.fail(Failure::WrongDirection, idx);
-                }
-                if b >= cfg.hold_frames && (single || !last) {
-                    self.returned.push(from);
-                    if last {
-                        return Event::Done(Ok(ChallengePass {
-                            first_frontal: self.first_frontal,
-                            last_frontal: idx,
-                            reached: self.reached.clone(),
-                            returned: self.returned.clone(),
-                            baseline: self.baseline,
-                        }));
-                    }
-                    self.phase = Phase::Seek {
-                        k: k + 1,
-                        since: t,
-                        at_prompt: comps,
-                        held: 0,
-                        wrong_held: 0,
-                    };
-                    return self.prompt(k + 1);
-                }
-                self.timeouts(idx, t, t0)
-            }
-            Phase::Done => Event::Done(Err(ChallengeFailure {
-                failure: Failure::Timeout,
-                turn: None,
-                frame: idx,
-            })),
+        Ok((pose, in_view.len() == 1))
+    }
+
+    /// Waiting for a steady frontal face: the baseline pose, then the first prompt.
+    fn acquire(&mut self, idx: usize, t: f64, t0: f64, pose: HeadPose, single: bool) -> Event {
+        let cfg = self.cfg;
+        let Phase::Acquire { window, .. } = &mut self.phase else {
+            return Event::Continue;
+        };
+        window.push((idx, pose));
+        if window.len() > cfg.baseline_frames {
+            window.remove(0);
         }
+        if window.len() == cfg.baseline_frames {
+            let med = median_pose(window.iter().map(|(_, p)| *p));
+            let steady = window.iter().all(|(_, p)| {
+                (p.yaw - med.yaw).abs() <= cfg.frontal_deg
+                    && (p.pitch - med.pitch).abs() <= cfg.frontal_deg
+            });
+            if steady
+                && single
+                && med.yaw.abs() <= cfg.baseline_max_deg
+                && med.pitch.abs() <= cfg.baseline_max_deg
+            {
+                self.baseline = med;
+                self.first_frontal = idx;
+                let at_prompt = self.components(pose);
+                self.phase = Phase::Seek {
+                    k: 0,
+                    since: t,
+                    at_prompt,
+                    held: 0,
+                    wrong_held: 0,
+                };
+                return self.prompt(0);
+            }
+        }
+        self.timeouts(idx, t, t0)
+    }
+
+    /// Prompted: waiting for the turn to be reached and held.
+    fn seek(&mut self, idx: usize, t: f64, t0: f64, comps: [f64; 4]) -> Event {
+        let cfg = self.cfg;
+        let Phase::Seek {
+            k,
+            since,
+            at_prompt,
+            held,
+            wrong_held,
+        } = &self.phase
+        else {
+            return Event::Continue;
+        };
+        let (k, since, at_prompt, mut h, mut wh) = (*k, *since, *at_prompt, *held, *wrong_held);
+        let Some(&target) = self.challenge.turns.get(k) else {
+            return self.fail(Failure::Timeout, idx);
+        };
+        let dominant = dominant(&comps);
+        let reached =
+            dominant == target.index() && comps[target.index()] >= cfg.reach(target.index());
+        let early = self.mode == Mode::Interactive && t - since < cfg.min_reaction_s;
+        // Moving towards the target sooner than a human can react means the
+        // movement started before the prompt (a replay that happens to turn).
+        if early
+            && (reached || comps[target.index()] - at_prompt[target.index()] >= cfg.anticipate_deg)
+        {
+            return self.fail(Failure::Anticipated, idx);
+        }
+        // A pose counts only when held for `hold_frames` frames: one noisy
+        // landmark frame must not complete (or fail) a turn.
+        h = if reached { h + 1 } else { 0 };
+        let wrong = dominant != target.index() && comps[dominant] >= cfg.wrong_deg;
+        wh = if wrong { wh + 1 } else { 0 };
+        if let Phase::Seek {
+            held, wrong_held, ..
+        } = &mut self.phase
+        {
+            (*held, *wrong_held) = (h, wh);
+        }
+        if h >= cfg.hold_frames {
+            self.reached.push(idx);
+            self.phase = Phase::Return {
+                k,
+                reached_at: t,
+                peak: comps[target.index()],
+                wrong_held: 0,
+                back: 0,
+                back_from: idx,
+            };
+            return Event::Continue;
+        }
+        if self.mode == Mode::Interactive && wh >= cfg.hold_frames {
+            return self.fail(Failure::WrongDirection, idx);
+        }
+        self.timeouts(idx, t, t0)
+    }
+
+    /// The turn reached: waiting for the way back to frontal, then the next prompt or the
+    /// pass.
+    fn back(&mut self, idx: usize, t: f64, t0: f64, comps: [f64; 4], single: bool) -> Event {
+        let cfg = self.cfg;
+        let Phase::Return {
+            k,
+            peak,
+            wrong_held,
+            back,
+            back_from,
+            ..
+        } = &mut self.phase
+        else {
+            return Event::Continue;
+        };
+        let (k, mut wh, mut b, mut from) = (*k, *wrong_held, *back, *back_from);
+        let target = self.challenge.turns.get(k).map_or(0, |s| s.index());
+        *peak = peak.max(comps[target]);
+        let peak = *peak;
+        // On the way back only the target direction may exceed the threshold: a
+        // turn elsewhere is a movement nobody was asked for (interactive).
+        let dom = dominant(&comps);
+        let wrong = dom != target && comps[dom] >= cfg.wrong_deg;
+        wh = if wrong { wh + 1 } else { 0 };
+        // Back from the turn's direction: most of the way from the turn's peak
+        // towards the baseline. People nod while they turn, so the other axis only
+        // has to be below its reach threshold, and only at the end, where the frame
+        // is the one the face verifier embeds.
+        let last = k + 1 == self.challenge.turns.len();
+        let frontal = comps[target] <= cfg.return_fraction * peak
+            && (!last || (0..4).all(|i| i / 2 == target / 2 || comps[i] < cfg.reach(i)));
+        // Held like a reach: beyond ≈ 50° MTCNN's landmarks can fold back into a
+        // frontal-looking shape (a simulated head held at 55° of yaw read −6° for
+        // one smoothed frame), and a turn must not end on one.
+        b = if frontal { b + 1 } else { 0 };
+        if b == 1 {
+            from = idx;
+        }
+        if let Phase::Return {
+            wrong_held,
+            back,
+            back_from,
+            ..
+        } = &mut self.phase
+        {
+            (*wrong_held, *back, *back_from) = (wh, b, from);
+        }
+        if self.mode == Mode::Interactive && wh >= cfg.hold_frames {
+            return self.fail(Failure::WrongDirection, idx);
+        }
+        if b >= cfg.hold_frames && (single || !last) {
+            self.returned.push(from);
+            if last {
+                return Event::Done(Ok(ChallengePass {
+                    first_frontal: self.first_frontal,
+                    last_frontal: idx,
+                    reached: self.reached.clone(),
+                    returned: self.returned.clone(),
+                    baseline: self.baseline,
+                }));
+            }
+            self.phase = Phase::Seek {
+                k: k + 1,
+                since: t,
+                at_prompt: comps,
+                held: 0,
+                wrong_held: 0,
+            };
+            return self.prompt(k + 1);
+        }
+        self.timeouts(idx, t, t0)
     }
 
     fn prompt(&self, index: usize) -> Event {
@@ -892,28 +931,33 @@ impl Session {
 /// centre under the face (chin, neck, a hand under the chin: a second person's face there
 /// would have to be in front of this person's neck). Any other face is a second person or
 /// a held-up photo: `None`. The frames a pass names must hold one face regardless.
-fn primary_face<'a>(faces: &'a [FaceBox], track: Option<&FaceBox>) -> Option<Option<&'a FaceBox>> {
+fn primary_face<'a>(
+    faces: &'a [Detection],
+    track: Option<&Detection>,
+) -> Option<Option<&'a Detection>> {
+    let area = |f: &Detection| {
+        let b = Box2::from(&f.bbox);
+        b.w * b.h
+    };
     let continuing = track.and_then(|t| {
         faces
             .iter()
-            .map(|f| (f, f.bbox.iou(&t.bbox)))
+            .map(|f| (f, f64::from(f.bbox.iou(&t.bbox))))
             .filter(|(_, o)| *o > 0.0)
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(f, _)| f)
     });
-    let Some(main) = continuing.or_else(|| {
-        faces
-            .iter()
-            .max_by(|a, b| (a.bbox.w * a.bbox.h).total_cmp(&(b.bbox.w * b.bbox.h)))
-    }) else {
+    let Some(main) = continuing.or_else(|| faces.iter().max_by(|a, b| area(a).total_cmp(&area(b))))
+    else {
         return Some(None);
     };
-    let b = main.bbox;
+    let b = Box2::from(&main.bbox);
     // Centre within the face's width, at or below its top, and the box reaching into the
     // face's box (a centre inside the box implies it).
-    let same_head = |f: &FaceBox| {
-        let c = f.bbox.centre();
-        f.bbox.w <= b.w && c.x >= b.x && c.x <= b.x + b.w && c.y >= b.y && f.bbox.y < b.y + b.h
+    let same_head = |f: &Detection| {
+        let fb = Box2::from(&f.bbox);
+        let c = fb.centre();
+        fb.w <= b.w && c.x >= b.x && c.x <= b.x + b.w && c.y >= b.y && fb.y < b.y + b.h
     };
     faces
         .iter()

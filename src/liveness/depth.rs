@@ -14,8 +14,10 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::linalg::fit_plane;
-use super::{BBox, DepthMap};
+use super::linalg::Box2;
+use super::DepthMap;
 use crate::geometry::pixel_span;
+use crate::geometry::Rect;
 
 /// Depth thresholds.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -83,7 +85,8 @@ pub enum DepthError {
 }
 
 /// Judges the face region of a depth map.
-pub fn check(depth: &DepthMap, face: &BBox, cfg: &DepthConfig) -> Result<DepthReport, DepthError> {
+pub fn check(depth: &DepthMap, face: &Rect, cfg: &DepthConfig) -> Result<DepthReport, DepthError> {
+    let face = Box2::from(face);
     if !(cfg.min_relief_mm.is_finite()
         && cfg.min_relief_mm >= 0.0
         && cfg.min_distance_mm.is_finite()

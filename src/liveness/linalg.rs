@@ -3,6 +3,94 @@
 //! and a general crate would dwarf them.
 #![allow(clippy::needless_range_loop)] // index-heavy matrix code reads better with indices
 
+use crate::detect::{Detection, Landmarks};
+use crate::geometry::{Point, Rect};
+
+/// A point at the layers' working precision. Detections arrive as the crate's f32
+/// [`Point`]s, which is the precision the networks compute in; the layers widen them
+/// (exactly) and do their least squares, homographies and point tracks in f64, where
+/// sums of squares over many points and frames keep their digits.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub(crate) struct Point2 {
+    pub x: f64,
+    pub y: f64,
+}
+
+impl Point2 {
+    pub const fn new(x: f64, y: f64) -> Self {
+        Point2 { x, y }
+    }
+
+    pub fn dist(self, o: Point2) -> f64 {
+        (self.x - o.x).hypot(self.y - o.y)
+    }
+
+    pub fn is_finite(self) -> bool {
+        self.x.is_finite() && self.y.is_finite()
+    }
+}
+
+impl From<Point> for Point2 {
+    fn from(p: Point) -> Self {
+        Point2::new(f64::from(p.x), f64::from(p.y))
+    }
+}
+
+/// A detection's box widened to f64 (see [`Point2`]).
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub(crate) struct Box2 {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
+impl Box2 {
+    pub fn centre(&self) -> Point2 {
+        Point2::new(self.x + self.w / 2.0, self.y + self.h / 2.0)
+    }
+
+    /// All fields finite and the size positive.
+    pub fn is_valid(&self) -> bool {
+        self.x.is_finite()
+            && self.y.is_finite()
+            && self.w.is_finite()
+            && self.h.is_finite()
+            && self.w > 0.0
+            && self.h > 0.0
+    }
+}
+
+impl From<&Rect> for Box2 {
+    fn from(r: &Rect) -> Self {
+        Box2 {
+            x: f64::from(r.x),
+            y: f64::from(r.y),
+            w: f64::from(r.width),
+            h: f64::from(r.height),
+        }
+    }
+}
+
+/// The five landmarks in MTCNN order (image-left eye, image-right eye, nose tip,
+/// image-left mouth corner, image-right mouth corner), widened.
+pub(crate) fn wide(l: &Landmarks) -> [Point2; 5] {
+    l.to_array().map(Point2::from)
+}
+
+/// Distance between the eye centres, in f64.
+pub(crate) fn inter_ocular(l: &Landmarks) -> f64 {
+    Point2::from(l.left_eye).dist(Point2::from(l.right_eye))
+}
+
+/// Whether a detection can be measured: finite box of positive size, finite landmarks,
+/// eyes apart.
+pub(crate) fn measurable(f: &Detection) -> bool {
+    Box2::from(&f.bbox).is_valid()
+        && wide(&f.landmarks).iter().all(|p| p.is_finite())
+        && inter_ocular(&f.landmarks) > 1e-6
+}
+
 /// Solves `a · x = b` for a 3×3 system by Gaussian elimination with partial pivoting.
 /// `None` when the matrix is (numerically) singular.
 pub fn solve3(a: [[f64; 3]; 3], b: [f64; 3]) -> Option<[f64; 3]> {

@@ -19,13 +19,14 @@
 //!    liveness).
 //!
 //! The layers are detector-agnostic: they consume [`Observation`]s (per frame: time, the
-//! detected faces with MTCNN's five landmarks, the luma for the surface layer, optional
-//! aligned depth and NIR), so a frame
-//! with no face or a second face is representable. Simulated live heads and attacks, for
+//! detected faces as the detector's own [`Detection`]s with their five landmarks, the luma
+//! for the surface layer, optional aligned depth and NIR), so a frame with no face or a
+//! second face is representable. Simulated live heads and attacks, for
 //! tests and the evaluation, live outside the library (the `facegate-sim` crate).
 
-use serde::Serialize;
 use thiserror::Error;
+
+use crate::detect::Detection;
 
 pub mod challenge;
 pub mod depth;
@@ -37,17 +38,6 @@ pub mod passive;
 pub mod pose;
 pub mod surface;
 
-/// Index of the image-left eye centre in [`FaceBox::landmarks`] (MTCNN order).
-pub const LEFT_EYE: usize = 0;
-/// Index of the image-right eye centre.
-pub const RIGHT_EYE: usize = 1;
-/// Index of the nose tip.
-pub const NOSE: usize = 2;
-/// Index of the image-left mouth corner.
-pub const LEFT_MOUTH: usize = 3;
-/// Index of the image-right mouth corner.
-pub const RIGHT_MOUTH: usize = 4;
-
 /// A detection narrower than this fraction of the widest face in the frame is not a person
 /// at the camera, and every layer ignores it: a face far behind (a bystander at 1.7 times
 /// the distance or more), a poster, or a detector false positive — MTCNN fires on a striped
@@ -56,120 +46,6 @@ pub const RIGHT_MOUTH: usize = 4;
 /// ≈ 0.75), and so is a photo held up to be matched. A face this small is never the one
 /// tracked or embedded, so ignoring it cannot let a photo be matched.
 pub const BACKGROUND_FACE_RATIO: f64 = 0.6;
-
-/// A point in pixel coordinates of the frame (x to the right, y down).
-#[derive(Clone, Copy, Debug, PartialEq, Default, Serialize)]
-pub struct Point2 {
-    /// Column, pixels.
-    pub x: f64,
-    /// Row, pixels.
-    pub y: f64,
-}
-
-impl Point2 {
-    /// A point.
-    pub const fn new(x: f64, y: f64) -> Self {
-        Point2 { x, y }
-    }
-
-    /// Euclidean distance to another point.
-    pub fn dist(self, o: Point2) -> f64 {
-        (self.x - o.x).hypot(self.y - o.y)
-    }
-
-    fn is_finite(self) -> bool {
-        self.x.is_finite() && self.y.is_finite()
-    }
-}
-
-/// An axis-aligned box in pixel coordinates.
-#[derive(Clone, Copy, Debug, PartialEq, Default, Serialize)]
-pub struct BBox {
-    /// Left edge.
-    pub x: f64,
-    /// Top edge.
-    pub y: f64,
-    /// Width.
-    pub w: f64,
-    /// Height.
-    pub h: f64,
-}
-
-impl BBox {
-    /// Centre of the box.
-    pub fn centre(&self) -> Point2 {
-        Point2::new(self.x + self.w / 2.0, self.y + self.h / 2.0)
-    }
-
-    /// Intersection over union (0 when either box is empty or they do not meet): the
-    /// detector's [`crate::geometry::Rect::iou`], for comparing overlaps.
-    pub fn iou(&self, other: &BBox) -> f64 {
-        let rect = |b: &BBox| crate::geometry::Rect {
-            x: b.x as f32,
-            y: b.y as f32,
-            width: b.w as f32,
-            height: b.h as f32,
-        };
-        f64::from(rect(self).iou(&rect(other)))
-    }
-
-    /// Whether all fields are finite and the size is positive.
-    pub fn is_valid(&self) -> bool {
-        self.x.is_finite()
-            && self.y.is_finite()
-            && self.w.is_finite()
-            && self.h.is_finite()
-            && self.w > 0.0
-            && self.h > 0.0
-    }
-}
-
-/// One detected face: box, detector score and the five MTCNN landmarks
-/// (image-left eye, image-right eye, nose tip, image-left mouth corner, image-right mouth
-/// corner) in pixel coordinates of the frame.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct FaceBox {
-    /// Face box.
-    pub bbox: BBox,
-    /// Detector confidence in [0, 1].
-    pub score: f32,
-    /// The five landmarks in MTCNN order.
-    pub landmarks: [Point2; 5],
-}
-
-impl FaceBox {
-    /// Distance between the two eye centres, pixels.
-    pub fn inter_ocular(&self) -> f64 {
-        self.landmarks[LEFT_EYE].dist(self.landmarks[RIGHT_EYE])
-    }
-
-    /// Whether the box and all landmarks are finite and the eyes are apart.
-    pub fn is_valid(&self) -> bool {
-        self.bbox.is_valid()
-            && self.landmarks.iter().all(|p| p.is_finite())
-            && self.inter_ocular() > 1e-6
-    }
-}
-
-impl From<&crate::detect::Detection> for FaceBox {
-    /// The detector's output in the liveness layers' terms (same MTCNN order).
-    fn from(d: &crate::detect::Detection) -> Self {
-        let p = d
-            .landmarks
-            .to_array()
-            .map(|p| Point2::new(f64::from(p.x), f64::from(p.y)));
-        FaceBox {
-            bbox: BBox {
-                x: f64::from(d.bbox.x),
-                y: f64::from(d.bbox.y),
-                w: f64::from(d.bbox.width),
-                h: f64::from(d.bbox.height),
-            },
-            score: d.score,
-            landmarks: p,
-        }
-    }
-}
 
 /// A depth map aligned with the colour frame, millimetres; `0` or a non-finite value
 /// marks a pixel without a measurement.
@@ -329,7 +205,7 @@ pub struct Observation {
     /// Capture time, seconds (any origin, strictly increasing across a sequence).
     pub t: f64,
     /// Every face the detector found (none, one, or more).
-    pub faces: Vec<FaceBox>,
+    pub faces: Vec<Detection>,
     /// Optional depth map aligned with the colour frame.
     pub depth: Option<DepthMap>,
     /// Optional near-infrared frame aligned with the colour frame.
@@ -352,7 +228,7 @@ impl std::fmt::Debug for Observation {
 
 impl Observation {
     /// An observation with faces only.
-    pub fn new(t: f64, faces: Vec<FaceBox>) -> Self {
+    pub fn new(t: f64, faces: Vec<Detection>) -> Self {
         Observation {
             t,
             faces,
@@ -364,25 +240,27 @@ impl Observation {
 
     /// The detections that can be a person at the camera: all but those narrower than
     /// [`BACKGROUND_FACE_RATIO`] of the widest.
-    pub fn faces_in_view(&self) -> Vec<FaceBox> {
-        let widest = self.faces.iter().map(|f| f.bbox.w).fold(0.0, f64::max);
+    pub fn faces_in_view(&self) -> Vec<Detection> {
+        let width = |f: &Detection| f64::from(f.bbox.width);
+        let widest = self.faces.iter().map(width).fold(0.0, f64::max);
         self.faces
             .iter()
-            .filter(|f| !(f.bbox.w < BACKGROUND_FACE_RATIO * widest))
+            .filter(|f| !(width(f) < BACKGROUND_FACE_RATIO * widest))
             .copied()
             .collect()
     }
 
     /// The person's face: the widest detection, when it is the only face in view (every
     /// other detection is narrower than [`BACKGROUND_FACE_RATIO`] of it).
-    pub fn single_face(&self) -> Option<&FaceBox> {
+    pub fn single_face(&self) -> Option<&Detection> {
+        let width = |f: &Detection| f64::from(f.bbox.width);
         let widest = self
             .faces
             .iter()
-            .max_by(|a, b| a.bbox.w.total_cmp(&b.bbox.w))?;
+            .max_by(|a, b| a.bbox.width.total_cmp(&b.bbox.width))?;
         self.faces
             .iter()
-            .all(|f| std::ptr::eq(f, widest) || f.bbox.w < BACKGROUND_FACE_RATIO * widest.bbox.w)
+            .all(|f| std::ptr::eq(f, widest) || width(f) < BACKGROUND_FACE_RATIO * width(widest))
             .then_some(widest)
     }
 }

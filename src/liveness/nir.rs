@@ -13,8 +13,10 @@
 use serde::Serialize;
 use thiserror::Error;
 
-use super::{BBox, GrayFrame};
+use super::linalg::Box2;
+use super::GrayFrame;
 use crate::geometry::pixel_span;
+use crate::geometry::Rect;
 
 /// NIR thresholds (8-bit levels).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -72,7 +74,8 @@ pub enum NirError {
 }
 
 /// Judges the face region of a NIR frame.
-pub fn check(nir: &GrayFrame, face: &BBox, cfg: &NirConfig) -> Result<NirReport, NirError> {
+pub fn check(nir: &GrayFrame, face: &Rect, cfg: &NirConfig) -> Result<NirReport, NirError> {
+    let face = Box2::from(face);
     if !(cfg.min_mean.is_finite()
         && cfg.min_contrast.is_finite()
         && cfg.inner > 0.0

@@ -24,8 +24,9 @@
 use serde::Serialize;
 use thiserror::Error;
 
-use super::linalg::symmetric_eigen;
-use super::{Observation, Point2};
+use super::linalg::{inter_ocular, measurable, symmetric_eigen, wide, Point2};
+use super::Observation;
+use crate::detect::Landmarks;
 
 /// Landmark noise model: Gaussian per coordinate with `σ = √(px² + (rel·IOD)²)` pixels.
 /// The default (0.5 px, 1.8 % IOD) fits MTCNN on the five real recordings (0.6–1.7 px,
@@ -115,7 +116,7 @@ pub type Homography = [[f64; 3]; 3];
 
 /// Normalised DLT homography mapping `src` to `dst` (least squares for more than four
 /// points). `None` when degenerate.
-pub fn fit_homography(src: &[Point2], dst: &[Point2]) -> Option<Homography> {
+pub(crate) fn fit_homography(src: &[Point2], dst: &[Point2]) -> Option<Homography> {
     if src.len() != dst.len() || src.len() < 4 {
         return None;
     }
@@ -157,7 +158,7 @@ pub fn fit_homography(src: &[Point2], dst: &[Point2]) -> Option<Homography> {
 }
 
 /// Applies a homography; `None` at (or near) the line at infinity.
-pub fn apply(h: &Homography, p: Point2) -> Option<Point2> {
+pub(crate) fn apply(h: &Homography, p: Point2) -> Option<Point2> {
     let x = h[0][0] * p.x + h[0][1] * p.y + h[0][2];
     let y = h[1][0] * p.x + h[1][1] * p.y + h[1][2];
     let w = h[2][0] * p.x + h[2][1] * p.y + h[2][2];
@@ -179,8 +180,14 @@ fn normaliser(pts: &[Point2]) -> Option<(Point2, f64)> {
     (md.is_finite() && md > 1e-9).then(|| (c, std::f64::consts::SQRT_2 / md))
 }
 
-/// Sum of squared transfer residuals (pixels²) of the best homography from `src` to `dst`.
-pub fn planar_residual(src: &[Point2; 5], dst: &[Point2; 5]) -> Option<f64> {
+/// Sum of squared transfer residuals (pixels²) of the best homography from `src` to `dst`:
+/// 0 when the five landmarks moved as one plane does.
+pub fn planar_residual(src: &Landmarks, dst: &Landmarks) -> Option<f64> {
+    residual(&wide(src), &wide(dst))
+}
+
+/// [`planar_residual`] at the working precision.
+fn residual(src: &[Point2; 5], dst: &[Point2; 5]) -> Option<f64> {
     let h = fit_homography(src, dst)?;
     let mut ssr = 0.0;
     for (p, q) in src.iter().zip(dst) {
@@ -215,9 +222,9 @@ pub fn analyze(
         let f = frames
             .get(r)
             .and_then(Observation::single_face)
-            .filter(|f| f.is_valid())
+            .filter(|f| measurable(f))
             .ok_or(ParallaxError::Reference(r))?;
-        for (acc, p) in ref_lm.iter_mut().zip(&f.landmarks) {
+        for (acc, p) in ref_lm.iter_mut().zip(&wide(&f.landmarks)) {
             acc.x += p.x / reference.len() as f64;
             acc.y += p.y / reference.len() as f64;
         }
@@ -240,14 +247,14 @@ pub fn analyze(
         let Some(f) = frames
             .get(i)
             .and_then(Observation::single_face)
-            .filter(|f| f.is_valid())
+            .filter(|f| measurable(f))
         else {
             continue;
         };
-        let Some(ssr) = planar_residual(&ref_lm, &f.landmarks) else {
+        let Some(ssr) = residual(&ref_lm, &wide(&f.landmarks)) else {
             continue;
         };
-        let iod = f.inter_ocular();
+        let iod = inter_ocular(&f.landmarks);
         let var = cfg.noise.sigma(iod).powi(2) + (ref_sigma * iod / ref_iod).powi(2);
         zs.push(ssr / (2.0 * var));
         rs.push((ssr / 5.0).sqrt() / iod);
@@ -294,7 +301,7 @@ mod tests {
         ];
         let src = pts();
         let dst = src.map(|p| apply(&h, p).unwrap());
-        let ssr = planar_residual(&src, &dst).unwrap();
+        let ssr = residual(&src, &dst).unwrap();
         assert!(ssr < 1e-12, "{ssr}");
     }
 
@@ -303,7 +310,7 @@ mod tests {
         let src = pts();
         let mut dst = src;
         dst[2].x += 8.0;
-        let ssr = planar_residual(&src, &dst).unwrap();
+        let ssr = residual(&src, &dst).unwrap();
         assert!(ssr > 4.0, "{ssr}");
     }
 

@@ -26,7 +26,8 @@ use thiserror::Error;
 use tract_onnx::prelude::*;
 use zeroize::{Zeroize, Zeroizing};
 
-use super::BBox;
+use super::linalg::Box2;
+use crate::geometry::Rect;
 use crate::model::OnnxModel;
 
 /// Memory layout of the input tensor.
@@ -140,8 +141,8 @@ impl PassiveModel {
     }
 
     /// Probability-like live score of the face in `frame` (higher = more live).
-    pub fn score(&self, frame: &RgbImage, face: &BBox) -> Result<f32, PassiveError> {
-        let input = self.input(frame, face)?;
+    pub fn score(&self, frame: &RgbImage, face: &Rect) -> Result<f32, PassiveError> {
+        let input = self.input(frame, &Box2::from(face))?;
         let out = self
             .plan
             .run(tvec!(input.into()))
@@ -168,7 +169,7 @@ impl PassiveModel {
 
     /// The normalised input tensor for a face (bilinear resampling of the square crop,
     /// edge pixels replicated outside the frame).
-    fn input(&self, frame: &RgbImage, face: &BBox) -> Result<Tensor, PassiveError> {
+    fn input(&self, frame: &RgbImage, face: &Box2) -> Result<Tensor, PassiveError> {
         if !face.is_valid() {
             return Err(PassiveError::Box);
         }
@@ -225,17 +226,8 @@ fn validate(s: &PassiveSpec) -> Result<(), PassiveError> {
 
 fn bilinear(img: &RgbImage, x: f64, y: f64) -> [f32; 3] {
     let (w, h) = img.dimensions();
-    let cx = x.clamp(0.0, f64::from(w - 1));
-    let cy = y.clamp(0.0, f64::from(h - 1));
-    let (x0, y0) = (cx.floor() as u32, cy.floor() as u32);
-    let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
-    let (fx, fy) = ((cx - f64::from(x0)) as f32, (cy - f64::from(y0)) as f32);
-    let p = |x: u32, y: u32| img.get_pixel(x, y).0;
-    let (a, b, c, d) = (p(x0, y0), p(x1, y0), p(x0, y1), p(x1, y1));
-    std::array::from_fn(|k| {
-        let top = f32::from(a[k]) * (1.0 - fx) + f32::from(b[k]) * fx;
-        let bot = f32::from(c[k]) * (1.0 - fx) + f32::from(d[k]) * fx;
-        top * (1.0 - fy) + bot * fy
+    crate::sample::clamped(w as usize, h as usize, x, y, |x, y| {
+        img.get_pixel(x as u32, y as u32).0.map(f32::from)
     })
 }
 
@@ -329,8 +321,9 @@ impl MiniFasNet {
         rgb: &[u8],
         width: u32,
         height: u32,
-        face: &BBox,
+        face: &Rect,
     ) -> Result<[Zeroizing<Vec<u8>>; 2], PassiveError> {
+        let face = &Box2::from(face);
         if width == 0 || height == 0 || rgb.len() != width as usize * height as usize * 3 {
             return Err(PassiveError::Frame);
         }
@@ -382,7 +375,7 @@ impl MiniFasNet {
         rgb: &[u8],
         width: u32,
         height: u32,
-        face: &BBox,
+        face: &Rect,
     ) -> Result<MiniFasNetScore, PassiveError> {
         let crops = MiniFasNet::crops(rgb, width, height, face)?;
         self.score_crops(&crops)
@@ -392,7 +385,7 @@ impl MiniFasNet {
     pub fn score_frame(
         &self,
         frame: &crate::frame::Frame,
-        face: &BBox,
+        face: &Rect,
     ) -> Result<MiniFasNetScore, PassiveError> {
         self.score(frame.rgb(), frame.width(), frame.height(), face)
     }
@@ -403,7 +396,7 @@ impl MiniFasNet {
 fn authors_box(
     width: u32,
     height: u32,
-    face: &BBox,
+    face: &Box2,
     scale: f64,
 ) -> Result<(usize, usize, usize, usize), PassiveError> {
     let (sw, sh) = (f64::from(width), f64::from(height));
@@ -530,7 +523,7 @@ mod tests {
     #[test]
     fn authors_box_scales_fits_and_shifts() {
         // 100×100 box centred in a 640×480 frame, ×2.7 → 270×270 about (320, 240).
-        let f = BBox {
+        let f = Box2 {
             x: 270.0,
             y: 190.0,
             w: 100.0,
@@ -543,7 +536,7 @@ mod tests {
         // ×4.0: 400×400 about (320, 240) fits (the scale is lowered only above 4.79).
         assert_eq!(authors_box(640, 480, &f, 4.0).unwrap(), (120, 40, 520, 440));
         // A box at the corner is moved inside, never clipped smaller.
-        let c = BBox {
+        let c = Box2 {
             x: -20.0,
             y: -20.0,
             w: 100.0,
@@ -553,7 +546,7 @@ mod tests {
         assert_eq!((l, t), (0, 0));
         assert_eq!((r, b), (270, 270));
         // A box larger than the frame: the scale drops so it fits.
-        let big = BBox {
+        let big = Box2 {
             x: 0.0,
             y: 0.0,
             w: 600.0,
@@ -568,19 +561,19 @@ mod tests {
         // A uniform frame (R=10, G=20, B=30): every crop pixel is (30, 20, 10) in BGR.
         let (w, h) = (64u32, 48u32);
         let rgb: Vec<u8> = (0..w * h).flat_map(|_| [10u8, 20, 30]).collect();
-        let face = BBox {
+        let face = Rect {
             x: 20.0,
             y: 10.0,
-            w: 20.0,
-            h: 24.0,
+            width: 20.0,
+            height: 24.0,
         };
         let crops = MiniFasNet::crops(&rgb, w, h, &face).unwrap();
         for c in &crops {
             assert_eq!(c.len(), 80 * 80 * 3);
             assert!(c.chunks_exact(3).all(|p| p == [30, 20, 10]));
         }
-        let nan = BBox {
-            x: f64::NAN,
+        let nan = Rect {
+            x: f32::NAN,
             ..face
         };
         assert!(matches!(
@@ -596,17 +589,17 @@ mod tests {
             Err(PassiveError::Frame)
         ));
         // Outside the frame, or a frame too small for a crop.
-        let away = BBox { x: 100.0, ..face };
+        let away = Rect { x: 100.0, ..face };
         assert!(matches!(
             MiniFasNet::crops(&rgb, w, h, &away),
             Err(PassiveError::Box)
         ));
         let tiny = [1u8, 2, 3];
-        let dot = BBox {
+        let dot = Rect {
             x: 0.0,
             y: 0.0,
-            w: 1.0,
-            h: 1.0,
+            width: 1.0,
+            height: 1.0,
         };
         assert!(matches!(
             MiniFasNet::crops(&tiny, 1, 1, &dot),

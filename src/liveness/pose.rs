@@ -37,8 +37,8 @@
 use serde::Serialize;
 use thiserror::Error;
 
-use super::linalg::solve3;
-use super::Point2;
+use super::linalg::{solve3, wide, Point2};
+use crate::detect::Landmarks;
 
 /// Head pose in degrees; see the module documentation for the sign conventions.
 #[derive(Clone, Copy, Debug, PartialEq, Default, Serialize)]
@@ -124,12 +124,20 @@ pub enum PoseError {
 }
 
 /// Estimates the head pose from landmarks with the mean face model.
-pub fn estimate(landmarks: &[Point2; 5]) -> Result<HeadPose, PoseError> {
+pub fn estimate(landmarks: &Landmarks) -> Result<HeadPose, PoseError> {
     estimate_with(&FaceModel::MEAN, landmarks)
 }
 
 /// Estimates the head pose from landmarks with a given 3-D model.
-pub fn estimate_with(model: &FaceModel, landmarks: &[Point2; 5]) -> Result<HeadPose, PoseError> {
+pub fn estimate_with(model: &FaceModel, landmarks: &Landmarks) -> Result<HeadPose, PoseError> {
+    estimate_wide(model, &wide(landmarks))
+}
+
+/// [`estimate_with`] on landmarks at the working precision.
+pub(crate) fn estimate_wide(
+    model: &FaceModel,
+    landmarks: &[Point2; 5],
+) -> Result<HeadPose, PoseError> {
     if landmarks
         .iter()
         .any(|p| !(p.x.is_finite() && p.y.is_finite()))
@@ -196,6 +204,10 @@ fn normalise(a: [f64; 3]) -> Option<[f64; 3]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn estimate(lm: &[Point2; 5]) -> Result<HeadPose, PoseError> {
+        estimate_wide(&FaceModel::MEAN, lm)
+    }
 
     fn project(pose: HeadPose) -> [Point2; 5] {
         let r = pose.rotation();

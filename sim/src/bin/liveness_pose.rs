@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 use facegate::face::{FaceConfig, FacePipeline};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::pose;
-use facegate::liveness::FaceBox;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -56,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 missed += 1;
                 continue;
             };
-            match pose::estimate(&FaceBox::from(d).landmarks) {
+            match pose::estimate(&d.landmarks) {
                 Ok(p) => pairs.push((*t, [p.yaw, p.pitch])),
                 Err(_) => missed += 1,
             }

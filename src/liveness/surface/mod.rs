@@ -75,7 +75,9 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::challenge::ChallengePass;
-use super::{FaceBox, Observation, Point2, LEFT_EYE, LEFT_MOUTH, NOSE, RIGHT_EYE, RIGHT_MOUTH};
+use super::linalg::{inter_ocular, measurable, wide, Box2, Point2};
+use super::Observation;
+use crate::detect::Detection;
 
 /// The measurement of one challenge step.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -180,7 +182,7 @@ pub fn analyze(
         .get(pass.first_frontal)
         .and_then(Observation::single_face)
     {
-        Some(f) if f.is_valid() => *f,
+        Some(f) if measurable(f) => *f,
         _ => return Ok(Err(SurfaceInsufficient::TooFewPoints(0))),
     };
     // How far the face has turned from the baseline, per frame, median of three frames: a
@@ -279,21 +281,21 @@ pub fn analyze(
 
 /// RMS difference between two faces' landmarks after removing translation, rotation and
 /// scale (a similarity), as a fraction of IOD: how far the face has turned.
-fn shape_change(a: &FaceBox, b: &FaceBox) -> Option<f64> {
-    if !b.is_valid() {
+fn shape_change(a: &Detection, b: &Detection) -> Option<f64> {
+    if !measurable(b) {
         return None;
     }
-    let sim = Similarity::try_fit(&a.landmarks, &b.landmarks)?;
-    let ss: f64 = a
-        .landmarks
+    let (la, lb) = (wide(&a.landmarks), wide(&b.landmarks));
+    let sim = Similarity::try_fit(&la, &lb)?;
+    let ss: f64 = la
         .iter()
-        .zip(&b.landmarks)
+        .zip(&lb)
         .map(|(p, q)| {
             let m = sim.apply(*p);
             (m.x - q.x).powi(2) + (m.y - q.y).powi(2)
         })
         .sum();
-    let v = (ss / 5.0).sqrt() / b.inter_ocular();
+    let v = (ss / 5.0).sqrt() / inter_ocular(&b.landmarks);
     v.is_finite().then_some(v)
 }
 /// Mean relief over the counted steps; a step with no rigid surface is no evidence of a
@@ -356,7 +358,7 @@ fn step_relief(
     ];
     for i in reference..=peak {
         if let Some(f) = frames.get(i).and_then(Observation::single_face) {
-            let b = f.bbox;
+            let b = Box2::from(&f.bbox);
             sweep = [
                 sweep[0].min(b.x),
                 sweep[1].min(b.y),
@@ -389,7 +391,7 @@ fn step_relief(
     let Some(base) = pyr.first() else {
         return Ok(None);
     };
-    let iod = face.inter_ocular();
+    let iod = inter_ocular(&face.landmarks);
     let offset = Point2::new(crop[0] as f64, crop[1] as f64);
     let mut region = inner_face(&face);
     region[0] -= offset.x;
@@ -405,10 +407,10 @@ fn step_relief(
     // errors do not accumulate along the chain), starting from where the landmarks'
     // similarity motion and the previous hop put it.
     let landmarks = |i: usize| {
-        frames.get(i).and_then(Observation::single_face).map(|f| {
-            f.landmarks
-                .map(|p| Point2::new(p.x - offset.x, p.y - offset.y))
-        })
+        frames
+            .get(i)
+            .and_then(Observation::single_face)
+            .map(|f| wide(&f.landmarks).map(|p| Point2::new(p.x - offset.x, p.y - offset.y)))
     };
     let priors: Vec<Similarity> = hops
         .iter()
@@ -506,21 +508,16 @@ fn combine_views(
 
 /// The inner face: from the brows to below the mouth, between the outer eye corners —
 /// texture that belongs to the face surface, not the outline or the background.
-fn inner_face(f: &FaceBox) -> [f64; 4] {
-    let l = &f.landmarks;
-    let iod = f.inter_ocular();
-    let xs = [
-        l[LEFT_EYE].x,
-        l[RIGHT_EYE].x,
-        l[LEFT_MOUTH].x,
-        l[RIGHT_MOUTH].x,
-    ];
-    let eye_y = (l[LEFT_EYE].y + l[RIGHT_EYE].y) / 2.0;
-    let mouth_y = (l[LEFT_MOUTH].y + l[RIGHT_MOUTH].y) / 2.0;
+fn inner_face(f: &Detection) -> [f64; 4] {
+    let [left_eye, right_eye, nose, mouth_left, mouth_right] = wide(&f.landmarks);
+    let iod = inter_ocular(&f.landmarks);
+    let xs = [left_eye.x, right_eye.x, mouth_left.x, mouth_right.x];
+    let eye_y = (left_eye.y + right_eye.y) / 2.0;
+    let mouth_y = (mouth_left.y + mouth_right.y) / 2.0;
     let x0 = xs.iter().copied().fold(f64::INFINITY, f64::min) - 0.35 * iod;
     let x1 = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max) + 0.35 * iod;
-    let y0 = eye_y.min(l[NOSE].y) - 0.45 * iod;
-    let y1 = mouth_y.max(l[NOSE].y) + 0.3 * iod;
+    let y0 = eye_y.min(nose.y) - 0.45 * iod;
+    let y1 = mouth_y.max(nose.y) + 0.3 * iod;
     [x0, y0, x1, y1]
 }
 

@@ -1,8 +1,8 @@
 //! The two-plane model: the best split of the tracked points into two homographies (a
 //! print, flat or folded along a line), and how far each point sits off it.
 
+use super::super::linalg::Point2;
 use super::super::parallax::{apply, fit_homography, Homography};
-use super::super::Point2;
 use super::config::SurfaceConfig;
 
 /// Fraction of points off one least-squares homography (refitted without outliers) and

@@ -4,8 +4,8 @@
 
 use zeroize::{Zeroize, Zeroizing};
 
-use super::super::linalg::invert;
-use super::super::{GrayFrame, Point2};
+use super::super::linalg::{invert, Point2};
+use super::super::GrayFrame;
 use super::config::SurfaceConfig;
 
 /// A single-channel float image.
@@ -28,14 +28,8 @@ impl Image {
 
     /// Bilinear sample, clamped to the border.
     pub(super) fn sample(&self, x: f64, y: f64) -> f32 {
-        let x = x.clamp(0.0, (self.w - 1) as f64);
-        let y = y.clamp(0.0, (self.h - 1) as f64);
-        let (x0, y0) = (x.floor() as usize, y.floor() as usize);
-        let (x1, y1) = ((x0 + 1).min(self.w - 1), (y0 + 1).min(self.h - 1));
-        let (fx, fy) = ((x - x0 as f64) as f32, (y - y0 as f64) as f32);
-        let top = self.at(x0, y0) * (1.0 - fx) + self.at(x1, y0) * fx;
-        let bottom = self.at(x0, y1) * (1.0 - fx) + self.at(x1, y1) * fx;
-        top * (1.0 - fy) + bottom * fy
+        let [v] = crate::sample::clamped(self.w, self.h, x, y, |x, y| [self.at(x, y)]);
+        v
     }
 
     /// Bilinear samples of the `(2r+1)²` window centred on `(cx, cy)` into `out`, row-major.
