@@ -274,7 +274,7 @@ pub const MAX_IDENTITY_THRESHOLD: f32 = 1.0;
 
 /// The fused decision.
 ///
-/// Sealed: only [`Policy::decide`] makes one, so `live: true` cannot be written by hand;
+/// Sealed: only [`LivenessPolicy::decide`] makes one, so `live: true` cannot be written by hand;
 /// read it through the getters.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Decision {
