@@ -21,7 +21,6 @@
 //! (`-- threads` for the scaling alone).
 
 use std::hint::black_box;
-use std::io::Cursor;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use facegate::align;
@@ -30,40 +29,14 @@ use facegate::eval::Matcher;
 use facegate::face::{FaceConfig, FacePipeline};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::template::Threshold;
+use facegate_sim::kiosk::{FACE_PX, HEIGHT, WIDTH};
 
 const IMAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/images");
-const WIDTH: u32 = 640;
-const HEIGHT: u32 = 480;
-const FACE_PX: f32 = 200.0;
 
-/// A 640×480 JPEG with one ~200 px face, made from a fixture portrait.
+/// The kiosk frame (`facegate_sim::kiosk`) made from a fixture portrait.
 fn kiosk_jpeg(pipeline: &FacePipeline, name: &str) -> Vec<u8> {
-    let path = format!("{IMAGES}/{name}.jpg");
-    let bytes = std::fs::read(&path).expect("read fixture");
-    let original = Frame::decode(&bytes, &DecodeLimits::default()).expect("decode fixture");
-    let faces = pipeline.detect(&original).expect("detect in fixture");
-    let face = faces.first().expect("a face in the fixture").bbox;
-
-    let img = image::load_from_memory(&bytes).expect("image").to_rgb8();
-    let scale = FACE_PX / face.width;
-    let (sw, sh) = (
-        (img.width() as f32 * scale).round() as u32,
-        (img.height() as f32 * scale).round() as u32,
-    );
-    assert!(sw >= WIDTH && sh >= HEIGHT, "{name} too small to crop");
-    let scaled = image::imageops::resize(&img, sw, sh, image::imageops::FilterType::Triangle);
-    // Centre the crop on the face, clamped to the image.
-    let (cx, cy) = (
-        (face.x + face.width / 2.0) * scale,
-        (face.y + face.height / 2.0) * scale,
-    );
-    let x0 = (cx - WIDTH as f32 / 2.0).clamp(0.0, (sw - WIDTH) as f32) as u32;
-    let y0 = (cy - HEIGHT as f32 / 2.0).clamp(0.0, (sh - HEIGHT) as f32) as u32;
-    let crop = image::imageops::crop_imm(&scaled, x0, y0, WIDTH, HEIGHT).to_image();
-    let mut jpeg = Vec::new();
-    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut jpeg), 90);
-    crop.write_with_encoder(encoder).expect("encode jpeg");
-    jpeg
+    let bytes = std::fs::read(format!("{IMAGES}/{name}.jpg")).expect("read fixture");
+    facegate_sim::kiosk::kiosk_jpeg(pipeline, &bytes).expect("compose the kiosk frame")
 }
 
 fn face_pipeline(c: &mut Criterion) {

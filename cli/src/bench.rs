@@ -23,7 +23,6 @@
 //! DIR` also writes the very inputs and outputs of those runs as `.npy` files for
 //! `benches/peers/onnxruntime_peer.py`, which runs the same ONNX files on them.
 
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -49,9 +48,6 @@ use crate::common::fail;
 const PORTRAIT: &[u8] = include_bytes!("../../tests/fixtures/images/obama.jpg");
 const PORTRAIT_NOTE: &str =
     "640x480 frame composed from tests/fixtures/images/obama.jpg (face_recognition 1.3.0, MIT, (c) 2017 Adam Geitgey), face about 200 px wide";
-const WIDTH: u32 = 640;
-const HEIGHT: u32 = 480;
-const FACE_PX: f32 = 200.0;
 /// Compares per sample: one compare is far below the clock's resolution.
 const COMPARES_PER_SAMPLE: usize = 1000;
 
@@ -152,35 +148,9 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-/// The 640×480 JPEG with one ~200 px face (as `benches/face.rs` makes it).
+/// The 640×480 kiosk frame with one ~200 px face, made from the bundled portrait.
 fn kiosk_jpeg(pipeline: &FacePipeline) -> Result<Vec<u8>, String> {
-    let original = Frame::decode(PORTRAIT, &DecodeLimits::default()).map_err(|e| e.to_string())?;
-    let faces = pipeline.detect(&original).map_err(|e| e.to_string())?;
-    let face = faces.first().ok_or("no face in the bundled portrait")?.bbox;
-    let img = image::load_from_memory(PORTRAIT)
-        .map_err(|e| e.to_string())?
-        .to_rgb8();
-    let scale = FACE_PX / face.width;
-    let (sw, sh) = (
-        (img.width() as f32 * scale).round() as u32,
-        (img.height() as f32 * scale).round() as u32,
-    );
-    if sw < WIDTH || sh < HEIGHT {
-        return Err("the bundled portrait is too small to crop".into());
-    }
-    let scaled = image::imageops::resize(&img, sw, sh, image::imageops::FilterType::Triangle);
-    let (cx, cy) = (
-        (face.x + face.width / 2.0) * scale,
-        (face.y + face.height / 2.0) * scale,
-    );
-    let x0 = (cx - WIDTH as f32 / 2.0).clamp(0.0, (sw - WIDTH) as f32) as u32;
-    let y0 = (cy - HEIGHT as f32 / 2.0).clamp(0.0, (sh - HEIGHT) as f32) as u32;
-    let crop = image::imageops::crop_imm(&scaled, x0, y0, WIDTH, HEIGHT).to_image();
-    let mut jpeg = Vec::new();
-    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut jpeg), 90);
-    crop.write_with_encoder(encoder)
-        .map_err(|e| e.to_string())?;
-    Ok(jpeg)
+    facegate_sim::kiosk::kiosk_jpeg(pipeline, PORTRAIT)
 }
 
 /// Stage names in print order.

@@ -9,6 +9,7 @@
 //! - [`surface`]: pixel-level rendered cards (flat, folded, face-shaped) for the surface layer;
 //! - [`depth`], [`nir`]: synthetic depth maps and near-infrared frames;
 //! - [`geom`]: f64 points, and a simulated face handed over as a detection;
+//! - [`kiosk`]: the benchmarks' 640×480 kiosk frame made from a portrait;
 //! - [`suite`]: image-level evaluation suites (rendered prints, screen replays, spliced and
 //!   simulated heads) for `facegate liveness eval`;
 //! - binaries: `liveness_suite` (image-level evaluation suites for `facegate liveness eval`),
@@ -18,6 +19,7 @@
 
 pub mod depth;
 pub mod geom;
+pub mod kiosk;
 pub mod nir;
 pub mod simulate;
 pub mod suite;
