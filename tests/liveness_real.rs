@@ -11,7 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use facegate::detect::DetectorConfig;
-use facegate::face::{FaceConfig, FacePipeline, FrameIdentity, FramePassive};
+use facegate::face::{decide_liveness, FaceConfig, FacePipeline};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::challenge::{self, Challenge, Mode};
 use facegate::liveness::fusion::{self, LivenessPolicy};
@@ -85,16 +85,12 @@ fn judge(
     )
     .unwrap();
     let open = |i: usize| Frame::open(&paths[i], &DecodeLimits::default());
-    let mut identity = FrameIdentity::new(faces, obs, open);
-    // The shipped passive model (MiniFASNet), as the face verifier runs it.
-    let mut passive = faces.passive().map(|m| FramePassive::new(m, obs, open));
+    // The shipped passive model (MiniFASNet) takes part, as the face verifier runs it.
     assert!(
-        passive.is_some(),
+        faces.passive().is_some(),
         "the default pipeline loads the passive model"
     );
-    policy
-        .decide(&out, obs, Some(&mut identity), passive.as_mut())
-        .unwrap()
+    decide_liveness(faces, &policy, &out, obs, open).unwrap().0
 }
 
 fn check(name: &str) {

@@ -15,7 +15,8 @@ use facegate::detect::DetectorConfig;
 use facegate::detect::Tracker;
 use facegate::eval::liveness as liveness_eval;
 use facegate::eval::pad::PadReport;
-use facegate::face::{FaceConfig, FaceDetector, FacePipeline, FrameIdentity, FramePassive};
+use facegate::face::decide_liveness;
+use facegate::face::{FaceConfig, FaceDetector, FacePipeline};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::liveness::challenge::{self, Challenge, Mode};
 use facegate::liveness::fusion::{self, LivenessPolicy};
@@ -368,19 +369,9 @@ fn calibrate(
             Frame::open(path, &DecodeLimits::default())
                 .map_err(|e| FrameFileError(format!("{}: {e}", path.display())))
         };
-        let mut identity = FrameIdentity::new(&observer.faces, &l.observations, open);
         // Judged as shipped: with the passive model the default models load (its threshold
         // is the authors', not a knob calibrated here).
-        let mut passive = observer
-            .faces
-            .passive()
-            .map(|m| FramePassive::new(m, &l.observations, open));
-        policy.decide(
-            outcome,
-            &l.observations,
-            Some(&mut identity),
-            passive.as_mut(),
-        )
+        decide_liveness(&observer.faces, policy, outcome, &l.observations, open).map(|(d, _)| d)
     })
     .map_err(|e| e.to_string())
 }
@@ -482,13 +473,8 @@ fn judge(
         Frame::open(path, &DecodeLimits::default())
             .map_err(|e| FrameFileError(format!("{}: {e}", path.display())))
     };
-    let mut identity = FrameIdentity::new(&observer.faces, &obs, open);
-    let mut passive = observer
-        .faces
-        .passive()
-        .map(|m| FramePassive::new(m, &obs, open));
-    policy
-        .decide(&outcome, &obs, Some(&mut identity), passive.as_mut())
+    decide_liveness(&observer.faces, &policy, &outcome, &obs, open)
+        .map(|(d, _)| d)
         .map_err(|e| e.to_string())
 }
 

@@ -10,10 +10,39 @@ use std::borrow::Borrow;
 use super::pipeline::FacePipeline;
 use super::FaceError;
 use crate::frame::Frame;
-use crate::liveness::fusion::IdentityCheck;
+use crate::liveness::challenge::ChallengeOutcome;
+use crate::liveness::fusion::{Decision, FusionError, IdentityCheck, LivenessPolicy};
 use crate::liveness::passive::MiniFasNet;
 use crate::liveness::Observation;
 use crate::template::Template;
+
+/// The liveness decision over a capture with the pipeline's own layers: `policy` decides
+/// `outcome` over `observations` with the identity check ([`FrameIdentity`]) and, when the
+/// pipeline loaded one, the passive model ([`FramePassive`]), both reading colour frames
+/// from `frames` when they need them. The streaming session, the batch verifier and
+/// `facegate liveness check` all decide through it.
+///
+/// The identity check comes back with the decision: it keeps the templates it made, and the
+/// verifier takes the frontal frame's as its probe rather than embed that frame again.
+pub fn decide_liveness<'a, S, F, E>(
+    pipeline: &'a FacePipeline,
+    policy: &LivenessPolicy,
+    outcome: &ChallengeOutcome,
+    observations: &'a [Observation],
+    frames: S,
+) -> Result<(Decision, FrameIdentity<'a, S>), FusionError>
+where
+    S: FnMut(usize) -> Result<F, E> + Clone,
+    F: Borrow<Frame>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let mut identity = FrameIdentity::new(pipeline, observations, frames.clone());
+    let mut passive = pipeline
+        .passive()
+        .map(|model| FramePassive::new(model, observations, frames));
+    let decision = policy.decide(outcome, observations, Some(&mut identity), passive.as_mut())?;
+    Ok((decision, identity))
+}
 
 /// Identity constancy for the liveness fusion ([`IdentityCheck`]): aligns and embeds the
 /// face of two frames with the pipeline and gives the distance of the two templates.

@@ -21,7 +21,7 @@ pub mod pipeline;
 pub mod session;
 pub mod verifier;
 
-pub use identity::{FrameIdentity, FrameIdentityError, FramePassive};
+pub use identity::{decide_liveness, FrameIdentity, FrameIdentityError, FramePassive};
 pub use pipeline::{
     Capture, FaceConfig, FaceDetector, FacePipeline, StageTimes, CALIBRATED_MIN_FACE,
 };

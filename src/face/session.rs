@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::identity::{FrameIdentity, FramePassive, NoSuchFrame};
+use super::identity::NoSuchFrame;
 use super::pipeline::{FaceDetector, FacePipeline};
 use super::{reasons, CaptureError, FaceError, FaceVerifyError, Reference};
 
@@ -367,11 +367,8 @@ fn conclude(
             .map(|(_, f)| f)
             .ok_or(NoSuchFrame)
     };
-    let mut identity = FrameIdentity::new(pipeline, observations, lookup);
-    let mut passive = pipeline
-        .passive()
-        .map(|model| FramePassive::new(model, observations, lookup));
-    let decision = policy.decide(outcome, observations, Some(&mut identity), passive.as_mut())?;
+    let (decision, mut identity) =
+        super::identity::decide_liveness(pipeline, policy, outcome, observations, lookup)?;
     let frontal = match (decision.live, decision.frontal_frame) {
         (true, Some(i)) => i,
         _ => return Ok(decision.outcome()),
