@@ -124,18 +124,30 @@ pub fn roll_degrees(d: &Detection) -> f32 {
         .to_degrees()
 }
 
-/// Picks the face to use from the detections, or says why none can be used.
+/// Whether the gate can judge a detection's box: finite, with a finite positive area.
+/// A network asked about a broken frame can answer NaN, and `f32::min`/`max` skip NaN, so
+/// such a box would otherwise measure as wholly inside the frame. It is no face.
+fn judgeable(d: &Detection) -> bool {
+    let b = &d.bbox;
+    let area = b.area();
+    [b.x, b.y, b.width, b.height].iter().all(|v| v.is_finite()) && area > 0.0 && area.is_finite()
+}
+
+/// Picks the face to use from the detections, or says why none can be used. Detections
+/// whose box is not finite with a positive area are not faces and are not counted.
 pub fn select<'d>(
     detections: &'d [Detection],
     frame_size: (u32, u32),
     config: &QualityConfig,
 ) -> Result<&'d Detection, Reason> {
-    let face = match (detections, config.several_faces) {
+    let faces: Vec<&'d Detection> = detections.iter().filter(|d| judgeable(d)).collect();
+    let face: &'d Detection = match (faces.as_slice(), config.several_faces) {
         ([], _) => return Err(reasons::NO_FACE),
         ([one], _) => one,
         (_, SeveralFaces::Reject) => return Err(reasons::SEVERAL_FACES),
         (all, SeveralFaces::Largest) => all
             .iter()
+            .copied()
             .max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()))
             .ok_or(reasons::NO_FACE)?,
         (all, SeveralFaces::Central) => {
@@ -145,6 +157,7 @@ pub fn select<'d>(
                 (c.x - cx).powi(2) + (c.y - cy).powi(2)
             };
             all.iter()
+                .copied()
                 .min_by(|a, b| dist(a).total_cmp(&dist(b)))
                 .ok_or(reasons::NO_FACE)?
         }
@@ -289,6 +302,29 @@ mod tests {
             reasons::POSE
         );
         assert!(select(&[face(10.0, 100.0, 3.0)], (640, 480), &c).is_ok());
+    }
+
+    #[test]
+    fn boxes_that_are_not_numbers_are_not_faces() {
+        // Found by the face_geometry fuzz target: `f32::min`/`max` skip NaN, so a NaN
+        // width measured as wholly inside the frame and the gate passed the face.
+        let c = QualityConfig::default();
+        let mut nan = face(10.0, 100.0, 3.0);
+        nan.bbox.width = f32::NAN;
+        assert_eq!(
+            select(&[nan], (640, 480), &c).unwrap_err(),
+            reasons::NO_FACE
+        );
+        let mut endless = face(10.0, 100.0, 3.0);
+        endless.bbox.width = f32::MAX;
+        endless.bbox.height = f32::MAX;
+        assert_eq!(
+            select(&[endless], (640, 480), &c).unwrap_err(),
+            reasons::NO_FACE
+        );
+        // Beside a real face, such a box is not a second face.
+        let real = face(300.0, 100.0, 3.0);
+        assert_eq!(select(&[nan, real], (640, 480), &c).unwrap().bbox.x, 300.0);
     }
 
     #[test]
