@@ -89,40 +89,6 @@ pub fn pixel_span(start: f64, end: f64, len: u32) -> std::ops::Range<u32> {
     (start.floor().clamp(0.0, len_f) as u32)..(end.ceil().clamp(0.0, len_f) as u32)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pixel_span_rounds_outwards_and_stays_in_bounds() {
-        assert_eq!(pixel_span(1.5, 3.2, 10), 1..4);
-        assert_eq!(pixel_span(-5.0, 3.0, 10), 0..3);
-        assert_eq!(pixel_span(8.0, 40.0, 10), 8..10);
-        assert!(pixel_span(20.0, 30.0, 10).is_empty());
-        assert!(pixel_span(f64::NAN, f64::NAN, 10).is_empty());
-        assert!(pixel_span(3.0, 1.0, 10).is_empty());
-    }
-
-    #[test]
-    fn iou_basics() {
-        let a = Rect {
-            x: 0.0,
-            y: 0.0,
-            width: 10.0,
-            height: 10.0,
-        };
-        let b = Rect {
-            x: 5.0,
-            y: 0.0,
-            width: 10.0,
-            height: 10.0,
-        };
-        assert!((a.iou(&b) - 50.0 / 150.0).abs() < 1e-6);
-        assert_eq!(a.iou(&Rect { x: 20.0, ..a }), 0.0);
-        assert_eq!(a.centre(), Point::new(5.0, 5.0));
-    }
-}
-
 /// The least-squares similarity `q ≈ [a −b; b a]·p + t` taking the points `from` onto `to`
 /// (Umeyama 1991, without reflection), in f64: `[a, b, tx, ty]`. `None` when the lengths
 /// differ, `from` does not spread (Σ|p − p̄|² ≤ 1e-12) or a result is not finite.
@@ -155,4 +121,38 @@ pub(crate) fn fit_similarity(from: &[[f64; 2]], to: &[[f64; 2]]) -> Option<[f64;
     let (a, b) = (dot / var, cross / var);
     let fit = [a, b, tx - (a * fx - b * fy), ty - (b * fx + a * fy)];
     fit.iter().all(|v| v.is_finite()).then_some(fit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pixel_span_rounds_outwards_and_stays_in_bounds() {
+        assert_eq!(pixel_span(1.5, 3.2, 10), 1..4);
+        assert_eq!(pixel_span(-5.0, 3.0, 10), 0..3);
+        assert_eq!(pixel_span(8.0, 40.0, 10), 8..10);
+        assert!(pixel_span(20.0, 30.0, 10).is_empty());
+        assert!(pixel_span(f64::NAN, f64::NAN, 10).is_empty());
+        assert!(pixel_span(3.0, 1.0, 10).is_empty());
+    }
+
+    #[test]
+    fn iou_basics() {
+        let a = Rect {
+            x: 0.0,
+            y: 0.0,
+            width: 10.0,
+            height: 10.0,
+        };
+        let b = Rect {
+            x: 5.0,
+            y: 0.0,
+            width: 10.0,
+            height: 10.0,
+        };
+        assert!((a.iou(&b) - 50.0 / 150.0).abs() < 1e-6);
+        assert_eq!(a.iou(&Rect { x: 20.0, ..a }), 0.0);
+        assert_eq!(a.centre(), Point::new(5.0, 5.0));
+    }
 }

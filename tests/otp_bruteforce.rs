@@ -32,7 +32,7 @@ fn next_wrong(g: &mut u32, right: &[String]) -> String {
     loop {
         let guess = format!("{:06}", *g % 1_000_000);
         *g += 1;
-        if !right.iter().any(|r| *r == guess) {
+        if !right.contains(&guess) {
             return guess;
         }
     }

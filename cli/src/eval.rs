@@ -597,7 +597,7 @@ fn gallery(args: GalleryArgs) -> ExitCode {
             .populations
             .iter()
             .map(|p| {
-                let at: Vec<serde_json::Value> = p.at.iter().map(|r| rates_json(r)).collect();
+                let at: Vec<serde_json::Value> = p.at.iter().map(rates_json).collect();
                 let for_fmr: serde_json::Map<String, serde_json::Value> = targets
                     .iter()
                     .map(|&f| {

@@ -1358,75 +1358,6 @@ fn splice_sequence(ctx: &Ctx, i: usize, rng: &mut SimRng) -> Result<usize, Strin
     out.finish(&steps, &meta)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn subsequence_is_order_with_gaps() {
-        assert!(is_subsequence(&[L, D], &[L, R, U, D]));
-        assert!(!is_subsequence(&[R, L], &[L, R, U, D]));
-        assert!(!is_subsequence(&[L, L], &[L, R, U, D]));
-    }
-
-    #[test]
-    fn annotations_agree_and_leave_wrong_orders() {
-        for r in &RECORDINGS {
-            // The clear turns are in the conservative order, in sequence and in time.
-            let turns: Vec<Turn> = r.turns.iter().map(|t| t.0).collect();
-            assert!(is_subsequence(&turns, r.order), "{}", r.name);
-            assert!(r.turns.windows(2).all(|w| w[0].2 <= w[1].1), "{}", r.name);
-            assert!(r.turns.iter().all(|t| t.1 < t.2), "{}", r.name);
-            let wrong = Turn::ALL
-                .iter()
-                .flat_map(|&a| Turn::ALL.iter().map(move |&b| [a, b]))
-                .filter(|s| !is_subsequence(s, r.order))
-                .count();
-            assert!(!r.replayable || wrong >= 4, "{}: {wrong}", r.name);
-        }
-    }
-
-    #[test]
-    fn identity_ranges_parse() {
-        assert_eq!(parse_range("A-E"), Ok(('A', 'E')));
-        assert_eq!(parse_range("f-j"), Ok(('F', 'J')));
-        assert_eq!(parse_range("K"), Ok(('K', 'K')));
-        assert!(parse_range("E-A").is_err());
-        assert!(parse_range("AB-C").is_err());
-        assert!(parse_range("1-3").is_err());
-    }
-
-    #[test]
-    fn swaps_are_between_two_people_and_person_a_is_a_phone() {
-        assert!(swap_fits("selfie_b", "selfie_c"));
-        assert!(swap_fits("selfie_e", "webcam_a"));
-        assert!(!swap_fits("selfie_b", "selfie_b"));
-        assert!(!swap_fits("webcam_a", "selfie_b"));
-    }
-
-    #[test]
-    fn sequence_seeds_differ_by_suite_type_and_index() {
-        let a = sequence_seed(1, 0, 3);
-        assert_eq!(a, sequence_seed(1, 0, 3));
-        assert_ne!(a, sequence_seed(2, 0, 0));
-        assert_ne!(a, sequence_seed(1, 1, 3));
-        assert_ne!(a, sequence_seed(1, 0, 2));
-    }
-
-    #[test]
-    fn blur_keeps_flat_fields_and_spreads_a_point() {
-        let (w, h) = (9, 9);
-        let mut flat = vec![[100.0f32; 3]; w * h];
-        gaussian_blur(&mut flat, w, h, 1.5);
-        assert!(flat.iter().all(|p| (p[0] - 100.0).abs() < 1e-3));
-        let mut dot = vec![[0.0f32; 3]; w * h];
-        dot[4 * w + 4] = [90.0; 3];
-        gaussian_blur(&mut dot, w, h, 1.0);
-        let total: f32 = dot.iter().map(|p| p[0]).sum();
-        assert!((total - 90.0).abs() < 1e-2 && dot[4 * w + 4][0] < 30.0);
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Simulated live heads
 
@@ -1798,4 +1729,73 @@ fn head_sequence(ctx: &Ctx, i: usize, rng: &mut SimRng) -> Result<usize, String>
         cam.describe()
     );
     out.finish(&steps, &meta)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subsequence_is_order_with_gaps() {
+        assert!(is_subsequence(&[L, D], &[L, R, U, D]));
+        assert!(!is_subsequence(&[R, L], &[L, R, U, D]));
+        assert!(!is_subsequence(&[L, L], &[L, R, U, D]));
+    }
+
+    #[test]
+    fn annotations_agree_and_leave_wrong_orders() {
+        for r in &RECORDINGS {
+            // The clear turns are in the conservative order, in sequence and in time.
+            let turns: Vec<Turn> = r.turns.iter().map(|t| t.0).collect();
+            assert!(is_subsequence(&turns, r.order), "{}", r.name);
+            assert!(r.turns.windows(2).all(|w| w[0].2 <= w[1].1), "{}", r.name);
+            assert!(r.turns.iter().all(|t| t.1 < t.2), "{}", r.name);
+            let wrong = Turn::ALL
+                .iter()
+                .flat_map(|&a| Turn::ALL.iter().map(move |&b| [a, b]))
+                .filter(|s| !is_subsequence(s, r.order))
+                .count();
+            assert!(!r.replayable || wrong >= 4, "{}: {wrong}", r.name);
+        }
+    }
+
+    #[test]
+    fn identity_ranges_parse() {
+        assert_eq!(parse_range("A-E"), Ok(('A', 'E')));
+        assert_eq!(parse_range("f-j"), Ok(('F', 'J')));
+        assert_eq!(parse_range("K"), Ok(('K', 'K')));
+        assert!(parse_range("E-A").is_err());
+        assert!(parse_range("AB-C").is_err());
+        assert!(parse_range("1-3").is_err());
+    }
+
+    #[test]
+    fn swaps_are_between_two_people_and_person_a_is_a_phone() {
+        assert!(swap_fits("selfie_b", "selfie_c"));
+        assert!(swap_fits("selfie_e", "webcam_a"));
+        assert!(!swap_fits("selfie_b", "selfie_b"));
+        assert!(!swap_fits("webcam_a", "selfie_b"));
+    }
+
+    #[test]
+    fn sequence_seeds_differ_by_suite_type_and_index() {
+        let a = sequence_seed(1, 0, 3);
+        assert_eq!(a, sequence_seed(1, 0, 3));
+        assert_ne!(a, sequence_seed(2, 0, 0));
+        assert_ne!(a, sequence_seed(1, 1, 3));
+        assert_ne!(a, sequence_seed(1, 0, 2));
+    }
+
+    #[test]
+    fn blur_keeps_flat_fields_and_spreads_a_point() {
+        let (w, h) = (9, 9);
+        let mut flat = vec![[100.0f32; 3]; w * h];
+        gaussian_blur(&mut flat, w, h, 1.5);
+        assert!(flat.iter().all(|p| (p[0] - 100.0).abs() < 1e-3));
+        let mut dot = vec![[0.0f32; 3]; w * h];
+        dot[4 * w + 4] = [90.0; 3];
+        gaussian_blur(&mut dot, w, h, 1.0);
+        let total: f32 = dot.iter().map(|p| p[0]).sum();
+        assert!((total - 90.0).abs() < 1e-2 && dot[4 * w + 4][0] < 30.0);
+    }
 }

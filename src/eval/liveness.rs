@@ -442,7 +442,6 @@ where
         folds.push(choose(Some(i))?);
     }
     let chosen = choose(None)?;
-    drop(choose);
 
     let mut held_out = Vec::with_capacity(recordings.len());
     let mut training_passed = Vec::with_capacity(recordings.len());

@@ -172,7 +172,7 @@ impl<'s> FaceSession<'s> {
         };
         Ok(Started::Session(FaceSession {
             pipeline,
-            policy: policy,
+            policy,
             reference,
             challenge,
             tracker,
