@@ -6,9 +6,9 @@
 //! its chip is cut again from the same landmarks with the template scaled about the chip
 //! centre (0.94, 0.97, 1.03, 1.06) or shifted (±0.03 of the chip side, x and y); every chip is
 //! embedded with its mirror image. The view set was fixed before any measurement, not tuned.
-//! For each view set it prints, over every pair, the threshold that lets through at most
-//! 0, 1 and 15 impostor pairs with the false non-match rate there (with counts), the rates
-//! at the shipped threshold, and the decidability d′.
+//! For each view set it prints, over every pair, the threshold for FMR 1e-3, 1e-4 and 1e-5
+//! (the number of impostor pairs let through, at most that share) with the false non-match
+//! rate there (with counts), the rates at the shipped threshold, and the decidability d′.
 //!
 //! `cargo run --release --example matcher_tta -- DIR [NAMES]` — DIR/<identity>/<image>;
 //! NAMES, a file of identity names, restricts it to a population (e.g.
@@ -54,7 +54,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::process::exit(2);
     };
     if !dir.is_dir() {
-        println!("skipped: {} is absent (evaluation data, never committed)", dir.display());
+        println!(
+            "skipped: {} is absent (evaluation data, never committed)",
+            dir.display()
+        );
         return Ok(());
     }
     let mut names: Vec<String> = match args.get(1) {
@@ -150,12 +153,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         impostor.sort_by(f32::total_cmp);
         let fnm = |t: f32| genuine.iter().filter(|&&d| d >= t).count();
         let mut line = format!("{label:<26}");
-        for k in [0usize, 1, 15] {
-            // Accepting d < impostor[k] lets exactly the k closest impostor pairs through.
+        for fmr in [1e-3, 1e-4, 1e-5] {
+            // Accepting d < impostor[k] lets exactly the k closest impostor pairs through:
+            // the largest k with k / pairs ≤ the target.
+            let k = (fmr * impostor.len() as f64).floor() as usize;
             if let Some(&t) = impostor.get(k) {
                 let f = fnm(t);
                 line += &format!(
-                    " | ≤{k} FM: t {t:.4}, FNMR {:.1} % ({f})",
+                    " | FMR {fmr:.0e} ({k} FM): t {t:.4}, FNMR {:.1} % ({f})",
                     pct(f, genuine.len())
                 );
             }
@@ -169,7 +174,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         println!("{line}");
     }
-    println!("pairs: {} genuine, {} impostor", n_pairs(&ids, true), n_pairs(&ids, false));
+    println!(
+        "pairs: {} genuine, {} impostor",
+        n_pairs(&ids, true),
+        n_pairs(&ids, false)
+    );
     Ok(())
 }
 
