@@ -24,6 +24,8 @@ use facegate::face::{FaceConfig, FacePipeline};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::geometry::Point;
 use facegate::quality::{QualityConfig, SeveralFaces};
+use facegate::template::Template;
+use zeroize::Zeroizing;
 
 /// (scale, dx, dy) of the template about the chip centre, in unit chip coordinates.
 const VIEWS: [(f32, f32, f32); 9] = [
@@ -91,7 +93,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Per image: its identity and, per view, the mean of the chip's and the mirror's
     // embeddings.
     let mut ids = Vec::new();
-    let mut views: Vec<Vec<Vec<f32>>> = Vec::new();
+    // Biometric data outside a template: wiped when dropped.
+    let mut views: Vec<Vec<Zeroizing<Vec<f32>>>> = Vec::new();
     let mut failures = 0usize;
     for (id, name) in names.iter().enumerate() {
         for path in images(&dir.join(name))? {
@@ -108,7 +111,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let chip = align::align_to_template(&frame, &landmarks, &template, 150, 0.25)?;
                 let a = raw_embedding(&embedder, &chip)?;
                 let b = raw_embedding(&embedder, &chip.mirrored())?;
-                per_view.push(a.iter().zip(b.iter()).map(|(x, y)| 0.5 * (x + y)).collect());
+                per_view.push(Zeroizing::new(
+                    a.iter().zip(b.iter()).map(|(x, y)| 0.5 * (x + y)).collect(),
+                ));
             }
             ids.push(id);
             views.push(per_view);
@@ -121,27 +126,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     for (label, set) in SETS {
-        let mean: Vec<Vec<f32>> = views
+        // The views' mean, made a template of the embedder's kind (its metric decides the
+        // distance; the buffer is wiped).
+        let mean: Vec<Template> = views
             .iter()
             .map(|v| {
                 let mut m = vec![0.0f32; v[0].len()];
                 for &k in set {
-                    for (o, x) in m.iter_mut().zip(&v[k]) {
+                    for (o, x) in m.iter_mut().zip(v[k].iter()) {
                         *o += x / set.len() as f32;
                     }
                 }
-                m
+                Template::new(&mut m, embedder.kind())
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         let (mut genuine, mut impostor) = (Vec::new(), Vec::new());
         for i in 0..n {
             for j in i + 1..n {
-                let d = mean[i]
-                    .iter()
-                    .zip(&mean[j])
-                    .map(|(a, b)| (a - b) * (a - b))
-                    .sum::<f32>()
-                    .sqrt();
+                let d = mean[i].distance(&mean[j]);
                 if ids[i] == ids[j] {
                     genuine.push(d);
                 } else {

@@ -50,6 +50,14 @@ pub struct Rect {
 }
 
 impl Rect {
+    /// Whether every coordinate is finite. `f32::min`/`max` skip NaN, so the measures below
+    /// are meaningful only for a finite box.
+    pub fn is_finite(&self) -> bool {
+        [self.x, self.y, self.width, self.height]
+            .iter()
+            .all(|v| v.is_finite())
+    }
+
     /// Area (0 for degenerate boxes).
     pub fn area(&self) -> f32 {
         self.width.max(0.0) * self.height.max(0.0)

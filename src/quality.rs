@@ -128,9 +128,8 @@ pub fn roll_degrees(d: &Detection) -> f32 {
 /// A network asked about a broken frame can answer NaN, and `f32::min`/`max` skip NaN, so
 /// such a box would otherwise measure as wholly inside the frame. It is no face.
 fn judgeable(d: &Detection) -> bool {
-    let b = &d.bbox;
-    let area = b.area();
-    [b.x, b.y, b.width, b.height].iter().all(|v| v.is_finite()) && area > 0.0 && area.is_finite()
+    let area = d.bbox.area();
+    d.bbox.is_finite() && area > 0.0 && area.is_finite()
 }
 
 /// Picks the face to use from the detections, or says why none can be used. Detections
@@ -140,24 +139,21 @@ pub fn select<'d>(
     frame_size: (u32, u32),
     config: &QualityConfig,
 ) -> Result<&'d Detection, Reason> {
-    let faces: Vec<&'d Detection> = detections.iter().filter(|d| judgeable(d)).collect();
-    let face: &'d Detection = match (faces.as_slice(), config.several_faces) {
-        ([], _) => return Err(reasons::NO_FACE),
-        ([one], _) => one,
-        (_, SeveralFaces::Reject) => return Err(reasons::SEVERAL_FACES),
-        (all, SeveralFaces::Largest) => all
-            .iter()
-            .copied()
+    // Filtered on each pass rather than collected: this runs on every camera frame.
+    let faces = || detections.iter().filter(|d| judgeable(d));
+    let face: &'d Detection = match (faces().count(), config.several_faces) {
+        (0, _) => return Err(reasons::NO_FACE),
+        (1, _) | (_, SeveralFaces::Largest) => faces()
             .max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()))
             .ok_or(reasons::NO_FACE)?,
-        (all, SeveralFaces::Central) => {
+        (_, SeveralFaces::Reject) => return Err(reasons::SEVERAL_FACES),
+        (_, SeveralFaces::Central) => {
             let (cx, cy) = (frame_size.0 as f32 / 2.0, frame_size.1 as f32 / 2.0);
             let dist = |d: &Detection| {
                 let c = d.bbox.centre();
                 (c.x - cx).powi(2) + (c.y - cy).powi(2)
             };
-            all.iter()
-                .copied()
+            faces()
                 .min_by(|a, b| dist(a).total_cmp(&dist(b)))
                 .ok_or(reasons::NO_FACE)?
         }
