@@ -37,10 +37,13 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::change_axes::AxisOp;
 use zeroize::{Zeroize, Zeroizing};
 
+use self::resample::{resize, resize_region, Region, Sample};
 use crate::frame::Frame;
 use crate::geometry::{Point, Rect};
 use crate::model::{ModelError, OnnxModel};
 
+mod prelu;
+mod resample;
 pub mod track;
 pub mod yunet;
 
@@ -699,6 +702,7 @@ fn level_size(w: usize, h: usize, scale: f32) -> (usize, usize) {
 fn plan_channels_first(model: InferenceModel, width: usize, height: usize) -> TractResult<Plan> {
     let mut typed = channels_first(model, width, height)?;
     strip_class_softmax(&mut typed)?;
+    prelu::fuse(&mut typed)?;
     typed.into_optimized()?.into_runnable()
 }
 
@@ -916,23 +920,6 @@ fn run_wiped(plan: &Plan, input: Tensor) -> Result<TVec<TValue>, DetectError> {
         }
     }
     result.map_err(inference)
-}
-
-/// A pixel value the resampler reads: frame bytes or an already shrunk f32 image.
-trait Sample: Copy {
-    fn value(self) -> f32;
-}
-
-impl Sample for u8 {
-    fn value(self) -> f32 {
-        f32::from(self)
-    }
-}
-
-impl Sample for f32 {
-    fn value(self) -> f32 {
-        self
-    }
 }
 
 fn inference(e: TractError) -> DetectError {
@@ -1196,121 +1183,13 @@ fn crop_resized<T: Sample>(
     b: &Candidate,
     side: usize,
 ) -> Zeroizing<Vec<f32>> {
-    let tw = (b.x2 - b.x1 + 1.0).max(1.0) as usize;
-    let th = (b.y2 - b.y1 + 1.0).max(1.0) as usize;
-    let (ox, oy) = (b.x1 as i64 - 1, b.y1 as i64 - 1);
-    let mut tmp = Zeroizing::new(vec![0.0f32; tw * th * 3]);
-    for ty in 0..th {
-        let sy = oy + ty as i64;
-        if sy < 0 || sy >= h as i64 {
-            continue;
-        }
-        for tx in 0..tw {
-            let sx = ox + tx as i64;
-            if sx < 0 || sx >= w as i64 {
-                continue;
-            }
-            let s = (sy as usize * w + sx as usize) * 3;
-            let d = (ty * tw + tx) * 3;
-            for c in 0..3 {
-                tmp[d + c] = img[s + c].value();
-            }
-        }
-    }
-    resize(&tmp, tw, th, side, side)
-}
-
-/// Per-axis resampling taps: area averaging when shrinking (no aliasing, like OpenCV's
-/// INTER_AREA the networks were used with), bilinear when enlarging.
-fn taps(src: usize, dst: usize) -> Vec<Vec<(usize, f32)>> {
-    let ratio = src as f64 / dst as f64;
-    (0..dst)
-        .map(|i| {
-            if ratio > 1.0 {
-                let (start, end) = (i as f64 * ratio, (i + 1) as f64 * ratio);
-                let mut v = Vec::new();
-                let mut j = start.floor() as usize;
-                while (j as f64) < end && j < src {
-                    let lo = start.max(j as f64);
-                    let hi = end.min((j + 1) as f64);
-                    if hi > lo {
-                        v.push((j, ((hi - lo) / ratio) as f32));
-                    }
-                    j += 1;
-                }
-                v
-            } else {
-                let c = ((i as f64 + 0.5) * ratio - 0.5).clamp(0.0, (src - 1) as f64);
-                let j = c.floor() as usize;
-                let f = (c - j as f64) as f32;
-                if j + 1 < src && f > 0.0 {
-                    vec![(j, 1.0 - f), (j + 1, f)]
-                } else {
-                    vec![(j, 1.0)]
-                }
-            }
-        })
-        .collect()
-}
-
-/// Resizes an HWC RGB image (separable: rows, then columns) into f32.
-///
-/// The horizontal pass is kept only for the few source rows the current output row needs
-/// (at most the vertical tap span), not for the whole image: shrinking a 4096×4096 frame
-/// would otherwise hold a 100 MB intermediate. The arithmetic, and so the result, is the
-/// same as two full passes.
-fn resize<T: Sample>(img: &[T], w: usize, h: usize, nw: usize, nh: usize) -> Zeroizing<Vec<f32>> {
-    let tx = taps(w, nw);
-    let ty = taps(h, nh);
-    let row_len = nw * 3;
-    let span = |t: &Vec<(usize, f32)>| match (t.first(), t.last()) {
-        (Some(a), Some(b)) => Some((a.0, b.0)),
-        _ => None,
+    let region = Region {
+        x: b.x1 as i64 - 1,
+        y: b.y1 as i64 - 1,
+        width: (b.x2 - b.x1 + 1.0).max(1.0) as usize,
+        height: (b.y2 - b.y1 + 1.0).max(1.0) as usize,
     };
-    let max_rows = ty
-        .iter()
-        .filter_map(span)
-        .map(|(lo, hi)| hi - lo + 1)
-        .max()
-        .unwrap_or(0);
-    // Rows `first .. first + count` of the horizontal pass. The capacity is reserved up
-    // front so the buffer never moves (a move would free pixels unwiped).
-    let mut window: Zeroizing<Vec<f32>> = Zeroizing::new(Vec::with_capacity(max_rows * row_len));
-    let (mut first, mut count) = (0usize, 0usize);
-    let mut out = Zeroizing::new(vec![0.0f32; nw * nh * 3]);
-    for (y, t) in ty.iter().enumerate() {
-        let Some((lo, hi)) = span(t) else { continue };
-        if lo < first || lo >= first + count {
-            window.clear();
-            (first, count) = (lo, 0);
-        } else if lo > first {
-            window.drain(..(lo - first) * row_len);
-            count -= lo - first;
-            first = lo;
-        }
-        while first + count <= hi {
-            let j = first + count;
-            let row = &img[j * w * 3..(j + 1) * w * 3];
-            for t in &tx {
-                let mut acc = [0.0f32; 3];
-                for &(i, wt) in t {
-                    for c in 0..3 {
-                        acc[c] += wt * row[i * 3 + c].value();
-                    }
-                }
-                window.extend_from_slice(&acc);
-            }
-            count += 1;
-        }
-        let dst = &mut out[y * row_len..(y + 1) * row_len];
-        for &(j, wt) in t {
-            let src = &window[(j - first) * row_len..(j - first + 1) * row_len];
-            for (d, s) in dst.iter_mut().zip(src) {
-                *d += wt * s;
-            }
-        }
-    }
-    out
+    resize_region(img, w, h, region, side, side)
 }
 
 /// How [`Detector::track`] refines a followed box.
@@ -1351,22 +1230,6 @@ fn settled(before: &Candidate, after: &Candidate) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn area_resize_preserves_mean_and_constant() {
-        let img: Vec<f32> = (0..10 * 6 * 3).map(|i| (i % 7) as f32).collect();
-        let r = resize(&img, 10, 6, 4, 3);
-        let mean_in: f32 = img.iter().sum::<f32>() / img.len() as f32;
-        let mean_out: f32 = r.iter().sum::<f32>() / r.len() as f32;
-        assert!((mean_in - mean_out).abs() < 0.05, "{mean_in} vs {mean_out}");
-        let flat = vec![5.0f32; 7 * 5 * 3];
-        assert!(resize(&flat, 7, 5, 19, 11)
-            .iter()
-            .all(|v| (v - 5.0).abs() < 1e-5));
-        assert!(resize(&flat, 7, 5, 3, 2)
-            .iter()
-            .all(|v| (v - 5.0).abs() < 1e-5));
-    }
 
     #[test]
     fn nms_suppresses_overlaps_keeps_best() {
@@ -1426,65 +1289,6 @@ mod tests {
             },
         ] {
             assert!(bad.validate().is_err(), "{bad:?}");
-        }
-    }
-
-    /// The two-pass resize the streaming one replaced, as the reference.
-    fn resize_two_pass(img: &[f32], w: usize, h: usize, nw: usize, nh: usize) -> Vec<f32> {
-        let tx = taps(w, nw);
-        let ty = taps(h, nh);
-        let mut horiz = vec![0.0f32; nw * h * 3];
-        for y in 0..h {
-            let row = &img[y * w * 3..(y + 1) * w * 3];
-            let out = &mut horiz[y * nw * 3..(y + 1) * nw * 3];
-            for (x, t) in tx.iter().enumerate() {
-                let mut acc = [0.0f32; 3];
-                for &(j, wt) in t {
-                    for c in 0..3 {
-                        acc[c] += wt * row[j * 3 + c];
-                    }
-                }
-                out[x * 3..x * 3 + 3].copy_from_slice(&acc);
-            }
-        }
-        let mut out = vec![0.0f32; nw * nh * 3];
-        for (y, t) in ty.iter().enumerate() {
-            let dst = &mut out[y * nw * 3..(y + 1) * nw * 3];
-            for &(j, wt) in t {
-                let src = &horiz[j * nw * 3..(j + 1) * nw * 3];
-                for (d, s) in dst.iter_mut().zip(src) {
-                    *d += wt * s;
-                }
-            }
-        }
-        out
-    }
-
-    #[test]
-    fn streaming_resize_is_bit_identical_to_two_passes() {
-        let (w, h) = (37, 29);
-        let bytes: Vec<u8> = (0..w * h * 3).map(|i| (i * 7919 % 251) as u8).collect();
-        let img: Vec<f32> = bytes.iter().map(|&b| f32::from(b)).collect();
-        for (nw, nh) in [
-            (12, 12),
-            (13, 29),
-            (37, 29),
-            (5, 80),
-            (74, 58),
-            (24, 24),
-            (1, 1),
-        ] {
-            let reference = resize_two_pass(&img, w, h, nw, nh);
-            assert_eq!(
-                &resize(&img[..], w, h, nw, nh)[..],
-                &reference[..],
-                "{nw}×{nh}"
-            );
-            assert_eq!(
-                &resize(&bytes[..], w, h, nw, nh)[..],
-                &reference[..],
-                "{nw}×{nh}"
-            );
         }
     }
 

@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tract_onnx::prelude::*;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroize;
 
 use super::{DetectError, Detection, Landmarks};
 use crate::frame::Frame;
@@ -379,7 +379,7 @@ fn input_tensor(frame: &Frame, g: &Geometry) -> Result<Tensor, DetectError> {
         let rgb = frame.rgb();
         fill_bgr_planes(data, g, |i| f32::from(rgb[i]));
     } else {
-        let resized = resize_rgb8(frame.rgb(), w, h, g.rw, g.rh);
+        let resized = super::resample::resize(frame.rgb(), w, h, g.rw, g.rh);
         fill_bgr_planes(data, g, |i| resized[i]);
     }
     Ok(t)
@@ -415,37 +415,6 @@ fn fill_bgr_planes(data: &mut [f32], g: &Geometry, pixel: impl Fn(usize) -> f32)
             data[2 * plane + d] = pixel(s);
         }
     }
-}
-
-/// Resizes RGB bytes with the MTCNN resampler's taps (area averaging when shrinking),
-/// straight from the bytes: a float copy of a 4096×4096 frame would take 200 MB, the
-/// row pass here takes `new_width × height × 3` floats.
-fn resize_rgb8(rgb: &[u8], w: usize, h: usize, nw: usize, nh: usize) -> Zeroizing<Vec<f32>> {
-    let tx = super::taps(w, nw);
-    let ty = super::taps(h, nh);
-    let mut horiz = Zeroizing::new(vec![0.0f32; nw * h * 3]);
-    for y in 0..h {
-        let row = &rgb[y * w * 3..(y + 1) * w * 3];
-        let out = &mut horiz[y * nw * 3..(y + 1) * nw * 3];
-        for (x, t) in tx.iter().enumerate() {
-            for &(j, wt) in t {
-                for c in 0..3 {
-                    out[x * 3 + c] += wt * f32::from(row[j * 3 + c]);
-                }
-            }
-        }
-    }
-    let mut out = Zeroizing::new(vec![0.0f32; nw * nh * 3]);
-    for (y, t) in ty.iter().enumerate() {
-        let dst = &mut out[y * nw * 3..(y + 1) * nw * 3];
-        for &(j, wt) in t {
-            let src = &horiz[j * nw * 3..(j + 1) * nw * 3];
-            for (d, s) in dst.iter_mut().zip(src) {
-                *d += wt * s;
-            }
-        }
-    }
-    out
 }
 
 /// Greedy NMS on boxes already sorted best first.
@@ -576,19 +545,6 @@ mod tests {
                 matches!(c.validate(), Err(DetectError::Config(_))),
                 "{c:?} accepted"
             );
-        }
-    }
-
-    #[test]
-    fn byte_resize_matches_the_float_resize() {
-        let (w, h) = (37, 23);
-        let rgb: Vec<u8> = (0..w * h * 3).map(|i| (i * 7 % 251) as u8).collect();
-        let f: Vec<f32> = rgb.iter().map(|&v| f32::from(v)).collect();
-        for (nw, nh) in [(10, 6), (37, 23), (50, 40)] {
-            let a = resize_rgb8(&rgb, w, h, nw, nh);
-            let b = crate::detect::resize(&f, w, h, nw, nh);
-            assert_eq!(a.len(), nw * nh * 3);
-            assert!(a.iter().zip(b.iter()).all(|(x, y)| (x - y).abs() < 1e-3));
         }
     }
 

@@ -1,0 +1,379 @@
+//! Resample: how the detectors shrink a frame, a pyramid level or a face crop to a
+//! network's input. Area averaging when shrinking (no aliasing, like OpenCV's `INTER_AREA`
+//! the networks were used with), bilinear when enlarging; separable, rows first.
+//!
+//! Why one module for both detectors: MTCNN's pyramid and crops and YuNet's working image
+//! then read the same pixels, and a change to the taps is made once.
+//!
+//! Why the arithmetic is fixed: every output value is the sum of its taps in source order,
+//! row pass first, then the column pass, in `f32`. The liveness thresholds were calibrated
+//! on landmarks placed from these exact values, so a faster form must give the same bits;
+//! the tests compare with the plain two-pass form, and with cropping by copying.
+//!
+//! Every intermediate buffer holds face pixels and is wiped when dropped.
+
+use zeroize::Zeroizing;
+
+/// A pixel value the resampler reads: frame bytes or an already shrunk `f32` image.
+pub(super) trait Sample: Copy {
+    fn value(self) -> f32;
+}
+
+impl Sample for u8 {
+    fn value(self) -> f32 {
+        f32::from(self)
+    }
+}
+
+impl Sample for f32 {
+    fn value(self) -> f32 {
+        self
+    }
+}
+
+/// A rectangle of a source image, which may reach outside it: what lies outside reads as
+/// zero (MTCNN pads its crops with black).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Region {
+    pub x: i64,
+    pub y: i64,
+    pub width: usize,
+    pub height: usize,
+}
+
+/// One axis's taps, flattened: output `i` reads the source samples from `first[i]` on,
+/// one for each weight in `weights[start[i]..start[i + 1]]`.
+struct Taps {
+    first: Vec<usize>,
+    start: Vec<usize>,
+    weights: Vec<f32>,
+}
+
+impl Taps {
+    fn new(src: usize, dst: usize) -> Taps {
+        let ratio = src as f64 / dst as f64;
+        let mut taps = Taps {
+            first: Vec::with_capacity(dst),
+            start: Vec::with_capacity(dst + 1),
+            weights: Vec::new(),
+        };
+        taps.start.push(0);
+        let mut one: Vec<(usize, f32)> = Vec::new();
+        for i in 0..dst {
+            one.clear();
+            if ratio > 1.0 {
+                let (start, end) = (i as f64 * ratio, (i + 1) as f64 * ratio);
+                let mut j = start.floor() as usize;
+                while (j as f64) < end && j < src {
+                    let lo = start.max(j as f64);
+                    let hi = end.min((j + 1) as f64);
+                    if hi > lo {
+                        one.push((j, ((hi - lo) / ratio) as f32));
+                    }
+                    j += 1;
+                }
+            } else {
+                let c = ((i as f64 + 0.5) * ratio - 0.5).clamp(0.0, (src - 1) as f64);
+                let j = c.floor() as usize;
+                let f = (c - j as f64) as f32;
+                if j + 1 < src && f > 0.0 {
+                    one.extend([(j, 1.0 - f), (j + 1, f)]);
+                } else {
+                    one.push((j, 1.0));
+                }
+            }
+            // The samples of one output are consecutive; a gap would be filled with zero
+            // weights, which add +0 to a non-negative sum and so change nothing.
+            let first = one.first().map_or(0, |t| t.0);
+            taps.first.push(first);
+            let mut next = first;
+            for &(j, wt) in &one {
+                while next < j {
+                    taps.weights.push(0.0);
+                    next += 1;
+                }
+                taps.weights.push(wt);
+                next = j + 1;
+            }
+            taps.start.push(taps.weights.len());
+        }
+        taps
+    }
+
+    /// The first source sample of output `i` and the weights from it on.
+    fn get(&self, i: usize) -> (usize, &[f32]) {
+        (
+            self.first[i],
+            &self.weights[self.start[i]..self.start[i + 1]],
+        )
+    }
+}
+
+/// Resizes an HWC RGB image of `w × h` to `nw × nh`, in `f32`.
+pub(super) fn resize<T: Sample>(
+    img: &[T],
+    w: usize,
+    h: usize,
+    nw: usize,
+    nh: usize,
+) -> Zeroizing<Vec<f32>> {
+    let whole = Region {
+        x: 0,
+        y: 0,
+        width: w,
+        height: h,
+    };
+    resize_region(img, w, h, whole, nw, nh)
+}
+
+/// Resizes the `region` of an HWC RGB image of `w × h` to `nw × nh`, in `f32`; the parts of
+/// the region outside the image read as zero.
+///
+/// The row pass is kept only for the few source rows the current output row needs (at
+/// most the vertical tap span, in a ring of rows), not for the whole region: shrinking a
+/// 4096×4096 frame would otherwise hold a 100 MB intermediate. Samples outside the image are
+/// skipped rather than copied in as zeros: they would add +0 to a non-negative sum.
+pub(super) fn resize_region<T: Sample>(
+    img: &[T],
+    w: usize,
+    h: usize,
+    region: Region,
+    nw: usize,
+    nh: usize,
+) -> Zeroizing<Vec<f32>> {
+    let tx = Taps::new(region.width, nw);
+    let ty = Taps::new(region.height, nh);
+    let row_len = nw * 3;
+    let rows = (0..nh).map(|y| ty.get(y).1.len()).max().unwrap_or(0);
+    let mut window = Zeroizing::new(vec![0.0f32; rows * row_len]);
+    // Region rows `first .. first + count` are in the window, row j in slot j % rows.
+    let (mut first, mut count) = (0usize, 0usize);
+    let mut out = Zeroizing::new(vec![0.0f32; nw * nh * 3]);
+    for y in 0..nh {
+        let (lo, wy) = ty.get(y);
+        if wy.is_empty() {
+            continue;
+        }
+        let hi = lo + wy.len() - 1;
+        if lo < first || lo >= first + count {
+            (first, count) = (lo, 0);
+        } else {
+            count -= lo - first;
+            first = lo;
+        }
+        while first + count <= hi {
+            let j = first + count;
+            let slot = j % rows;
+            let source_row = region.y + j as i64;
+            row_pass(
+                img,
+                w,
+                h,
+                source_row,
+                region.x,
+                &tx,
+                &mut window[slot * row_len..(slot + 1) * row_len],
+            );
+            count += 1;
+        }
+        let dst = &mut out[y * row_len..(y + 1) * row_len];
+        for (k, &wt) in wy.iter().enumerate() {
+            let slot = (lo + k) % rows;
+            let src = &window[slot * row_len..(slot + 1) * row_len];
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d += wt * s;
+            }
+        }
+    }
+    out
+}
+
+/// The row pass of source row `sy` (zeros outside the image), for a region starting at
+/// source column `x0`, into `out` (`3 ×` the output width).
+fn row_pass<T: Sample>(
+    img: &[T],
+    w: usize,
+    h: usize,
+    sy: i64,
+    x0: i64,
+    tx: &Taps,
+    out: &mut [f32],
+) {
+    if sy < 0 || sy >= h as i64 {
+        out.fill(0.0);
+        return;
+    }
+    let sy = sy as usize;
+    let row = &img[sy * w * 3..(sy + 1) * w * 3];
+    for (x, o) in out.chunks_exact_mut(3).enumerate() {
+        let (first, ws) = tx.get(x);
+        let s0 = x0 + first as i64;
+        let n = ws.len() as i64;
+        let k_lo = (-s0).clamp(0, n) as usize;
+        let k_hi = (w as i64 - s0).clamp(0, n) as usize;
+        let mut acc = [0.0f32; 3];
+        if k_lo < k_hi {
+            let sx = (s0 + k_lo as i64) as usize;
+            let px = &row[sx * 3..(sx + k_hi - k_lo) * 3];
+            for (p, &wt) in px.chunks_exact(3).zip(&ws[k_lo..k_hi]) {
+                acc[0] += wt * p[0].value();
+                acc[1] += wt * p[1].value();
+                acc[2] += wt * p[2].value();
+            }
+        }
+        o.copy_from_slice(&acc);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain form: per-output tap lists, the whole row pass, then the column pass.
+    fn plain_taps(src: usize, dst: usize) -> Vec<Vec<(usize, f32)>> {
+        let t = Taps::new(src, dst);
+        (0..dst)
+            .map(|i| {
+                let (first, ws) = t.get(i);
+                ws.iter()
+                    .enumerate()
+                    .map(|(k, &w)| (first + k, w))
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn two_pass(img: &[f32], w: usize, h: usize, nw: usize, nh: usize) -> Vec<f32> {
+        let tx = plain_taps(w, nw);
+        let ty = plain_taps(h, nh);
+        let mut horiz = vec![0.0f32; nw * h * 3];
+        for y in 0..h {
+            let row = &img[y * w * 3..(y + 1) * w * 3];
+            let out = &mut horiz[y * nw * 3..(y + 1) * nw * 3];
+            for (x, t) in tx.iter().enumerate() {
+                let mut acc = [0.0f32; 3];
+                for &(j, wt) in t {
+                    for c in 0..3 {
+                        acc[c] += wt * row[j * 3 + c];
+                    }
+                }
+                out[x * 3..x * 3 + 3].copy_from_slice(&acc);
+            }
+        }
+        let mut out = vec![0.0f32; nw * nh * 3];
+        for (y, t) in ty.iter().enumerate() {
+            let dst = &mut out[y * nw * 3..(y + 1) * nw * 3];
+            for &(j, wt) in t {
+                let src = &horiz[j * nw * 3..(j + 1) * nw * 3];
+                for (d, s) in dst.iter_mut().zip(src) {
+                    *d += wt * s;
+                }
+            }
+        }
+        out
+    }
+
+    fn test_image(w: usize, h: usize) -> (Vec<u8>, Vec<f32>) {
+        let bytes: Vec<u8> = (0..w * h * 3).map(|i| (i * 7919 % 251) as u8).collect();
+        let img = bytes.iter().map(|&b| f32::from(b)).collect();
+        (bytes, img)
+    }
+
+    #[test]
+    fn taps_are_area_weights_when_shrinking_and_bilinear_when_enlarging() {
+        let t = Taps::new(5, 2);
+        // Output 0 covers [0, 2.5): samples 0, 1 whole and half of 2.
+        assert_eq!(t.get(0), (0, &[0.4f32, 0.4, 0.2][..]));
+        assert_eq!(t.get(1), (2, &[0.2f32, 0.4, 0.4][..]));
+        let t = Taps::new(2, 4);
+        assert_eq!(t.get(0), (0, &[1.0f32][..]));
+        assert_eq!(t.get(1), (0, &[0.75f32, 0.25][..]));
+        assert_eq!(t.get(3), (1, &[1.0f32][..]));
+    }
+
+    #[test]
+    fn area_resize_preserves_mean_and_constant() {
+        let (w, h) = (8, 6);
+        let img: Vec<f32> = (0..w * h * 3).map(|i| (i % 13) as f32).collect();
+        let out = resize(&img[..], w, h, 4, 3);
+        let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+        assert!((mean(&img) - mean(&out)).abs() < 1e-3);
+        let flat = vec![42.0f32; w * h * 3];
+        assert!(resize(&flat[..], w, h, 3, 5)
+            .iter()
+            .all(|&v| (v - 42.0).abs() < 1e-4));
+    }
+
+    #[test]
+    fn streaming_resize_is_bit_identical_to_two_passes() {
+        let (w, h) = (37, 29);
+        let (bytes, img) = test_image(w, h);
+        for (nw, nh) in [
+            (12, 12),
+            (13, 29),
+            (37, 29),
+            (5, 80),
+            (74, 58),
+            (24, 24),
+            (1, 1),
+        ] {
+            let reference = two_pass(&img, w, h, nw, nh);
+            assert_eq!(
+                &resize(&img[..], w, h, nw, nh)[..],
+                &reference[..],
+                "{nw}×{nh}"
+            );
+            assert_eq!(
+                &resize(&bytes[..], w, h, nw, nh)[..],
+                &reference[..],
+                "{nw}×{nh}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_region_reads_as_its_zero_padded_copy() {
+        let (w, h) = (23, 19);
+        let (bytes, img) = test_image(w, h);
+        for region in [
+            (3, 4, 10, 10),
+            (-5, -3, 12, 9),
+            (15, 12, 14, 11),
+            (-4, 6, 31, 7),
+            (-30, 0, 10, 10),
+            (0, 0, w, h),
+        ] {
+            let (rx, ry, rw, rh) = region;
+            let region = Region {
+                x: rx,
+                y: ry,
+                width: rw,
+                height: rh,
+            };
+            let mut copy = vec![0.0f32; rw * rh * 3];
+            for ty in 0..rh {
+                for tx in 0..rw {
+                    let (sx, sy) = (rx + tx as i64, ry + ty as i64);
+                    if sx >= 0 && sy >= 0 && (sx as usize) < w && (sy as usize) < h {
+                        let s = (sy as usize * w + sx as usize) * 3;
+                        let d = (ty * rw + tx) * 3;
+                        copy[d..d + 3].copy_from_slice(&img[s..s + 3]);
+                    }
+                }
+            }
+            for side in [24, 48, 5] {
+                let reference = two_pass(&copy, rw, rh, side, side);
+                assert_eq!(
+                    &resize_region(&bytes[..], w, h, region, side, side)[..],
+                    &reference[..],
+                    "{region:?} → {side}"
+                );
+                assert_eq!(
+                    &resize_region(&img[..], w, h, region, side, side)[..],
+                    &reference[..],
+                    "{region:?} → {side}"
+                );
+            }
+        }
+    }
+}
