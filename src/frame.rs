@@ -239,14 +239,15 @@ impl Frame {
 
     /// The frame as 8-bit luma (ITU-R BT.601 weights), for quality and liveness measures.
     pub fn luma(&self) -> Zeroizing<Vec<u8>> {
-        let mut out = Vec::with_capacity((self.width as usize) * (self.height as usize));
-        for px in self.rgb.chunks_exact(3) {
-            let y =
+        // Written into a sized buffer, not pushed, so the loop vectorises.
+        let mut out = Zeroizing::new(vec![0u8; self.rgb.len() / 3]);
+        for (y, px) in out.iter_mut().zip(self.rgb.chunks_exact(3)) {
+            let v =
                 (299 * u32::from(px[0]) + 587 * u32::from(px[1]) + 114 * u32::from(px[2]) + 500)
                     / 1000;
-            out.push(y.min(255) as u8);
+            *y = v.min(255) as u8;
         }
-        Zeroizing::new(out)
+        out
     }
 }
 
