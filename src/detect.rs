@@ -42,7 +42,6 @@ use crate::frame::Frame;
 use crate::geometry::{Point, Rect};
 use crate::model::{ModelError, OnnxModel};
 
-mod prelu;
 mod resample;
 pub mod track;
 pub mod yunet;
@@ -702,7 +701,7 @@ fn level_size(w: usize, h: usize, scale: f32) -> (usize, usize) {
 fn plan_channels_first(model: InferenceModel, width: usize, height: usize) -> TractResult<Plan> {
     let mut typed = channels_first(model, width, height)?;
     strip_class_softmax(&mut typed)?;
-    prelu::fuse(&mut typed)?;
+    crate::prelu::fuse(&mut typed)?;
     typed.into_optimized()?.into_runnable()
 }
 

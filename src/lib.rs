@@ -41,6 +41,7 @@ pub mod liveness;
 pub mod model;
 pub mod otp;
 pub mod policy;
+mod prelu;
 pub mod quality;
 mod sample;
 pub mod template;

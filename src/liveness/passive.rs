@@ -125,11 +125,13 @@ impl PassiveModel {
             Layout::Nhwc => [1, spec.height as usize, spec.width as usize, 3],
         };
         let load = || -> TractResult<Arc<TypedRunnableModel>> {
-            tract_onnx::onnx()
+            let mut typed = tract_onnx::onnx()
                 .model_for_read(&mut std::io::Cursor::new(bytes))?
                 .with_input_fact(0, f32::fact(shape).into())?
-                .into_optimized()?
-                .into_runnable()
+                .into_typed()?
+                .into_decluttered()?;
+            crate::prelu::fuse(&mut typed)?;
+            typed.into_optimized()?.into_runnable()
         };
         let plan = load().map_err(|e| PassiveError::Load(format!("{e:#}")))?;
         Ok(PassiveModel { spec, plan })
@@ -287,11 +289,13 @@ impl MiniFasNet {
         let plan = |m: &OnnxModel| -> Result<Arc<TypedRunnableModel>, PassiveError> {
             let s = MINIFASNET_SIDE;
             let load = || -> TractResult<Arc<TypedRunnableModel>> {
-                tract_onnx::onnx()
+                let mut typed = tract_onnx::onnx()
                     .model_for_read(&mut std::io::Cursor::new(m.bytes()))?
                     .with_input_fact(0, f32::fact([1, 3, s, s]).into())?
-                    .into_optimized()?
-                    .into_runnable()
+                    .into_typed()?
+                    .into_decluttered()?;
+                crate::prelu::fuse(&mut typed)?;
+                typed.into_optimized()?.into_runnable()
             };
             let plan = load().map_err(|e| PassiveError::Load(format!("{}: {e:#}", m.name())))?;
             let out = plan

@@ -1,11 +1,11 @@
-//! PReLU: MTCNN's parametric ReLU as one planned operation.
+//! PReLU: the parametric ReLU of MTCNN and MiniFASNet as one planned operation.
 //!
 //! Why: tract 0.23 imports ONNX `PRelu` as three operations — a comparison that writes a
 //! boolean map, a multiplication and a select — each a full pass over the activations, the
 //! comparison and the select as generic element loops. On a 640×480 frame at min face 20 the
-//! three took about a fifth of a detection (perf). [`fuse`] swaps each such triple, after
-//! decluttering, for [`PRelu`]: one pass, in place, that chooses the same product by the
-//! same test, so the values are the same bit for bit (a test runs both plans).
+//! three took about a fifth of an MTCNN detection (perf). [`fuse`] swaps each such triple,
+//! after decluttering, for [`PRelu`]: one pass, in place, that chooses the same product by
+//! the same test, so the values are the same bit for bit (a test runs both plans).
 
 use tract_onnx::tract_core::internal::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
@@ -15,7 +15,7 @@ use tract_onnx::tract_core::ops::math::Mul;
 
 /// `x < 0 ? x · slope[c] : x` over a `[1, C, …]` tensor, one slope per channel `c`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(super) struct PRelu {
+pub(crate) struct PRelu {
     /// The slopes' bits (`f32` is not `Eq`, which tract's operations must be).
     slopes: Vec<u32>,
 }
@@ -76,7 +76,7 @@ impl TypedOp for PRelu {
 /// Replaces every `Iff(0 > x, x · slope, x)` whose slope is a per-channel constant by
 /// [`PRelu`]; returns how many. The operations left without a consumer are pruned when the
 /// model is optimized.
-pub(super) fn fuse(model: &mut TypedModel) -> TractResult<usize> {
+pub(crate) fn fuse(model: &mut TypedModel) -> TractResult<usize> {
     let mut fused = 0;
     for id in model.eval_order()? {
         let node = model.node(id);
@@ -111,7 +111,10 @@ pub(super) fn fuse(model: &mut TypedModel) -> TractResult<usize> {
         let (Some(slope), Some(x_shape)) = (slope, x_shape) else {
             continue;
         };
-        let s = slope.shape();
+        // The slope's shape, right-aligned to x's as broadcasting reads it: [1, C, 1, …].
+        let s: Vec<usize> = std::iter::repeat_n(1, x_shape.len().saturating_sub(slope.rank()))
+            .chain(slope.shape().iter().copied())
+            .collect();
         let per_channel = s.len() == x_shape.len()
             && x_shape.len() >= 2
             && x_shape[0] == 1
