@@ -89,19 +89,20 @@ pub(crate) fn fuse(model: &mut TypedModel) -> TractResult<usize> {
         let x = otherwise;
         let bin = |o: OutletId| model.node(o.node).op_as::<TypedBinOp>();
         let konst = |o: OutletId| model.node(o.node).op_as::<Const>().map(|c| c.val().clone());
+        let (test, product) = (model.node(cond.node), model.node(then.node));
         // cond = 0 > x, with a constant zero of one element.
         let is_test = cond.slot == 0
             && bin(cond).is_some_and(|b| b.0.is::<CompGT>())
-            && model.node(cond.node).inputs.len() == 2
-            && model.node(cond.node).inputs[1] == x
-            && konst(model.node(cond.node).inputs[0])
+            && test.inputs.len() == 2
+            && test.inputs[1] == x
+            && konst(test.inputs[0])
                 .is_some_and(|z| z.len() == 1 && z.cast_to_scalar::<f32>().is_ok_and(|v| v == 0.0));
         // then = x · slope, the slope constant of shape [1, C, 1, …].
         let slope = (then.slot == 0
             && bin(then).is_some_and(|b| b.0.is::<Mul>())
-            && model.node(then.node).inputs.len() == 2
-            && model.node(then.node).inputs[0] == x)
-            .then(|| konst(model.node(then.node).inputs[1]))
+            && product.inputs.len() == 2
+            && product.inputs[0] == x)
+            .then(|| konst(product.inputs[1]))
             .flatten();
         let x_shape = model
             .outlet_fact(x)?

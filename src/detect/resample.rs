@@ -58,42 +58,31 @@ impl Taps {
             weights: Vec::new(),
         };
         taps.start.push(0);
-        let mut one: Vec<(usize, f32)> = Vec::new();
         for i in 0..dst {
-            one.clear();
             if ratio > 1.0 {
+                // Every source sample from ⌊start⌋ below `end` overlaps the output's span, so
+                // the samples of one output are consecutive and none has a zero weight.
                 let (start, end) = (i as f64 * ratio, (i + 1) as f64 * ratio);
-                let mut j = start.floor() as usize;
+                let first = start.floor() as usize;
+                taps.first.push(first);
+                let mut j = first;
                 while (j as f64) < end && j < src {
                     let lo = start.max(j as f64);
                     let hi = end.min((j + 1) as f64);
-                    if hi > lo {
-                        one.push((j, ((hi - lo) / ratio) as f32));
-                    }
+                    debug_assert!(hi > lo);
+                    taps.weights.push(((hi - lo) / ratio) as f32);
                     j += 1;
                 }
             } else {
                 let c = ((i as f64 + 0.5) * ratio - 0.5).clamp(0.0, (src - 1) as f64);
                 let j = c.floor() as usize;
                 let f = (c - j as f64) as f32;
+                taps.first.push(j);
                 if j + 1 < src && f > 0.0 {
-                    one.extend([(j, 1.0 - f), (j + 1, f)]);
+                    taps.weights.extend([1.0 - f, f]);
                 } else {
-                    one.push((j, 1.0));
+                    taps.weights.push(1.0);
                 }
-            }
-            // The samples of one output are consecutive; a gap would be filled with zero
-            // weights, which add +0 to a non-negative sum and so change nothing.
-            let first = one.first().map_or(0, |t| t.0);
-            taps.first.push(first);
-            let mut next = first;
-            for &(j, wt) in &one {
-                while next < j {
-                    taps.weights.push(0.0);
-                    next += 1;
-                }
-                taps.weights.push(wt);
-                next = j + 1;
             }
             taps.start.push(taps.weights.len());
         }

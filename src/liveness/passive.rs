@@ -124,16 +124,7 @@ impl PassiveModel {
             Layout::Nchw => [1, 3, spec.height as usize, spec.width as usize],
             Layout::Nhwc => [1, spec.height as usize, spec.width as usize, 3],
         };
-        let load = || -> TractResult<Arc<TypedRunnableModel>> {
-            let mut typed = tract_onnx::onnx()
-                .model_for_read(&mut std::io::Cursor::new(bytes))?
-                .with_input_fact(0, f32::fact(shape).into())?
-                .into_typed()?
-                .into_decluttered()?;
-            crate::prelu::fuse(&mut typed)?;
-            typed.into_optimized()?.into_runnable()
-        };
-        let plan = load().map_err(|e| PassiveError::Load(format!("{e:#}")))?;
+        let plan = plan_onnx(bytes, shape).map_err(|e| PassiveError::Load(format!("{e:#}")))?;
         Ok(PassiveModel { spec, plan })
     }
 
@@ -288,16 +279,8 @@ impl MiniFasNet {
     pub fn from_models(v2: &OnnxModel, v1se: &OnnxModel) -> Result<Self, PassiveError> {
         let plan = |m: &OnnxModel| -> Result<Arc<TypedRunnableModel>, PassiveError> {
             let s = MINIFASNET_SIDE;
-            let load = || -> TractResult<Arc<TypedRunnableModel>> {
-                let mut typed = tract_onnx::onnx()
-                    .model_for_read(&mut std::io::Cursor::new(m.bytes()))?
-                    .with_input_fact(0, f32::fact([1, 3, s, s]).into())?
-                    .into_typed()?
-                    .into_decluttered()?;
-                crate::prelu::fuse(&mut typed)?;
-                typed.into_optimized()?.into_runnable()
-            };
-            let plan = load().map_err(|e| PassiveError::Load(format!("{}: {e:#}", m.name())))?;
+            let plan = plan_onnx(m.bytes(), [1, 3, s, s])
+                .map_err(|e| PassiveError::Load(format!("{}: {e:#}", m.name())))?;
             let out = plan
                 .model()
                 .output_fact(0)
@@ -393,6 +376,18 @@ impl MiniFasNet {
     ) -> Result<MiniFasNetScore, PassiveError> {
         self.score(frame.rgb(), frame.width(), frame.height(), face)
     }
+}
+
+/// Plans an ONNX model for one input of `shape`, with its PReLUs in one pass each
+/// (`crate::prelu`).
+fn plan_onnx(bytes: &[u8], shape: [usize; 4]) -> TractResult<Arc<TypedRunnableModel>> {
+    let mut typed = tract_onnx::onnx()
+        .model_for_read(&mut std::io::Cursor::new(bytes))?
+        .with_input_fact(0, f32::fact(shape).into())?
+        .into_typed()?
+        .into_decluttered()?;
+    crate::prelu::fuse(&mut typed)?;
+    typed.into_optimized()?.into_runnable()
 }
 
 /// The authors' `CropImage._get_new_box`: inclusive integer corners (left, top, right,
