@@ -37,7 +37,7 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::change_axes::AxisOp;
 use zeroize::{Zeroize, Zeroizing};
 
-use self::resample::{resize, resize_region, Region, Sample};
+use self::resample::{resize, resize_region, Planes, Region, Sample};
 use crate::frame::Frame;
 use crate::geometry::{Point, Rect};
 use crate::model::{ModelError, OnnxModel};
@@ -448,11 +448,12 @@ impl Detector {
         let (w, h) = (frame.width() as usize, frame.height() as usize);
         let (ww, wh) = self.working_size(w, h);
         if (ww, wh) == (w, h) {
-            return self.detect_in(frame.rgb(), w, h, again(&mut trace));
+            return self.detect_in(&Planes::new(frame.rgb(), w, h), again(&mut trace));
         }
         let mut faces = {
-            let small = resize(frame.rgb(), w, h, ww, wh);
-            self.detect_in(&small[..], ww, wh, again(&mut trace))?
+            // The working copy is dropped (and wiped) once transposed.
+            let planes = Planes::new(&resize(frame.rgb(), w, h, ww, wh)[..], ww, wh);
+            self.detect_in(&planes, again(&mut trace))?
         };
         // Back to frame coordinates (pixel centres: working pixel i covers frame pixels
         // i·s ..= (i+1)·s − 1).
@@ -516,7 +517,12 @@ impl Detector {
             if !plausible(&box_in, w, h) {
                 return Ok(None);
             }
-            let Some((refined, pts)) = self.onet(frame.rgb(), w, h, &box_in, None)? else {
+            let crops = Interleaved {
+                img: frame.rgb(),
+                w,
+                h,
+            };
+            let Some((refined, pts)) = self.onet(&crops, &box_in, None)? else {
                 return Ok(None);
             };
             cand = refined;
@@ -557,18 +563,13 @@ impl Detector {
     }
 
     /// O-Net on one box: the regressed box and the landmarks, or `None` below its threshold.
-    fn onet<T: Sample>(
+    fn onet(
         &self,
-        img: &[T],
-        w: usize,
-        h: usize,
+        crops: &impl Crops,
         b: &Candidate,
         trace: Trace<'_>,
     ) -> Result<Option<(Candidate, [Point; 5])>, DetectError> {
-        let input = {
-            let crop = crop_resized(img, w, h, b, 48);
-            transposed_tensor(&[(&crop, 48, 48)], 48, 48)?
-        };
+        let input = crops.crop_tensor(b, 48)?;
         let out = run_traced(&self.onet, input, "onet", trace)?;
         let (reg, prob, marks) = refine_outputs(&out, true)?;
         if !(prob > self.config.thresholds[2]) {
@@ -596,11 +597,10 @@ impl Detector {
     /// The cascade on an RGB image of `w × h` (frame bytes, or the shrunk working copy).
     fn detect_in<T: Sample>(
         &self,
-        img: &[T],
-        w: usize,
-        h: usize,
+        planes: &Planes<T>,
         mut trace: Trace<'_>,
     ) -> Result<Vec<Detection>, DetectError> {
+        let (w, h) = (planes.width(), planes.height());
         // Stage 1: P-Net over the pyramid.
         let mut all = Vec::new();
         for scale in self.scales(w, h) {
@@ -608,10 +608,13 @@ impl Detector {
             if sw < 12 || sh < 12 {
                 continue;
             }
-            let input = {
-                let scaled = resize(img, w, h, sw, sh);
-                transposed_tensor(&[(&scaled, sw, sh)], sw, sh)?
+            let whole = Region {
+                x: 0,
+                y: 0,
+                width: w,
+                height: h,
             };
+            let input = planes_tensor(planes, whole, sw, sh)?;
             let out = run_traced(&self.pnet_plan(sw, sh)?, input, "pnet", again(&mut trace))?;
             let (reg, margin) = pnet_outputs(&out)?;
             let mut boxes = pnet_boxes(&reg, &margin, scale, self.config.thresholds[0]);
@@ -647,10 +650,7 @@ impl Detector {
         // Stage 2: R-Net.
         let mut kept = Vec::new();
         for b in &boxes {
-            let input = {
-                let crop = crop_resized(img, w, h, b, 24);
-                transposed_tensor(&[(&crop, 24, 24)], 24, 24)?
-            };
+            let input = planes.crop_tensor(b, 24)?;
             let out = run_traced(&self.rnet, input, "rnet", again(&mut trace))?;
             let (reg, prob, _) = refine_outputs(&out, false)?;
             if prob > self.config.thresholds[1] {
@@ -672,7 +672,7 @@ impl Detector {
         // Stage 3: O-Net with landmarks.
         let mut faces: Vec<(Candidate, [Point; 5])> = Vec::new();
         for b in &boxes {
-            faces.extend(self.onet(img, w, h, b, again(&mut trace))?);
+            faces.extend(self.onet(planes, b, again(&mut trace))?);
         }
         let mut cands: Vec<Candidate> = faces.iter().map(|f| f.0).collect();
         let keep = nms_indices(&mut cands, 0.7, Overlap::Min);
@@ -1182,13 +1182,67 @@ fn crop_resized<T: Sample>(
     b: &Candidate,
     side: usize,
 ) -> Zeroizing<Vec<f32>> {
-    let region = Region {
+    resize_region(img, w, h, crop_region(b), side, side)
+}
+
+/// The pixels a refinement network sees of box `b`: its integer corners, inclusive, one
+/// pixel up and left (MTCNN's 1-based crops).
+fn crop_region(b: &Candidate) -> Region {
+    Region {
         x: b.x1 as i64 - 1,
         y: b.y1 as i64 - 1,
         width: (b.x2 - b.x1 + 1.0).max(1.0) as usize,
         height: (b.y2 - b.y1 + 1.0).max(1.0) as usize,
-    };
-    resize_region(img, w, h, region, side, side)
+    }
+}
+
+/// Where the refinement networks' square crops are cut from: the frame's own bytes when
+/// one face is followed, or the planes a full detection transposes once.
+trait Crops {
+    /// The network input for box `b` at `side × side`.
+    fn crop_tensor(&self, b: &Candidate, side: usize) -> Result<Tensor, DetectError>;
+}
+
+/// An interleaved RGB image (frame bytes).
+struct Interleaved<'a, T> {
+    img: &'a [T],
+    w: usize,
+    h: usize,
+}
+
+impl<T: Sample> Crops for Interleaved<'_, T> {
+    fn crop_tensor(&self, b: &Candidate, side: usize) -> Result<Tensor, DetectError> {
+        let crop = crop_resized(self.img, self.w, self.h, b, side);
+        transposed_tensor(&[(&crop, side, side)], side, side)
+    }
+}
+
+impl<T: Sample> Crops for Planes<T> {
+    fn crop_tensor(&self, b: &Candidate, side: usize) -> Result<Tensor, DetectError> {
+        planes_tensor(self, crop_region(b), side, side)
+    }
+}
+
+/// [`transposed_tensor`]'s input, resized from planes: the `[1, 3, nw, nh]` tensor of
+/// `region` normalised as `(x − 127.5) / 128`, filled in place.
+fn planes_tensor<T: Sample>(
+    planes: &Planes<T>,
+    region: Region,
+    nw: usize,
+    nh: usize,
+) -> Result<Tensor, DetectError> {
+    let mut tensor = Tensor::zero::<f32>(&[1, 3, nw, nh]).map_err(inference)?;
+    {
+        let mut view = tensor.to_plain_array_view_mut::<f32>().map_err(inference)?;
+        let data = view
+            .as_slice_mut()
+            .ok_or_else(|| DetectError::Inference("input tensor is not contiguous".into()))?;
+        planes.resize_region_into(region, nw, nh, data);
+        for v in data.iter_mut() {
+            *v = (*v - 127.5) * 0.0078125;
+        }
+    }
+    Ok(tensor)
 }
 
 /// How [`Detector::track`] refines a followed box.

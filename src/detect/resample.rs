@@ -12,10 +12,12 @@
 //!
 //! Every intermediate buffer holds face pixels and is wiped when dropped.
 
-use zeroize::Zeroizing;
+use std::cell::RefCell;
+
+use zeroize::{Zeroize, Zeroizing};
 
 /// A pixel value the resampler reads: frame bytes or an already shrunk `f32` image.
-pub(super) trait Sample: Copy {
+pub(super) trait Sample: zeroize::DefaultIsZeroes {
     fn value(self) -> f32;
 }
 
@@ -214,6 +216,193 @@ fn row_pass<T: Sample>(
     }
 }
 
+/// An RGB image held as three `f32` planes, each transposed: `[c][x][y]`, the layout the
+/// MTCNN networks take.
+///
+/// Why: resizing interleaved rows reads two or three scattered samples per output, a loop
+/// that does not vectorise and mispredicts its tap count. In this layout both passes add
+/// whole contiguous lines (one source column, or one row of the row pass's result), and one
+/// transposition per frame, converted to `f32` once, serves every pyramid level and crop.
+/// Each output is still the same `f32` sum in the same order as [`resize_region`]'s
+/// (tested), so the landmarks the liveness layers were calibrated on do not move.
+pub(super) struct Planes<T: Sample> {
+    data: Zeroizing<Vec<T>>,
+    w: usize,
+    h: usize,
+    /// The passes' intermediate lines, kept from one resize to the next: fresh buffers of a
+    /// few MB each would be mapped and faulted in again for every pyramid level and crop.
+    scratch: RefCell<[Zeroizing<Vec<f32>>; 3]>,
+}
+
+impl<T: Sample> Planes<T> {
+    /// Transposes an HWC RGB image of `w × h`.
+    pub(super) fn new(img: &[T], w: usize, h: usize) -> Planes<T> {
+        let plane = w * h;
+        let mut data = Zeroizing::new(vec![T::default(); 3 * plane]);
+        // Square tiles keep the lines written to and read from in cache.
+        const TILE: usize = 32;
+        for y0 in (0..h).step_by(TILE) {
+            let y1 = (y0 + TILE).min(h);
+            for x0 in (0..w).step_by(TILE) {
+                let x1 = (x0 + TILE).min(w);
+                for y in y0..y1 {
+                    let row = &img[(y * w + x0) * 3..(y * w + x1) * 3];
+                    for (x, px) in (x0..x1).zip(row.chunks_exact(3)) {
+                        for (c, &v) in px.iter().enumerate() {
+                            data[c * plane + x * h + y] = v;
+                        }
+                    }
+                }
+            }
+        }
+        Planes {
+            data,
+            w,
+            h,
+            scratch: RefCell::default(),
+        }
+    }
+
+    pub(super) fn width(&self) -> usize {
+        self.w
+    }
+
+    pub(super) fn height(&self) -> usize {
+        self.h
+    }
+
+    /// Resizes `region` (what lies outside the image reads as zero) to `nw × nh` into `out`,
+    /// `3 × nw × nh` values laid out `[c][x][y]`.
+    pub(super) fn resize_region_into(&self, region: Region, nw: usize, nh: usize, out: &mut [f32]) {
+        assert_eq!(out.len(), 3 * nw * nh, "output size");
+        let tx = Taps::new(region.width, nw);
+        let ty = Taps::new(region.height, nh);
+        let rh = region.height;
+        // The region's rows that lie inside the image; the others stay zero.
+        let r_lo = (-region.y).clamp(0, rh as i64) as usize;
+        let r_hi = (self.h as i64 - region.y).clamp(0, rh as i64) as usize;
+        // Per channel: the row pass, `across[x][r]` for region row r; transposed to
+        // `down[r][x]`; the column pass, `rows[y][x]`; transposed into `out`.
+        let mut scratch = self.scratch.borrow_mut();
+        let [across, down, rows] = &mut *scratch;
+        for (buf, len) in [
+            (&mut *across, nw * rh),
+            (&mut *down, rh * nw),
+            (&mut *rows, nh * nw),
+        ] {
+            if buf.len() < len {
+                // Wiped before it is given up.
+                buf.zeroize();
+                **buf = vec![0.0; len];
+            }
+        }
+        let (across, down, rows) = (
+            &mut across[..nw * rh],
+            &mut down[..rh * nw],
+            &mut rows[..nh * nw],
+        );
+        let plane_len = self.w * self.h;
+        for (c, out) in out.chunks_exact_mut(nw * nh).enumerate() {
+            let plane = &self.data[c * plane_len..(c + 1) * plane_len];
+            // Rows outside the image read as zero; the others are written whole below.
+            across.fill(0.0);
+            if r_lo < r_hi {
+                let (y_lo, y_hi) = (
+                    (region.y + r_lo as i64) as usize,
+                    (region.y + r_hi as i64) as usize,
+                );
+                let mut lines: Vec<(f32, &[T])> = Vec::new();
+                for (x, line) in across.chunks_exact_mut(rh).enumerate() {
+                    let (first, ws) = tx.get(x);
+                    lines.clear();
+                    for (k, &wt) in ws.iter().enumerate() {
+                        // Columns outside the image would add +0 to a non-negative sum.
+                        let sx = region.x + (first + k) as i64;
+                        if sx >= 0 && sx < self.w as i64 {
+                            let column = sx as usize * self.h;
+                            lines.push((wt, &plane[column + y_lo..column + y_hi]));
+                        }
+                    }
+                    weighted_sum(&mut line[r_lo..r_hi], &lines);
+                }
+            }
+            transpose(across, nw, rh, down);
+            let mut lines: Vec<(f32, &[f32])> = Vec::new();
+            for (y, dst) in rows.chunks_exact_mut(nw).enumerate() {
+                let (first, ws) = ty.get(y);
+                lines.clear();
+                for (k, &wt) in ws.iter().enumerate() {
+                    lines.push((wt, &down[(first + k) * nw..(first + k + 1) * nw]));
+                }
+                weighted_sum(dst, &lines);
+            }
+            transpose(rows, nh, nw, out);
+        }
+    }
+}
+
+/// `dst[i] = Σₖ wₖ · lineₖ[i]` over `lines` (each at least as long as `dst`), added in the
+/// order given from +0, as every output of this module is. Sixteen outputs at a time stay
+/// in registers while the lines are added.
+fn weighted_sum<S: Sample>(dst: &mut [f32], lines: &[(f32, &[S])]) {
+    const LANES: usize = 16;
+    let done = dst.len() - dst.len() % LANES;
+    let (whole, rest) = dst.split_at_mut(done);
+    for (i, chunk) in whole.chunks_exact_mut(LANES).enumerate() {
+        let mut acc = [0.0f32; LANES];
+        for &(wt, line) in lines {
+            let src: &[S; LANES] = line[i * LANES..(i + 1) * LANES]
+                .try_into()
+                .unwrap_or_else(|_| unreachable!());
+            for (a, s) in acc.iter_mut().zip(src) {
+                *a += wt * s.value();
+            }
+        }
+        chunk.copy_from_slice(&acc);
+    }
+    rest.fill(0.0);
+    for &(wt, line) in lines {
+        for (d, s) in rest.iter_mut().zip(&line[done..]) {
+            *d += wt * s.value();
+        }
+    }
+}
+
+/// `dst` (`cols × rows`) becomes the transpose of `src` (`rows × cols`), in 8 × 8 tiles
+/// held in registers.
+fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+    const T: usize = 8;
+    let (src, dst) = (&src[..rows * cols], &mut dst[..rows * cols]);
+    let (full_r, full_c) = (rows - rows % T, cols - cols % T);
+    for r0 in (0..full_r).step_by(T) {
+        for c0 in (0..full_c).step_by(T) {
+            let mut tile = [[0.0f32; T]; T];
+            for (k, t) in tile.iter_mut().enumerate() {
+                let start = (r0 + k) * cols + c0;
+                *t = src[start..start + T]
+                    .try_into()
+                    .unwrap_or_else(|_| unreachable!());
+            }
+            for j in 0..T {
+                let start = (c0 + j) * rows + r0;
+                let col: &mut [f32; T] = (&mut dst[start..start + T])
+                    .try_into()
+                    .unwrap_or_else(|_| unreachable!());
+                for (k, d) in col.iter_mut().enumerate() {
+                    *d = tile[k][j];
+                }
+            }
+        }
+    }
+    // The ragged right and bottom edges, one value at a time.
+    for r in 0..rows {
+        let from = if r < full_r { full_c } else { 0 };
+        for c in from..cols {
+            dst[c * rows + r] = src[r * cols + c];
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,6 +509,68 @@ mod tests {
         }
     }
 
+    /// `[c][x][y]` of an HWC image of `w × h`.
+    fn channels_transposed(img: &[f32], w: usize, h: usize) -> Vec<f32> {
+        let mut out = vec![0.0f32; img.len()];
+        for y in 0..h {
+            for x in 0..w {
+                for c in 0..3 {
+                    out[c * w * h + x * h + y] = img[(y * w + x) * 3 + c];
+                }
+            }
+        }
+        out
+    }
+
+    fn planes_resize<T: Sample>(
+        planes: &Planes<T>,
+        region: Region,
+        nw: usize,
+        nh: usize,
+    ) -> Vec<f32> {
+        let mut out = vec![f32::NAN; 3 * nw * nh];
+        planes.resize_region_into(region, nw, nh, &mut out);
+        out
+    }
+
+    #[test]
+    fn planes_resize_is_bit_identical_to_two_passes() {
+        // Sizes past the 8 × 8 transposition tiles and the 16-lane sums, and ragged ones;
+        // one `Planes` serves all of them, as a detection's pyramid does, so the reused
+        // scratch lines are exercised growing and shrinking.
+        let (w, h) = (45, 37);
+        let (bytes, img) = test_image(w, h);
+        let (from_bytes, from_floats) =
+            (Planes::new(&bytes[..], w, h), Planes::new(&img[..], w, h));
+        let whole = Region {
+            x: 0,
+            y: 0,
+            width: w,
+            height: h,
+        };
+        for (nw, nh) in [
+            (12, 12),
+            (90, 74),
+            (13, 29),
+            (45, 37),
+            (5, 80),
+            (24, 17),
+            (1, 1),
+        ] {
+            let reference = channels_transposed(&two_pass(&img, w, h, nw, nh), nw, nh);
+            assert_eq!(
+                planes_resize(&from_bytes, whole, nw, nh),
+                reference,
+                "{nw}×{nh}"
+            );
+            assert_eq!(
+                planes_resize(&from_floats, whole, nw, nh),
+                reference,
+                "{nw}×{nh}"
+            );
+        }
+    }
+
     #[test]
     fn a_region_reads_as_its_zero_padded_copy() {
         let (w, h) = (23, 19);
@@ -360,6 +611,17 @@ mod tests {
                 assert_eq!(
                     &resize_region(&img[..], w, h, region, side, side)[..],
                     &reference[..],
+                    "{region:?} → {side}"
+                );
+                let reference = channels_transposed(&reference, side, side);
+                assert_eq!(
+                    planes_resize(&Planes::new(&bytes[..], w, h), region, side, side),
+                    reference,
+                    "{region:?} → {side}"
+                );
+                assert_eq!(
+                    planes_resize(&Planes::new(&img[..], w, h), region, side, side),
+                    reference,
                     "{region:?} → {side}"
                 );
             }
