@@ -376,21 +376,20 @@ fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
     let (full_r, full_c) = (rows - rows % T, cols - cols % T);
     for r0 in (0..full_r).step_by(T) {
         for c0 in (0..full_c).step_by(T) {
+            // `tile[j][k]` = source row r0 + k, column c0 + j.
             let mut tile = [[0.0f32; T]; T];
-            for (k, t) in tile.iter_mut().enumerate() {
+            for k in 0..T {
                 let start = (r0 + k) * cols + c0;
-                *t = src[start..start + T]
+                let row: &[f32; T] = src[start..start + T]
                     .try_into()
                     .unwrap_or_else(|_| unreachable!());
-            }
-            for j in 0..T {
-                let start = (c0 + j) * rows + r0;
-                let col: &mut [f32; T] = (&mut dst[start..start + T])
-                    .try_into()
-                    .unwrap_or_else(|_| unreachable!());
-                for (k, d) in col.iter_mut().enumerate() {
-                    *d = tile[k][j];
+                for (t, &v) in tile.iter_mut().zip(row) {
+                    t[k] = v;
                 }
+            }
+            for (j, t) in tile.iter().enumerate() {
+                let start = (c0 + j) * rows + r0;
+                dst[start..start + T].copy_from_slice(t);
             }
         }
     }
