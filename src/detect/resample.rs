@@ -229,8 +229,9 @@ pub(super) struct Planes<T: Sample> {
     data: Zeroizing<Vec<T>>,
     w: usize,
     h: usize,
-    /// The passes' intermediate lines, kept from one resize to the next: fresh buffers of a
-    /// few MB each would be mapped and faulted in again for every pyramid level and crop.
+    /// The passes' intermediate values (a band of the row pass, the ring of rows the column
+    /// pass reads, the column pass's result), kept from one resize to the next rather than
+    /// allocated again for every pyramid level and crop.
     scratch: RefCell<[Zeroizing<Vec<f32>>; 3]>,
 }
 
@@ -273,21 +274,44 @@ impl<T: Sample> Planes<T> {
 
     /// Resizes `region` (what lies outside the image reads as zero) to `nw × nh` into `out`,
     /// `3 × nw × nh` values laid out `[c][x][y]`.
+    ///
+    /// Per channel, the row pass runs down the columns in bands of [`BAND`] region rows
+    /// (sixteen sums held in registers per output column), each band is transposed into a
+    /// ring of the few rows the column pass still needs, and the column pass adds whole ring
+    /// rows; its result is transposed into `out`. Memory beyond `out` stays at a few rows.
     pub(super) fn resize_region_into(&self, region: Region, nw: usize, nh: usize, out: &mut [f32]) {
         assert_eq!(out.len(), 3 * nw * nh, "output size");
         let tx = Taps::new(region.width, nw);
         let ty = Taps::new(region.height, nh);
         let rh = region.height;
-        // The region's rows that lie inside the image; the others stay zero.
+        // The region's rows that lie inside the image; the others read as zero.
         let r_lo = (-region.y).clamp(0, rh as i64) as usize;
         let r_hi = (self.h as i64 - region.y).clamp(0, rh as i64) as usize;
-        // Per channel: the row pass, `across[x][r]` for region row r; transposed to
-        // `down[r][x]`; the column pass, `rows[y][x]`; transposed into `out`.
+        // Per output column, its taps on columns inside the image (outside ones would add +0
+        // to a non-negative sum): the weight and where the column starts in a plane.
+        let mut col_taps: Vec<(f32, usize)> = Vec::new();
+        let mut col_start = Vec::with_capacity(nw + 1);
+        col_start.push(0);
+        for x in 0..nw {
+            let (first, ws) = tx.get(x);
+            for (k, &wt) in ws.iter().enumerate() {
+                let sx = region.x + (first + k) as i64;
+                if sx >= 0 && sx < self.w as i64 {
+                    col_taps.push((wt, sx as usize * self.h));
+                }
+            }
+            col_start.push(col_taps.len());
+        }
+        let span = (0..nh).map(|y| ty.get(y).1.len()).max().unwrap_or(1);
+        // Ring slots: the widest column-pass tap plus two bands, so a band never overwrites
+        // a row that the current or a later output row still reads.
+        let ring_rows = span + 2 * BAND;
+
         let mut scratch = self.scratch.borrow_mut();
-        let [across, down, rows] = &mut *scratch;
+        let [band, ring, rows] = &mut *scratch;
         for (buf, len) in [
-            (&mut *across, nw * rh),
-            (&mut *down, rh * nw),
+            (&mut *band, nw * BAND),
+            (&mut *ring, ring_rows * nw),
             (&mut *rows, nh * nw),
         ] {
             if buf.len() < len {
@@ -296,74 +320,101 @@ impl<T: Sample> Planes<T> {
                 **buf = vec![0.0; len];
             }
         }
-        let (across, down, rows) = (
-            &mut across[..nw * rh],
-            &mut down[..rh * nw],
-            &mut rows[..nh * nw],
-        );
         let plane_len = self.w * self.h;
         for (c, out) in out.chunks_exact_mut(nw * nh).enumerate() {
             let plane = &self.data[c * plane_len..(c + 1) * plane_len];
-            // Rows outside the image read as zero; the others are written whole below.
-            across.fill(0.0);
-            if r_lo < r_hi {
-                let (y_lo, y_hi) = (
-                    (region.y + r_lo as i64) as usize,
-                    (region.y + r_hi as i64) as usize,
-                );
-                let mut lines: Vec<(f32, &[T])> = Vec::new();
-                for (x, line) in across.chunks_exact_mut(rh).enumerate() {
-                    let (first, ws) = tx.get(x);
-                    lines.clear();
-                    for (k, &wt) in ws.iter().enumerate() {
-                        // Columns outside the image would add +0 to a non-negative sum.
-                        let sx = region.x + (first + k) as i64;
-                        if sx >= 0 && sx < self.w as i64 {
-                            let column = sx as usize * self.h;
-                            lines.push((wt, &plane[column + y_lo..column + y_hi]));
+            let mut have = 0; // region rows [0, have) are in the ring
+            let mut lines: Vec<(f32, usize)> = Vec::new();
+            for (y, dst) in rows[..nh * nw].chunks_exact_mut(nw).enumerate() {
+                let (first, ws) = ty.get(y);
+                while have < first + ws.len() {
+                    let (b0, b1) = (have, (have + BAND).min(rh));
+                    for (x, sums) in band.chunks_exact_mut(BAND).take(nw).enumerate() {
+                        let taps = &col_taps[col_start[x]..col_start[x + 1]];
+                        column_band(plane, taps, region.y, (b0, b1), (r_lo, r_hi), sums);
+                    }
+                    for r in b0..b1 {
+                        let slot = &mut ring[(r % ring_rows) * nw..(r % ring_rows + 1) * nw];
+                        for (d, sums) in slot.iter_mut().zip(band.chunks_exact(BAND)) {
+                            *d = sums[r - b0];
                         }
                     }
-                    weighted_sum(&mut line[r_lo..r_hi], &lines);
+                    have = b1;
                 }
-            }
-            transpose(across, nw, rh, down);
-            let mut lines: Vec<(f32, &[f32])> = Vec::new();
-            for (y, dst) in rows.chunks_exact_mut(nw).enumerate() {
-                let (first, ws) = ty.get(y);
                 lines.clear();
                 for (k, &wt) in ws.iter().enumerate() {
-                    lines.push((wt, &down[(first + k) * nw..(first + k + 1) * nw]));
+                    lines.push((wt, (first + k) % ring_rows * nw));
                 }
-                weighted_sum(dst, &lines);
+                weighted_sum(dst, ring, &lines);
             }
-            transpose(rows, nh, nw, out);
+            transpose(&rows[..nh * nw], nh, nw, out);
         }
     }
 }
 
-/// `dst[i] = Σₖ wₖ · lineₖ[i]` over `lines` (each at least as long as `dst`), added in the
-/// order given from +0, as every output of this module is. Sixteen outputs at a time stay
-/// in registers while the lines are added.
-fn weighted_sum<S: Sample>(dst: &mut [f32], lines: &[(f32, &[S])]) {
-    const LANES: usize = 16;
-    let done = dst.len() - dst.len() % LANES;
-    let (whole, rest) = dst.split_at_mut(done);
-    for (i, chunk) in whole.chunks_exact_mut(LANES).enumerate() {
-        let mut acc = [0.0f32; LANES];
-        for &(wt, line) in lines {
-            let src: &[S; LANES] = line[i * LANES..(i + 1) * LANES]
+/// Region rows per band of the row pass.
+const BAND: usize = 16;
+
+/// The row pass of one output column over region rows `b0..b1` into `sums`: for each row,
+/// the column taps `(weight, column start)` added in order from +0, or zero for a row outside
+/// the image (`r_lo..r_hi` are the rows inside; region row r is plane row `ry + r`).
+fn column_band<T: Sample>(
+    plane: &[T],
+    taps: &[(f32, usize)],
+    ry: i64,
+    (b0, b1): (usize, usize),
+    (r_lo, r_hi): (usize, usize),
+    sums: &mut [f32],
+) {
+    if b1 - b0 == BAND && r_lo <= b0 && b1 <= r_hi {
+        let y0 = (ry + b0 as i64) as usize;
+        let mut acc = [0.0f32; BAND];
+        for &(wt, column) in taps {
+            let src: &[T; BAND] = plane[column + y0..column + y0 + BAND]
                 .try_into()
                 .unwrap_or_else(|_| unreachable!());
             for (a, s) in acc.iter_mut().zip(src) {
                 *a += wt * s.value();
             }
         }
+        sums.copy_from_slice(&acc);
+        return;
+    }
+    for (r, sum) in (b0..b1).zip(sums.iter_mut()) {
+        *sum = 0.0;
+        if (r_lo..r_hi).contains(&r) {
+            let y = (ry + r as i64) as usize;
+            for &(wt, column) in taps {
+                *sum += wt * plane[column + y].value();
+            }
+        }
+    }
+}
+
+/// `dst[i] = Σₖ wₖ · src[startₖ + i]` over `lines` of `(wₖ, startₖ)`, added in the order
+/// given from +0, as every output of this module is. Sixteen outputs at a time stay in
+/// registers while the lines are added.
+fn weighted_sum(dst: &mut [f32], src: &[f32], lines: &[(f32, usize)]) {
+    const LANES: usize = 16;
+    let done = dst.len() - dst.len() % LANES;
+    let (whole, rest) = dst.split_at_mut(done);
+    for (i, chunk) in whole.chunks_exact_mut(LANES).enumerate() {
+        let mut acc = [0.0f32; LANES];
+        for &(wt, start) in lines {
+            let at = start + i * LANES;
+            let line: &[f32; LANES] = src[at..at + LANES]
+                .try_into()
+                .unwrap_or_else(|_| unreachable!());
+            for (a, s) in acc.iter_mut().zip(line) {
+                *a += wt * s;
+            }
+        }
         chunk.copy_from_slice(&acc);
     }
     rest.fill(0.0);
-    for &(wt, line) in lines {
-        for (d, s) in rest.iter_mut().zip(&line[done..]) {
-            *d += wt * s.value();
+    for &(wt, start) in lines {
+        for (d, s) in rest.iter_mut().zip(&src[start + done..]) {
+            *d += wt * s;
         }
     }
 }
@@ -534,39 +585,43 @@ mod tests {
 
     #[test]
     fn planes_resize_is_bit_identical_to_two_passes() {
-        // Sizes past the 8 × 8 transposition tiles and the 16-lane sums, and ragged ones;
-        // one `Planes` serves all of them, as a detection's pyramid does, so the reused
-        // scratch lines are exercised growing and shrinking.
-        let (w, h) = (45, 37);
-        let (bytes, img) = test_image(w, h);
-        let (from_bytes, from_floats) =
-            (Planes::new(&bytes[..], w, h), Planes::new(&img[..], w, h));
-        let whole = Region {
-            x: 0,
-            y: 0,
-            width: w,
-            height: h,
-        };
-        for (nw, nh) in [
-            (12, 12),
-            (90, 74),
-            (13, 29),
-            (45, 37),
-            (5, 80),
-            (24, 17),
-            (1, 1),
-        ] {
-            let reference = channels_transposed(&two_pass(&img, w, h, nw, nh), nw, nh);
-            assert_eq!(
-                planes_resize(&from_bytes, whole, nw, nh),
-                reference,
-                "{nw}×{nh}"
-            );
-            assert_eq!(
-                planes_resize(&from_floats, whole, nw, nh),
-                reference,
-                "{nw}×{nh}"
-            );
+        // Sizes past the 8 × 8 transposition tiles, the 16-lane sums and the 16-row bands,
+        // ragged ones, and a tall image whose ring of rows wraps many times; one `Planes`
+        // serves all sizes, as a detection's pyramid does, so the reused scratch grows and
+        // shrinks.
+        for (w, h) in [(45, 37), (23, 150)] {
+            let (bytes, img) = test_image(w, h);
+            let from_bytes = Planes::new(&bytes[..], w, h);
+            let from_floats = Planes::new(&img[..], w, h);
+            let whole = Region {
+                x: 0,
+                y: 0,
+                width: w,
+                height: h,
+            };
+            for (nw, nh) in [
+                (12, 12),
+                (90, 74),
+                (13, 29),
+                (w, h),
+                (5, 80),
+                (24, 17),
+                (1, 1),
+                (7, 150),
+            ] {
+                let reference = channels_transposed(&two_pass(&img, w, h, nw, nh), nw, nh);
+                let what = format!("{w}×{h} → {nw}×{nh}");
+                assert_eq!(
+                    planes_resize(&from_bytes, whole, nw, nh),
+                    reference,
+                    "{what}"
+                );
+                assert_eq!(
+                    planes_resize(&from_floats, whole, nw, nh),
+                    reference,
+                    "{what}"
+                );
+            }
         }
     }
 
