@@ -37,7 +37,7 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::change_axes::AxisOp;
 use zeroize::{Zeroize, Zeroizing};
 
-use self::resample::{resize, resize_region, Planes, Region, Sample};
+use self::resample::{resize_region, Planes, Region, Sample};
 use crate::frame::Frame;
 use crate::geometry::{Point, Rect};
 use crate::model::{ModelError, OnnxModel};
@@ -451,8 +451,7 @@ impl Detector {
             return self.detect_in(&Planes::new(frame.rgb(), w, h), again(&mut trace));
         }
         let mut faces = {
-            // The working copy is dropped (and wiped) once transposed.
-            let planes = Planes::new(&resize(frame.rgb(), w, h, ww, wh)[..], ww, wh);
+            let planes = Planes::resized(frame.rgb(), w, h, ww, wh);
             self.detect_in(&planes, again(&mut trace))?
         };
         // Back to frame coordinates (pixel centres: working pixel i covers frame pixels

@@ -119,11 +119,6 @@ pub(super) fn resize<T: Sample>(
 
 /// Resizes the `region` of an HWC RGB image of `w × h` to `nw × nh`, in `f32`; the parts of
 /// the region outside the image read as zero.
-///
-/// The row pass is kept only for the few source rows the current output row needs (at
-/// most the vertical tap span, in a ring of rows), not for the whole region: shrinking a
-/// 4096×4096 frame would otherwise hold a 100 MB intermediate. Samples outside the image are
-/// skipped rather than copied in as zeros: they would add +0 to a non-negative sum.
 pub(super) fn resize_region<T: Sample>(
     img: &[T],
     w: usize,
@@ -132,6 +127,30 @@ pub(super) fn resize_region<T: Sample>(
     nw: usize,
     nh: usize,
 ) -> Zeroizing<Vec<f32>> {
+    let row_len = nw * 3;
+    let mut out = Zeroizing::new(vec![0.0f32; nw * nh * 3]);
+    resize_rows(img, w, h, region, nw, nh, |y, row| {
+        out[y * row_len..(y + 1) * row_len].copy_from_slice(row);
+    });
+    out
+}
+
+/// [`resize_region`], handing each output row (interleaved, `3 × nw` values) to `sink`, top
+/// to bottom.
+///
+/// The row pass is kept only for the few source rows the current output row needs (at
+/// most the vertical tap span, in a ring of rows), not for the whole region: shrinking a
+/// 4096×4096 frame would otherwise hold a 100 MB intermediate. Samples outside the image are
+/// skipped rather than copied in as zeros: they would add +0 to a non-negative sum.
+fn resize_rows<T: Sample>(
+    img: &[T],
+    w: usize,
+    h: usize,
+    region: Region,
+    nw: usize,
+    nh: usize,
+    mut sink: impl FnMut(usize, &[f32]),
+) {
     let tx = Taps::new(region.width, nw);
     let ty = Taps::new(region.height, nh);
     let row_len = nw * 3;
@@ -139,44 +158,43 @@ pub(super) fn resize_region<T: Sample>(
     let mut window = Zeroizing::new(vec![0.0f32; rows * row_len]);
     // Region rows `first .. first + count` are in the window, row j in slot j % rows.
     let (mut first, mut count) = (0usize, 0usize);
-    let mut out = Zeroizing::new(vec![0.0f32; nw * nh * 3]);
+    let mut dst = Zeroizing::new(vec![0.0f32; row_len]);
     for y in 0..nh {
+        dst.fill(0.0);
         let (lo, wy) = ty.get(y);
-        if wy.is_empty() {
-            continue;
-        }
-        let hi = lo + wy.len() - 1;
-        if lo < first || lo >= first + count {
-            (first, count) = (lo, 0);
-        } else {
-            count -= lo - first;
-            first = lo;
-        }
-        while first + count <= hi {
-            let j = first + count;
-            let slot = j % rows;
-            let source_row = region.y + j as i64;
-            row_pass(
-                img,
-                w,
-                h,
-                source_row,
-                region.x,
-                &tx,
-                &mut window[slot * row_len..(slot + 1) * row_len],
-            );
-            count += 1;
-        }
-        let dst = &mut out[y * row_len..(y + 1) * row_len];
-        for (k, &wt) in wy.iter().enumerate() {
-            let slot = (lo + k) % rows;
-            let src = &window[slot * row_len..(slot + 1) * row_len];
-            for (d, s) in dst.iter_mut().zip(src) {
-                *d += wt * s;
+        if !wy.is_empty() {
+            let hi = lo + wy.len() - 1;
+            if lo < first || lo >= first + count {
+                (first, count) = (lo, 0);
+            } else {
+                count -= lo - first;
+                first = lo;
+            }
+            while first + count <= hi {
+                let j = first + count;
+                let slot = j % rows;
+                let source_row = region.y + j as i64;
+                row_pass(
+                    img,
+                    w,
+                    h,
+                    source_row,
+                    region.x,
+                    &tx,
+                    &mut window[slot * row_len..(slot + 1) * row_len],
+                );
+                count += 1;
+            }
+            for (k, &wt) in wy.iter().enumerate() {
+                let slot = (lo + k) % rows;
+                let src = &window[slot * row_len..(slot + 1) * row_len];
+                for (d, s) in dst.iter_mut().zip(src) {
+                    *d += wt * s;
+                }
             }
         }
+        sink(y, &dst);
     }
-    out
 }
 
 /// The row pass of source row `sy` (zeros outside the image), for a region starting at
@@ -233,6 +251,49 @@ pub(super) struct Planes<T: Sample> {
     /// pass reads, the column pass's result), kept from one resize to the next rather than
     /// allocated again for every pyramid level and crop.
     scratch: RefCell<[Zeroizing<Vec<f32>>; 3]>,
+}
+
+impl Planes<f32> {
+    /// An HWC RGB image of `w × h` shrunk to `nw × nh` as [`resize`] does, written straight
+    /// into planes: a large frame's working copy is never also held interleaved.
+    pub(super) fn resized<T: Sample>(img: &[T], w: usize, h: usize, nw: usize, nh: usize) -> Self {
+        let plane = nw * nh;
+        let mut data = Zeroizing::new(vec![0.0f32; 3 * plane]);
+        let whole = Region {
+            x: 0,
+            y: 0,
+            width: w,
+            height: h,
+        };
+        // Rows are gathered in blocks and each block written down the planes' columns: a
+        // row written on its own would touch a page per column.
+        const BLOCK: usize = 32;
+        let row_len = nw * 3;
+        let mut block = Zeroizing::new(vec![0.0f32; BLOCK * row_len]);
+        let flush = |data: &mut [f32], block: &[f32], y0: usize, rows: usize| {
+            for x in 0..nw {
+                for c in 0..3 {
+                    let start = c * plane + x * nh + y0;
+                    for (r, d) in data[start..start + rows].iter_mut().enumerate() {
+                        *d = block[r * row_len + x * 3 + c];
+                    }
+                }
+            }
+        };
+        resize_rows(img, w, h, whole, nw, nh, |y, row| {
+            let r = y % BLOCK;
+            block[r * row_len..(r + 1) * row_len].copy_from_slice(row);
+            if r + 1 == BLOCK || y + 1 == nh {
+                flush(&mut data, &block, y - r, r + 1);
+            }
+        });
+        Planes {
+            data,
+            w: nw,
+            h: nh,
+            scratch: RefCell::default(),
+        }
+    }
 }
 
 impl<T: Sample> Planes<T> {
@@ -303,9 +364,11 @@ impl<T: Sample> Planes<T> {
             col_start.push(col_taps.len());
         }
         let span = (0..nh).map(|y| ty.get(y).1.len()).max().unwrap_or(1);
-        // Ring slots: the widest column-pass tap plus two bands, so a band never overwrites
-        // a row that the current or a later output row still reads.
-        let ring_rows = span + 2 * BAND;
+        // Ring slots: the widest column-pass tap plus a band. Bands are added only while
+        // the current output row's last tap row is missing, so at most a band minus one
+        // row lies beyond it, and its first tap row is at most `span - 1` rows before it:
+        // no band overwrites a row the current or a later output row reads.
+        let ring_rows = span + BAND;
 
         let mut scratch = self.scratch.borrow_mut();
         let [band, ring, rows] = &mut *scratch;
@@ -352,8 +415,12 @@ impl<T: Sample> Planes<T> {
     }
 }
 
-/// Region rows per band of the row pass.
-const BAND: usize = 16;
+/// Region rows per band of the row pass. Why this many: a tall plane's columns lie a page or
+/// more apart, and each visit to a column should do enough work to pay for its TLB miss.
+const BAND: usize = 128;
+
+/// Rows the row pass adds at a time, held in registers.
+const LANES: usize = 16;
 
 /// The row pass of one output column over region rows `b0..b1` into `sums`: for each row,
 /// the column taps `(weight, column start)` added in order from +0, or zero for a row outside
@@ -366,27 +433,29 @@ fn column_band<T: Sample>(
     (r_lo, r_hi): (usize, usize),
     sums: &mut [f32],
 ) {
-    if b1 - b0 == BAND && r_lo <= b0 && b1 <= r_hi {
-        let y0 = (ry + b0 as i64) as usize;
-        let mut acc = [0.0f32; BAND];
+    let sums = &mut sums[..b1 - b0];
+    sums.fill(0.0);
+    let (i0, i1) = (b0.max(r_lo), b1.min(r_hi));
+    let mut r = i0;
+    while r + LANES <= i1 {
+        let y = (ry + r as i64) as usize;
+        let mut acc = [0.0f32; LANES];
         for &(wt, column) in taps {
-            let src: &[T; BAND] = plane[column + y0..column + y0 + BAND]
+            let src: &[T; LANES] = plane[column + y..column + y + LANES]
                 .try_into()
                 .unwrap_or_else(|_| unreachable!());
             for (a, s) in acc.iter_mut().zip(src) {
                 *a += wt * s.value();
             }
         }
-        sums.copy_from_slice(&acc);
-        return;
+        sums[r - b0..r - b0 + LANES].copy_from_slice(&acc);
+        r += LANES;
     }
-    for (r, sum) in (b0..b1).zip(sums.iter_mut()) {
-        *sum = 0.0;
-        if (r_lo..r_hi).contains(&r) {
-            let y = (ry + r as i64) as usize;
-            for &(wt, column) in taps {
-                *sum += wt * plane[column + y].value();
-            }
+    for r in r..i1 {
+        let y = (ry + r as i64) as usize;
+        let sum = &mut sums[r - b0];
+        for &(wt, column) in taps {
+            *sum += wt * plane[column + y].value();
         }
     }
 }
@@ -395,7 +464,6 @@ fn column_band<T: Sample>(
 /// given from +0, as every output of this module is. Sixteen outputs at a time stay in
 /// registers while the lines are added.
 fn weighted_sum(dst: &mut [f32], src: &[f32], lines: &[(f32, usize)]) {
-    const LANES: usize = 16;
     let done = dst.len() - dst.len() % LANES;
     let (whole, rest) = dst.split_at_mut(done);
     for (i, chunk) in whole.chunks_exact_mut(LANES).enumerate() {
@@ -589,7 +657,7 @@ mod tests {
         // ragged ones, and a tall image whose ring of rows wraps many times; one `Planes`
         // serves all sizes, as a detection's pyramid does, so the reused scratch grows and
         // shrinks.
-        for (w, h) in [(45, 37), (23, 150)] {
+        for (w, h) in [(45, 37), (23, 150), (11, 700)] {
             let (bytes, img) = test_image(w, h);
             let from_bytes = Planes::new(&bytes[..], w, h);
             let from_floats = Planes::new(&img[..], w, h);
@@ -599,6 +667,12 @@ mod tests {
                 width: w,
                 height: h,
             };
+            // The working copy made straight into planes holds what transposing it does.
+            let (ww, wh) = (w * 2 / 3, h * 3 / 4);
+            assert_eq!(
+                Planes::resized(&bytes[..], w, h, ww, wh).data[..],
+                Planes::new(&resize(&bytes[..], w, h, ww, wh)[..], ww, wh).data[..],
+            );
             for (nw, nh) in [
                 (12, 12),
                 (90, 74),
@@ -608,6 +682,7 @@ mod tests {
                 (24, 17),
                 (1, 1),
                 (7, 150),
+                (5, 333),
             ] {
                 let reference = channels_transposed(&two_pass(&img, w, h, nw, nh), nw, nh);
                 let what = format!("{w}×{h} → {nw}×{nh}");
