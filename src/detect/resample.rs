@@ -234,15 +234,16 @@ fn row_pass<T: Sample>(
     }
 }
 
-/// An RGB image held as three `f32` planes, each transposed: `[c][x][y]`, the layout the
-/// MTCNN networks take.
+/// An RGB image held as three planes, each transposed: `[c][x][y]`, the layout the MTCNN
+/// networks take. Frame bytes stay bytes (a 640×480 frame's planes fit in a core's L2
+/// cache); a shrunk working copy is `f32`.
 ///
 /// Why: resizing interleaved rows reads two or three scattered samples per output, a loop
 /// that does not vectorise and mispredicts its tap count. In this layout both passes add
-/// whole contiguous lines (one source column, or one row of the row pass's result), and one
-/// transposition per frame, converted to `f32` once, serves every pyramid level and crop.
-/// Each output is still the same `f32` sum in the same order as [`resize_region`]'s
-/// (tested), so the landmarks the liveness layers were calibrated on do not move.
+/// whole contiguous lines (down a source column, or along a row of the row pass's result),
+/// and one transposition per frame serves every pyramid level and crop. Each output is
+/// still the same `f32` sum in the same order as [`resize_region`]'s (tested), so the
+/// landmarks the liveness layers were calibrated on do not move.
 pub(super) struct Planes<T: Sample> {
     data: Zeroizing<Vec<T>>,
     w: usize,
@@ -342,6 +343,9 @@ impl<T: Sample> Planes<T> {
     /// rows; its result is transposed into `out`. Memory beyond `out` stays at a few rows.
     pub(super) fn resize_region_into(&self, region: Region, nw: usize, nh: usize, out: &mut [f32]) {
         assert_eq!(out.len(), 3 * nw * nh, "output size");
+        if nw == 0 || nh == 0 {
+            return;
+        }
         let tx = Taps::new(region.width, nw);
         let ty = Taps::new(region.height, nh);
         let rh = region.height;
