@@ -607,13 +607,7 @@ impl Detector {
             if sw < 12 || sh < 12 {
                 continue;
             }
-            let whole = Region {
-                x: 0,
-                y: 0,
-                width: w,
-                height: h,
-            };
-            let input = planes_tensor(planes, whole, sw, sh)?;
+            let input = planes_tensor(planes, Region::whole(w, h), sw, sh)?;
             let out = run_traced(&self.pnet_plan(sw, sh)?, input, "pnet", again(&mut trace))?;
             let (reg, margin) = pnet_outputs(&out)?;
             let mut boxes = pnet_boxes(&reg, &margin, scale, self.config.thresholds[0]);

@@ -43,6 +43,18 @@ pub(super) struct Region {
     pub height: usize,
 }
 
+impl Region {
+    /// The whole of a `width × height` image.
+    pub(super) fn whole(width: usize, height: usize) -> Region {
+        Region {
+            x: 0,
+            y: 0,
+            width,
+            height,
+        }
+    }
+}
+
 /// One axis's taps, flattened: output `i` reads the source samples from `first[i]` on,
 /// one for each weight in `weights[start[i]..start[i + 1]]`.
 struct Taps {
@@ -108,13 +120,7 @@ pub(super) fn resize<T: Sample>(
     nw: usize,
     nh: usize,
 ) -> Zeroizing<Vec<f32>> {
-    let whole = Region {
-        x: 0,
-        y: 0,
-        width: w,
-        height: h,
-    };
-    resize_region(img, w, h, whole, nw, nh)
+    resize_region(img, w, h, Region::whole(w, h), nw, nh)
 }
 
 /// Resizes the `region` of an HWC RGB image of `w × h` to `nw × nh`, in `f32`; the parts of
@@ -260,12 +266,7 @@ impl Planes<f32> {
     pub(super) fn resized<T: Sample>(img: &[T], w: usize, h: usize, nw: usize, nh: usize) -> Self {
         let plane = nw * nh;
         let mut data = Zeroizing::new(vec![0.0f32; 3 * plane]);
-        let whole = Region {
-            x: 0,
-            y: 0,
-            width: w,
-            height: h,
-        };
+        let whole = Region::whole(w, h);
         // Rows are gathered in blocks and each block written down the planes' columns: a
         // row written on its own would touch a page per column.
         const BLOCK: usize = 32;
@@ -665,12 +666,7 @@ mod tests {
             let (bytes, img) = test_image(w, h);
             let from_bytes = Planes::new(&bytes[..], w, h);
             let from_floats = Planes::new(&img[..], w, h);
-            let whole = Region {
-                x: 0,
-                y: 0,
-                width: w,
-                height: h,
-            };
+            let whole = Region::whole(w, h);
             // The working copy made straight into planes holds what transposing it does.
             let (ww, wh) = (w * 2 / 3, h * 3 / 4);
             assert_eq!(
