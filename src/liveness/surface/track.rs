@@ -42,7 +42,9 @@ impl Image {
             let (fx, fy) = ((x - x0 as f64) as f32, (y - y0 as f64) as f32);
             let top = y0 * self.w + x0;
             if let (Some(&[a, b]), Some(&[c, d])) = (
-                self.px.get(top..top + 2).and_then(|s| <&[f32; 2]>::try_from(s).ok()),
+                self.px
+                    .get(top..top + 2)
+                    .and_then(|s| <&[f32; 2]>::try_from(s).ok()),
                 self.px
                     .get(top + self.w..top + self.w + 2)
                     .and_then(|s| <&[f32; 2]>::try_from(s).ok()),
@@ -463,4 +465,35 @@ pub(super) fn follow(
         out.push(track);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sample_inside_reads_as_the_clamped_rule_does() {
+        let (w, h) = (7, 5);
+        let img = Image {
+            w,
+            h,
+            px: (0..w * h).map(|i| ((i * 37) % 23) as f32 * 1.37).collect(),
+        };
+        let clamped =
+            |x: f64, y: f64| crate::sample::clamped(w, h, x, y, |x, y| [img.at(x, y)])[0].to_bits();
+        // Inside, on the last inside edge, outside, far away, and not a number.
+        for (x, y) in [
+            (0.0, 0.0),
+            (2.25, 1.75),
+            (5.999, 3.999),
+            (6.0, 4.0),
+            (5.5, 4.0),
+            (-0.5, 2.0),
+            (9.0, -3.0),
+            (3.3, 1e9),
+            (f64::NAN, 1.0),
+        ] {
+            assert_eq!(img.sample(x, y).to_bits(), clamped(x, y), "({x}, {y})");
+        }
+    }
 }
