@@ -593,7 +593,7 @@ impl Detector {
         )))
     }
 
-    /// The cascade on an RGB image of `w × h` (frame bytes, or the shrunk working copy).
+    /// The cascade on the planes of the frame's bytes, or of its shrunk working copy.
     fn detect_in<T: Sample>(
         &self,
         planes: &Planes<T>,
@@ -1216,8 +1216,8 @@ impl<T: Sample> Crops for Planes<T> {
     }
 }
 
-/// [`transposed_tensor`]'s input, resized from planes: the `[1, 3, nw, nh]` tensor of
-/// `region` normalised as `(x − 127.5) / 128`, filled in place.
+/// The network input [`transposed_tensor`] makes, resized straight from planes: the
+/// `[1, 3, nw, nh]` tensor of `region`, normalised as `(x − 127.5) / 128` in place.
 fn planes_tensor<T: Sample>(
     planes: &Planes<T>,
     region: Region,
