@@ -17,13 +17,11 @@
 use std::path::{Path, PathBuf};
 
 use facegate::align::{self, MTCNN_TEMPLATE};
-use facegate::detect::DetectorConfig;
 use facegate::embed::Embedder;
 use facegate::eval::{raw_embedding, Matcher};
 use facegate::face::{FaceConfig, FacePipeline};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::geometry::Point;
-use facegate::quality::{QualityConfig, SeveralFaces};
 use facegate::template::Template;
 use zeroize::Zeroizing;
 
@@ -77,15 +75,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     names.sort();
 
-    let config = FaceConfig {
-        detector: DetectorConfig {
-            min_face: 20.0,
-            ..Default::default()
-        },
-        quality: QualityConfig::permissive(SeveralFaces::Central),
-        ..FaceConfig::default()
-    };
-    let pipeline = FacePipeline::with_default_models(config)?;
+    let pipeline = FacePipeline::with_default_models(FaceConfig::gallery(20.0))?;
     let matcher = Matcher::new(&pipeline);
     let embedder = Embedder::with_default_model()?;
     let shipped = pipeline.threshold().distance();

@@ -12,7 +12,6 @@ use facegate::eval::{self, Scored};
 use facegate::face::{CaptureError, FaceConfig, FacePipeline};
 use facegate::frame::{DecodeLimits, Frame};
 use facegate::geometry::Point;
-use facegate::quality::{QualityConfig, SeveralFaces};
 use facegate::template::Template;
 
 use crate::common::fail;
@@ -325,13 +324,8 @@ fn eval_pipeline(
     yunet_score: f32,
 ) -> Result<FacePipeline, ExitCode> {
     let config = FaceConfig {
-        detector: facegate::detect::DetectorConfig {
-            min_face,
-            ..Default::default()
-        },
-        quality: QualityConfig::permissive(SeveralFaces::Central),
         mirror_average: !no_mirror,
-        ..FaceConfig::default()
+        ..FaceConfig::gallery(min_face)
     };
     match detector {
         DetectorChoice::Mtcnn => FacePipeline::with_default_models(config),

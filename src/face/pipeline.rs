@@ -14,7 +14,7 @@ use crate::embed::Embedder;
 use crate::frame::Frame;
 use crate::geometry::Point;
 use crate::liveness::passive::MiniFasNet;
-use crate::quality::{self, ChipQuality, QualityConfig};
+use crate::quality::{self, ChipQuality, QualityConfig, SeveralFaces};
 use crate::template::{Comparison, Template, Threshold};
 
 /// Settings of the whole pipeline.
@@ -64,6 +64,21 @@ impl FaceConfig {
                 min_face: CALIBRATED_MIN_FACE,
                 ..DetectorConfig::default()
             },
+            ..FaceConfig::default()
+        }
+    }
+
+    /// The pipeline a labelled-folder evaluation runs (`facegate eval gallery`, the matcher
+    /// examples): faces down to `min_face`, and of several faces the most central, with no
+    /// other quality demand. Data sets hold what they hold; a failure to enrol is counted,
+    /// not hidden by the gate.
+    pub fn gallery(min_face: f32) -> FaceConfig {
+        FaceConfig {
+            detector: DetectorConfig {
+                min_face,
+                ..DetectorConfig::default()
+            },
+            quality: QualityConfig::permissive(SeveralFaces::Central),
             ..FaceConfig::default()
         }
     }
