@@ -62,10 +62,12 @@ impl TypedOp for PRelu {
         let [x] = inputs else {
             bail!("PRelu takes one input");
         };
-        let channels = self.slopes.len() as i64;
-        let shape = x.shape.as_concrete();
+        let channels = self.slopes.len();
+        let shape = &x.shape;
         if x.datum_type != f32::datum_type()
-            || !shape.is_some_and(|s| s.len() >= 2 && s[0] == 1 && s[1] as i64 == channels)
+            || shape.len() < 2
+            || shape[0].to_usize().ok() != Some(1)
+            || shape[1].to_usize().ok() != Some(channels)
         {
             bail!("PRelu with {channels} slopes cannot take {x:?}");
         }
@@ -104,22 +106,20 @@ pub(crate) fn fuse(model: &mut TypedModel) -> TractResult<usize> {
             && product.inputs[0] == x)
             .then(|| konst(product.inputs[1]))
             .flatten();
-        let x_shape = model
-            .outlet_fact(x)?
-            .shape
-            .as_concrete()
-            .map(|s| s.to_vec());
-        let (Some(slope), Some(x_shape)) = (slope, x_shape) else {
+        // x is [1, C, …]: C known, the other axes may be symbols (P-Net's are).
+        let x_shape = model.outlet_fact(x)?.shape.clone();
+        let Some(slope) = slope else {
             continue;
         };
+        let rank = x_shape.len();
         // The slope's shape, right-aligned to x's as broadcasting reads it: [1, C, 1, …].
-        let s: Vec<usize> = std::iter::repeat_n(1, x_shape.len().saturating_sub(slope.rank()))
+        let s: Vec<usize> = std::iter::repeat_n(1, rank.saturating_sub(slope.rank()))
             .chain(slope.shape().iter().copied())
             .collect();
-        let per_channel = s.len() == x_shape.len()
-            && x_shape.len() >= 2
-            && x_shape[0] == 1
-            && s[1] == x_shape[1]
+        let per_channel = s.len() == rank
+            && rank >= 2
+            && x_shape[0].to_usize().ok() == Some(1)
+            && x_shape[1].to_usize().ok() == Some(s[1])
             && s.iter().enumerate().all(|(i, &d)| d == 1 || i == 1);
         if !is_test || !per_channel || slope.datum_type() != f32::datum_type() {
             continue;
