@@ -312,8 +312,7 @@ impl Detector {
         config: DetectorConfig,
     ) -> Result<Detector, DetectError> {
         config.validate()?;
-        let pnet_model = PnetModel::new(pnet.parse()?)
-            .map_err(|e| pnet.invalid(format!("cannot plan P-Net: {e}")))?;
+        let pnet_model = PnetModel::new(pnet.parse()?);
         let plan_fixed = |m: &OnnxModel, side: usize| -> Result<Plan, DetectError> {
             plan_channels_first(m.parse()?, side, side).map_err(|e| {
                 m.invalid(format!("cannot plan for 1×{side}×{side}×3 input: {e}"))
@@ -718,32 +717,44 @@ fn prepared(model: InferenceModel, width: TDim, height: TDim) -> TractResult<Typ
 /// optimising is what is left per size (the ten levels of a 640×480 frame at min face 20:
 /// 25 ms of planning before, 10–14 ms now, for 11 ms once at load). The optimised plan is
 /// the same as one typed at that size from the start (a test compares outputs bit for bit).
-struct PnetModel {
-    typed: TypedModel,
-    width: Symbol,
-    height: Symbol,
+///
+/// A P-Net of the caller's whose graph cannot be typed with symbolic sizes (an operation that
+/// needs them concrete) is planned from the ONNX graph at each size instead, as before.
+enum PnetModel {
+    Symbolic {
+        typed: TypedModel,
+        width: Symbol,
+        height: Symbol,
+    },
+    PerSize(InferenceModel),
 }
 
 impl PnetModel {
-    fn new(model: InferenceModel) -> TractResult<PnetModel> {
+    fn new(model: InferenceModel) -> PnetModel {
         let (width, height) = (model.symbols.sym("W"), model.symbols.sym("H"));
-        let typed = prepared(model, width.to_dim(), height.to_dim())?;
-        Ok(PnetModel {
-            typed,
-            width,
-            height,
-        })
+        match prepared(model.clone(), width.to_dim(), height.to_dim()) {
+            Ok(typed) => PnetModel::Symbolic {
+                typed,
+                width,
+                height,
+            },
+            Err(_) => PnetModel::PerSize(model),
+        }
     }
 
-    fn plan(&self, width: usize, height: usize) -> TractResult<Plan> {
-        let sizes = HashMap::from([
-            (self.width.clone(), width.to_dim()),
-            (self.height.clone(), height.to_dim()),
-        ]);
-        self.typed
-            .set_symbols(&sizes)?
-            .into_optimized()?
-            .into_runnable()
+    fn plan(&self, w: usize, h: usize) -> TractResult<Plan> {
+        match self {
+            PnetModel::Symbolic {
+                typed,
+                width,
+                height,
+            } => {
+                let sizes =
+                    HashMap::from([(width.clone(), w.to_dim()), (height.clone(), h.to_dim())]);
+                typed.set_symbols(&sizes)?.into_optimized()?.into_runnable()
+            }
+            PnetModel::PerSize(model) => plan_channels_first(model.clone(), w, h),
+        }
     }
 }
 
@@ -1483,11 +1494,16 @@ mod tests {
         // the start: pyramid level sizes of a 640×480 frame at min face 20, odd and even,
         // the smallest input, and a tall one.
         let model = OnnxModel::embedded("mtcnn/pnet.onnx").expect("model");
-        let symbolic = PnetModel::new(model.parse().expect("parse")).expect("symbolic");
+        let symbolic = PnetModel::new(model.parse().expect("parse"));
+        let PnetModel::Symbolic { typed, .. } = &symbolic else {
+            panic!("the shipped P-Net types with symbolic sizes");
+        };
         // Its PReLUs are fused as in the concrete plan (the same bits either way, so the
         // count is what shows it).
-        let fused = symbolic.typed.nodes().iter();
+        let fused = typed.nodes().iter();
         assert_eq!(fused.filter(|n| n.op.name() == "facegate.PRelu").count(), 3);
+        // The fallback for a P-Net that does not type symbolically: planned at each size.
+        let per_size = PnetModel::PerSize(model.parse().expect("parse"));
         for (w, h) in [
             (384, 288),
             (273, 205),
@@ -1496,7 +1512,7 @@ mod tests {
             (12, 12),
             (13, 40),
         ] {
-            let direct = plan_channels_first(model.parse().expect("parse"), w, h).expect("plan");
+            let direct = per_size.plan(w, h).expect("plan");
             let bound = symbolic.plan(w, h).expect("bound plan");
             let input: Vec<f32> = (0..3 * w * h)
                 .map(|i| ((i * 7919 + w) % 255) as f32 / 128.0 - 1.0)
