@@ -251,8 +251,8 @@ impl Frame {
 /// `round(0.299 r + 0.587 g + 0.114 b)` as `(299 r + 587 g + 114 b + 500) / 1000`, the
 /// division done as `⌊⌊x / 8⌋ · 33555 / 2²²⌋`: exact for every colour (a test tries all
 /// 2²⁴), in 32-bit lanes where the division needed 64-bit products. Luma runs on every
-/// camera frame of a liveness check; this form took it from 0.30 to 0.20 ms a 640×480
-/// frame on one core.
+/// camera frame of a liveness check: 0.20 ms a 640×480 frame on one core this way, 0.30 ms
+/// with the division.
 #[inline(always)]
 fn luma_of(r: u8, g: u8, b: u8) -> u8 {
     let x = 299 * u32::from(r) + 587 * u32::from(g) + 114 * u32::from(b) + 500;
