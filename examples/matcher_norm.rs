@@ -23,7 +23,7 @@
 //! NAMES, the East Asian identities (`../shared/data/lfw-dev/eastasian.txt`). Evaluation
 //! data, never committed; embeddings stay in memory.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
 use facegate::align::{self, MTCNN_TEMPLATE};
@@ -100,8 +100,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for variant in variants() {
             // The fitting half's own scores pick the threshold (its cohort leaves out each
             // face's own identity); nothing of the judged half is used before it is judged.
-            let chosen = rule(&Pairs::score(&variant, &fit, &fit).east_asian_impostor());
-            let pairs = Pairs::score(&variant, &judged, &fit);
+            let fitted = Fitted::new(&variant, &fit);
+            let chosen = rule(&Pairs::score(&variant, &fit, &fitted).impostor_ea);
+            let pairs = Pairs::score(&variant, &judged, &fitted);
             println!("{}", pairs.report(&variant.label(), chosen));
         }
     }
@@ -154,16 +155,12 @@ struct Pairs {
 }
 
 impl Pairs {
-    /// Scores every pair of `faces`; `fit` is what the variant is fitted on (the WCCN
-    /// covariance, the s-norm cohort).
-    fn score(variant: &Variant, faces: &[&Face], fit: &[&Face]) -> Pairs {
+    /// Scores every pair of `faces` with what the variant was fitted to.
+    fn score(variant: &Variant, faces: &[&Face], fitted: &Fitted) -> Pairs {
         let n = faces.len();
-        let xs: Vec<Vec<f64>> = match variant {
-            Variant::Wccn(lambda) => {
-                let w = Whitening::fit(fit, *lambda);
-                faces.iter().map(|f| w.apply(&f.x)).collect()
-            }
-            Variant::Cosine => faces
+        let xs: Vec<Vec<f64>> = match (variant, &fitted.whitening) {
+            (Variant::Wccn(_), Some(w)) => faces.iter().map(|f| w.apply(&f.x)).collect(),
+            (Variant::Cosine, _) => faces
                 .iter()
                 .map(|f| {
                     let norm =
@@ -182,7 +179,7 @@ impl Pairs {
         // Cohort statistics per face: mean and spread of its K nearest cohort distances.
         let stats: Option<Vec<(f64, f64)>> = match variant {
             Variant::SNorm(k) => {
-                let cohort = identity_means(fit);
+                let cohort = &fitted.cohort;
                 Some(
                     xs.iter()
                         .zip(faces)
@@ -245,10 +242,6 @@ impl Pairs {
         p
     }
 
-    fn east_asian_impostor(&self) -> Vec<f32> {
-        self.impostor_ea.clone()
-    }
-
     fn report(&self, label: &str, chosen: f32) -> String {
         let mut line = format!("{label:<20}");
         for (pop, g, im) in [
@@ -302,9 +295,31 @@ fn euclid(a: &[f64], b: &[f64]) -> f64 {
         .sqrt()
 }
 
-/// The mean embedding of each identity among `faces`, with the identity.
-fn identity_means(faces: &[&Face]) -> Vec<(usize, Vec<f64>)> {
-    let mut sums: std::collections::BTreeMap<usize, (Vec<f64>, usize)> = Default::default();
+/// What a variant is fitted to on the fitting half, once per split: the whitening (WCCN)
+/// and the identity means (the s-norm cohort).
+struct Fitted {
+    whitening: Option<Whitening>,
+    cohort: Vec<(usize, Vec<f64>)>,
+}
+
+impl Fitted {
+    fn new(variant: &Variant, fit: &[&Face]) -> Fitted {
+        Fitted {
+            whitening: match variant {
+                Variant::Wccn(lambda) => Some(Whitening::fit(fit, *lambda)),
+                _ => None,
+            },
+            cohort: match variant {
+                Variant::SNorm(_) => identity_means(fit),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+/// Per identity among `faces`: the sum of its embeddings and how many there are.
+fn identity_sums(faces: &[&Face]) -> BTreeMap<usize, (Vec<f64>, usize)> {
+    let mut sums: BTreeMap<usize, (Vec<f64>, usize)> = BTreeMap::new();
     for f in faces {
         let e = sums.entry(f.id).or_insert_with(|| (vec![0.0; DIM], 0));
         for (s, &v) in e.0.iter_mut().zip(f.x.iter()) {
@@ -312,7 +327,13 @@ fn identity_means(faces: &[&Face]) -> Vec<(usize, Vec<f64>)> {
         }
         e.1 += 1;
     }
-    sums.into_iter()
+    sums
+}
+
+/// The mean embedding of each identity among `faces`, with the identity.
+fn identity_means(faces: &[&Face]) -> Vec<(usize, Vec<f64>)> {
+    identity_sums(faces)
+        .into_iter()
         .map(|(id, (s, n))| (id, s.into_iter().map(|v| v / n as f64).collect()))
         .collect()
 }
@@ -333,18 +354,7 @@ impl Whitening {
                 *m += f64::from(v) / n;
             }
         }
-        let means = {
-            let mut by_id: std::collections::BTreeMap<usize, (Vec<f64>, usize)> =
-                Default::default();
-            for f in faces {
-                let e = by_id.entry(f.id).or_insert_with(|| (vec![0.0; DIM], 0));
-                for (s, &v) in e.0.iter_mut().zip(f.x.iter()) {
-                    *s += f64::from(v);
-                }
-                e.1 += 1;
-            }
-            by_id
-        };
+        let means = identity_sums(faces);
         // Within-identity scatter over identities with two images or more.
         let mut s = vec![0.0; DIM * DIM];
         let mut count = 0.0f64;
