@@ -496,8 +496,7 @@ impl Detector {
         let (w, h) = (frame.width() as usize, frame.height() as usize);
         let b = previous;
         let side = w.max(h) as f32;
-        if !b.is_finite()
-            || !(b.width >= 1.0 && b.height >= 1.0)
+        if !(b.is_finite() && b.width >= 1.0 && b.height >= 1.0)
             || b.x + b.width <= 0.0
             || b.y + b.height <= 0.0
             || b.x >= w as f32

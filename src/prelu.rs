@@ -113,7 +113,8 @@ pub(crate) fn fuse(model: &mut TypedModel) -> TractResult<usize> {
         };
         let rank = x_shape.len();
         // The slope's shape, right-aligned to x's as broadcasting reads it: [1, C, 1, …].
-        let s: Vec<usize> = std::iter::repeat_n(1, rank.saturating_sub(slope.rank()))
+        let s: Vec<usize> = std::iter::repeat(1)
+            .take(rank.saturating_sub(slope.rank()))
             .chain(slope.shape().iter().copied())
             .collect();
         let per_channel = s.len() == rank

@@ -370,9 +370,9 @@ mod tests {
         // Each point's offset from MTCNN's is scaled (and turned) by the same similarity.
         let fwd = align::Similarity::fit(&align::MTCNN_TEMPLATE, &arc.points).unwrap();
         let len = |a: Point, b: Point| f64::from((a.x - b.x).hypot(a.y - b.y));
-        for i in 0..5 {
-            let (m, y) = (align::MTCNN_TEMPLATE[i], align::YUNET_TEMPLATE[i]);
-            let carried_offset = len(carried[i], fwd.apply(m));
+        let points = align::MTCNN_TEMPLATE.iter().zip(&align::YUNET_TEMPLATE);
+        for (i, (c, (&m, &y))) in carried.iter().zip(points).enumerate() {
+            let carried_offset = len(*c, fwd.apply(m));
             assert!(
                 (carried_offset - fwd.scale() * len(y, m)).abs() < 1e-5,
                 "point {i}: {carried_offset}"

@@ -34,6 +34,9 @@ pub struct SessionStart<'s> {
 
 /// A session that started, or an outcome decided before any frame (consent refused, a
 /// reference photo without a usable face).
+// The session is moved out once per person; boxing it would add an allocation and change
+// the public type for no measured gain.
+#[allow(clippy::large_enum_variant)]
 pub enum Started<'s> {
     /// Push frames to it.
     Session(FaceSession<'s>),

@@ -128,11 +128,12 @@ impl ChallengeConfig {
             return Err(ChallengeError::Config("return_fraction must lie in 0..1"));
         }
 
-        if !(self.min_reaction_s.is_finite() && self.min_reaction_s >= 0.0)
-            || !(pos(self.turn_window_s)
-                && pos(self.return_window_s)
-                && pos(self.acquire_window_s)
-                && pos(self.max_gap_s))
+        if !(self.min_reaction_s.is_finite()
+            && self.min_reaction_s >= 0.0
+            && pos(self.turn_window_s)
+            && pos(self.return_window_s)
+            && pos(self.acquire_window_s)
+            && pos(self.max_gap_s))
         {
             return Err(ChallengeError::Config("times must be positive and finite"));
         }
