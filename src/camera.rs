@@ -270,6 +270,21 @@ impl std::fmt::Debug for CameraImage<'_> {
     }
 }
 
+/// A frame has pixels, and 4:2:0 chroma covers 2×2 pixel blocks, so those sizes are even.
+fn check_size(format: PixelFormat, width: u32, height: u32) -> Result<(), CameraError> {
+    if width == 0 || height == 0 {
+        return Err(CameraError::ZeroSize);
+    }
+    if format.is_420() && (width % 2 != 0 || height % 2 != 0) {
+        return Err(CameraError::OddSize {
+            format,
+            width,
+            height,
+        });
+    }
+    Ok(())
+}
+
 /// Rows and bytes a row of each plane of `format` at `width × height`.
 fn plane_shapes(format: PixelFormat, width: u32, height: u32) -> [(u64, u64); 3] {
     let (w, h) = (u64::from(width), u64::from(height));
@@ -302,16 +317,7 @@ impl<'a> CameraImage<'a> {
         height: u32,
         planes: &[Plane<'a>],
     ) -> Result<CameraImage<'a>, CameraError> {
-        if width == 0 || height == 0 {
-            return Err(CameraError::ZeroSize);
-        }
-        if format.is_420() && (width % 2 != 0 || height % 2 != 0) {
-            return Err(CameraError::OddSize {
-                format,
-                width,
-                height,
-            });
-        }
+        check_size(format, width, height)?;
         if planes.len() != format.planes() {
             return Err(CameraError::PlaneCount {
                 format,
@@ -366,16 +372,7 @@ impl<'a> CameraImage<'a> {
         data: &'a [u8],
         stride: usize,
     ) -> Result<CameraImage<'a>, CameraError> {
-        if width == 0 || height == 0 {
-            return Err(CameraError::ZeroSize);
-        }
-        if format.is_420() && (width % 2 != 0 || height % 2 != 0) {
-            return Err(CameraError::OddSize {
-                format,
-                width,
-                height,
-            });
-        }
+        check_size(format, width, height)?;
         let shapes = plane_shapes(format, width, height);
         let strides = match format {
             PixelFormat::I420 => [stride, stride / 2, stride / 2],
