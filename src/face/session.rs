@@ -283,10 +283,15 @@ impl FaceSession<'_> {
         let mut o = Observation::new(t, faces);
         // Only the surface layer reads pixels; without it no copy of the face is kept.
         if self.policy.surface != crate::liveness::fusion::Requirement::Off {
-            // The surface layer tracks the face's texture; the luma is wiped with `o`.
+            // The surface layer tracks the face's texture; the luma is wiped with `o`. Moved
+            // out of its wrapper, not copied: one buffer of face pixels, not two.
             o.luma = Some(
-                GrayFrame::new(frame.width(), frame.height(), frame.luma().to_vec())
-                    .map_err(|_| FaceVerifyError::Capture("frame without pixels"))?,
+                GrayFrame::new(
+                    frame.width(),
+                    frame.height(),
+                    std::mem::take(&mut *frame.luma()),
+                )
+                .map_err(|_| FaceVerifyError::Capture("frame without pixels"))?,
             );
         }
         let event = self.challenge.push(&o)?;
