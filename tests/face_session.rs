@@ -180,6 +180,51 @@ fn a_real_person_is_prompted_step_by_step_and_matched_on_the_frame_that_passed()
 /// A session that borrows nothing (`start_shared`, for the C interface) decides as the
 /// borrowing one, keeps the pipeline alive after its other owner lets go, and refuses a
 /// borrowed template as its reference.
+/// The session holds a frame's pixels only while the surface test may still read them:
+/// none before the baseline, then the frames around each turn, wiped as the challenge
+/// moves on (it decides alike: the test above and `cli/tests/liveness_equality.rs`).
+#[test]
+fn a_session_holds_pixels_only_around_the_turns() {
+    let Some(frames) = common::recording("selfie_d") else {
+        return;
+    };
+    let p = pipeline();
+    let policy = LivenessPolicy::default();
+    let hops = policy.surface_config.max_hops;
+    let v = FaceVerifier::new(&p, policy);
+    let person = BiometricConsent::given_by_person();
+    let consent = FaceConsent::adult(&person);
+    let mut s = start(
+        &v,
+        &consent,
+        Reference::Photo(&frames[0]),
+        "left,right,up,down",
+        3,
+    );
+    let mut prompted = None;
+    for (i, f) in frames.iter().enumerate() {
+        let progress = s.push(f, i as f64 / 7.5).unwrap();
+        if let Progress::Prompt { index: 0, .. } = progress {
+            prompted = Some(i);
+        }
+        match prompted {
+            // Before the baseline no step can read a frame: nothing is held.
+            None => assert_eq!(s.frames_held(), 0, "frame {i}"),
+            // Seeking the first turn: the baseline's colour frame and at most the luma of
+            // the last `max_hops` + 1 frames.
+            Some(at) if i < at + hops => assert!(s.frames_held() <= i - at + 2, "frame {i}"),
+            Some(_) => {}
+        }
+        if matches!(progress, Progress::Done(_)) {
+            assert_eq!(progress, Progress::Done(Outcome::Accepted));
+            // Decided: every frame is wiped.
+            assert_eq!(s.frames_held(), 0);
+            return;
+        }
+    }
+    panic!("undecided after every frame");
+}
+
 #[test]
 fn a_shared_session_borrows_nothing_and_decides_alike() {
     let shared = Arc::new(pipeline());

@@ -62,8 +62,8 @@ pub enum Progress {
 }
 
 /// Most frames one session accepts: a challenge ends by its own windows within ≈ 35 s
-/// (two steps), 525 frames at 15 fps; this bounds the luma held for the surface layer (0.3
-/// MB a 640×480 frame) whatever rate the caller pushes at.
+/// (two steps), 525 frames at 15 fps; this bounds the observations (boxes and landmarks)
+/// whatever rate the caller pushes at. Pixels are held only around each turn.
 pub const MAX_SESSION_FRAMES: usize = 1024;
 
 /// A face verification run frame by frame as the camera delivers them: consent (checked
@@ -71,7 +71,8 @@ pub const MAX_SESSION_FRAMES: usize = 1024;
 /// the frontal frame that passed, embedded and compared with the reference.
 ///
 /// Why a session: a kiosk must prompt *while* the person moves, and must not hold a video.
-/// It keeps the observations (boxes, landmarks and, for the surface layer, the luma) and
+/// It keeps the observations (boxes and landmarks; the luma only of the frames the surface
+/// layer may still read, wiped as soon as no step can: [`FaceSession::frames_held`]) and
 /// exactly two colour frames — the frontal frame that formed the baseline and the current
 /// one, the two the identity check and the matcher embed — and wipes them when it decides.
 pub struct FaceSession<'s> {
@@ -299,6 +300,7 @@ impl FaceSession<'_> {
         self.size = Some(size);
         let index = self.observations.len();
         self.observations.push(o);
+        self.forget_unreadable();
         match event {
             Event::Continue => Ok(Progress::Continue),
             Event::Prompt {
@@ -319,6 +321,33 @@ impl FaceSession<'_> {
             Event::Done(outcome) => self
                 .conclude(&outcome, Some((index, frame)))
                 .map(Progress::Done),
+        }
+    }
+
+    /// How many frames' pixels the session holds now: the luma of the frames the surface
+    /// test may still read, and the colour frame that formed the baseline. A count, never
+    /// the pixels; for an integrator checking what a kiosk keeps in memory.
+    pub fn frames_held(&self) -> usize {
+        self.observations
+            .iter()
+            .filter(|o| o.luma.is_some())
+            .count()
+            + usize::from(self.first.is_some())
+    }
+
+    /// Wipes the luma of every frame the surface test can no longer read: before the
+    /// baseline, and outside each step's span around its turn (`surface::readable`).
+    fn forget_unreadable(&mut self) {
+        let Some(timeline) = self.challenge.timeline() else {
+            return;
+        };
+        let spans =
+            crate::liveness::surface::readable(&timeline, self.policy.surface_config.max_hops);
+        for (i, o) in self.observations.iter_mut().enumerate() {
+            if o.luma.is_some() && !spans.iter().any(|s| s.contains(&i)) {
+                // `GrayFrame` wipes its pixels when dropped.
+                o.luma = None;
+            }
         }
     }
 

@@ -492,8 +492,13 @@ impl LivenessPolicy {
         }
 
         if self.surface != Requirement::Off {
-            let span = frames.get(first..=last).unwrap_or(&[]);
-            let have_luma = !span.is_empty() && span.iter().all(|o| o.luma.is_some());
+            // Only the frames the test can read need pixels: a streaming session wipes
+            // the others as it goes.
+            let have_luma = frames.get(first..=last).is_some()
+                && surface::readable(&(&pass).into(), self.surface_config.max_hops)
+                    .into_iter()
+                    .flatten()
+                    .all(|i| frames.get(i).is_some_and(|o| o.luma.is_some()));
             match (self.surface, have_luma) {
                 (Requirement::Required, false) => return Err(FusionError::MissingLayer("surface")),
                 (_, false) => {}

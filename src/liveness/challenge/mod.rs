@@ -264,6 +264,31 @@ pub struct ChallengePass {
     pub(crate) baseline: HeadPose,
 }
 
+/// How far a challenge has got, in frame indices: what a later layer needs to tell which
+/// frames it may still read. Built from a running [`Session`] or a finished pass.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Timeline<'a> {
+    /// The baseline frame; `None` until a frontal face has been acquired.
+    pub(crate) first_frontal: Option<usize>,
+    /// Frame at which each turn so far was reached.
+    pub(crate) reached: &'a [usize],
+    /// Frame at which the face was back at frontal after each turn so far.
+    pub(crate) returned: &'a [usize],
+    /// The latest frame.
+    pub(crate) last: usize,
+}
+
+impl<'a> From<&'a ChallengePass> for Timeline<'a> {
+    fn from(p: &'a ChallengePass) -> Self {
+        Timeline {
+            first_frontal: Some(p.first_frontal),
+            reached: &p.reached,
+            returned: &p.returned,
+            last: p.last_frontal,
+        }
+    }
+}
+
 impl ChallengePass {
     /// A pass with a known timeline, for judging recorded or simulated sequences with the
     /// later layers alone (e.g. the surface layer on a synthetic turn). A kiosk never

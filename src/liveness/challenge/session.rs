@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::config::ChallengeConfig;
 use super::{
     Challenge, ChallengeError, ChallengeFailure, ChallengeOutcome, ChallengePass, Failure, Mode,
-    Turn,
+    Timeline, Turn,
 };
 use crate::detect::Detection;
 use crate::liveness::linalg::{measurable, Box2};
@@ -108,6 +108,22 @@ impl Session {
     /// The challenge being performed.
     pub fn challenge(&self) -> &Challenge {
         &self.challenge
+    }
+
+    /// Where the challenge stands after the frames pushed so far: `None` before the first
+    /// and once decided (the pass, or the failure, then says everything).
+    pub(crate) fn timeline(&self) -> Option<Timeline<'_>> {
+        if matches!(self.phase, Phase::Done) {
+            return None;
+        }
+        let last = self.frame.checked_sub(1)?;
+        let acquired = matches!(self.phase, Phase::Seek { .. } | Phase::Return { .. });
+        Some(Timeline {
+            first_frontal: acquired.then_some(self.first_frontal),
+            reached: &self.reached,
+            returned: &self.returned,
+            last,
+        })
     }
 
     /// Consumes the next frame (frame indices count pushes from 0).

@@ -74,7 +74,7 @@ use track::*;
 use serde::Serialize;
 use thiserror::Error;
 
-use super::challenge::ChallengePass;
+use super::challenge::{ChallengePass, Timeline};
 use super::linalg::{inter_ocular, measurable, wide, Box2, Point2};
 use super::Observation;
 use crate::detect::Detection;
@@ -170,8 +170,38 @@ impl SurfaceConfig {
     }
 }
 
+/// The frames whose luma [`analyze`] may read, as index spans, for a challenge that has got
+/// as far as `t`. A step reads from its reference to its furthest turn; the reference is at
+/// most `max_hops` frames before that turn and never before the step's start (the baseline,
+/// then the previous step's return), and the furthest turn lies between the step's reach and
+/// its return. So a step reads nothing before its reach minus `max_hops`, and a step not yet
+/// reached nothing before the latest frame minus `max_hops`.
+///
+/// Why: a streaming session holds the face's pixels only while a step may still read them,
+/// and wipes the rest as it goes (at 15 fps about 2 s around each turn, not the whole video).
+pub(crate) fn readable(t: &Timeline<'_>, max_hops: usize) -> Vec<std::ops::RangeInclusive<usize>> {
+    let Some(mut start) = t.first_frontal else {
+        return Vec::new();
+    };
+    let mut spans = Vec::new();
+    for k in 0.. {
+        let Some(&reached) = t.reached.get(k) else {
+            // Not reached yet: its reach, and so its furthest turn, is a later frame.
+            spans.push(start.max(t.last.saturating_sub(max_hops))..=t.last);
+            break;
+        };
+        let back = t.returned.get(k).copied();
+        spans.push(start.max(reached.saturating_sub(max_hops))..=back.unwrap_or(t.last));
+        match back {
+            Some(b) => start = b,
+            None => break,
+        }
+    }
+    spans
+}
+
 /// Runs the test over a passed challenge. Every frame between a step's reference and
-/// peak must carry [`Observation::luma`].
+/// peak must carry [`Observation::luma`]; frames outside [`readable`]'s spans need none.
 pub fn analyze(
     frames: &[Observation],
     pass: &ChallengePass,
@@ -525,6 +555,37 @@ fn inner_face(f: &Detection) -> [f64; 4] {
 mod tests {
     use super::*;
     use crate::liveness::parallax::{apply, Homography};
+
+    #[test]
+    fn readable_spans_follow_the_challenge() {
+        let t = |first, reached: &'static [usize], returned: &'static [usize], last| Timeline {
+            first_frontal: first,
+            reached,
+            returned,
+            last,
+        };
+        // Not acquired: nothing is read, whatever was pushed.
+        assert!(readable(&t(None, &[], &[], 40), 30).is_empty());
+        // Seeking the first turn: the last `max_hops` frames, never before the baseline.
+        assert_eq!(readable(&t(Some(10), &[], &[], 90), 30), vec![60..=90]);
+        assert_eq!(readable(&t(Some(10), &[], &[], 25), 30), vec![10..=25]);
+        // Reached, not yet back: from the reach minus `max_hops` to the latest frame.
+        assert_eq!(readable(&t(Some(10), &[50], &[], 60), 30), vec![20..=60]);
+        // Back, and seeking the second turn: the first step's span is closed at its
+        // return; the second starts at that return.
+        assert_eq!(
+            readable(&t(Some(10), &[50], &[70], 90), 30),
+            vec![20..=70, 70..=90]
+        );
+        assert_eq!(
+            readable(&t(Some(10), &[50], &[70], 130), 30),
+            vec![20..=70, 100..=130]
+        );
+        assert_eq!(
+            readable(&t(Some(10), &[50, 120], &[70, 140], 140), 30),
+            vec![20..=70, 90..=140, 140..=140]
+        );
+    }
 
     /// A smooth random texture (blobs of 1.5–5 px, like skin with features), 320×240.
     fn card(seed: u64) -> (Vec<f32>, usize, usize) {
