@@ -210,7 +210,9 @@ pub struct Observation {
     pub depth: Option<DepthMap>,
     /// Optional near-infrared frame aligned with the colour frame.
     pub nir: Option<GrayFrame>,
-    /// The colour frame's luma, for the dense-point [`surface`] test.
+    /// The colour frame's luma, for the dense-point [`surface`] test. Needed only on the
+    /// frames it reads: from [`SurfaceConfig::max_hops`](surface::SurfaceConfig::max_hops)
+    /// frames before each turn's reach to the face's return.
     pub luma: Option<GrayFrame>,
 }
 
