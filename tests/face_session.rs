@@ -177,9 +177,6 @@ fn a_real_person_is_prompted_step_by_step_and_matched_on_the_frame_that_passed()
     assert_eq!(out, Outcome::Rejected(reasons::MISMATCH));
 }
 
-/// A session that borrows nothing (`start_shared`, for the C interface) decides as the
-/// borrowing one, keeps the pipeline alive after its other owner lets go, and refuses a
-/// borrowed template as its reference.
 /// The session holds a frame's pixels only while the surface test may still read them:
 /// none before the baseline, then the frames around each turn, wiped as the challenge
 /// moves on (it decides alike: the test above and `cli/tests/liveness_equality.rs`).
@@ -225,6 +222,9 @@ fn a_session_holds_pixels_only_around_the_turns() {
     panic!("undecided after every frame");
 }
 
+/// A session that borrows nothing (`start_shared`, for the C interface) decides as the
+/// borrowing one, keeps the pipeline alive after its other owner lets go, and refuses a
+/// borrowed template as its reference.
 #[test]
 fn a_shared_session_borrows_nothing_and_decides_alike() {
     let shared = Arc::new(pipeline());
