@@ -145,9 +145,7 @@ impl OnnxModel {
 
     /// Parses the ONNX graph (the first, expensive step; do it once at load).
     pub(crate) fn parse(&self) -> Result<InferenceModel, ModelError> {
-        tract_onnx::onnx()
-            .model_for_read(&mut &self.bytes[..])
-            .map_err(|e| self.invalid(format!("not a valid ONNX model: {e}")))
+        parse_onnx(&self.bytes).map_err(|e| self.invalid(format!("not a valid ONNX model: {e}")))
     }
 
     pub(crate) fn invalid(&self, reason: impl Into<String>) -> ModelError {
@@ -156,6 +154,18 @@ impl OnnxModel {
             reason: reason.into(),
         }
     }
+}
+
+/// Parses an ONNX graph from its bytes.
+///
+/// Why not tract's `model_for_read`: it first copies the whole file into a buffer and keeps it
+/// while the protobuf is decoded into a second copy, so loading the 22 MB embedder held 44 MB of
+/// model bytes at once, the peak of `facegate verify`'s heap. Decoding from the bytes in place
+/// holds only the decoded copy.
+pub(crate) fn parse_onnx(bytes: &[u8]) -> TractResult<InferenceModel> {
+    use prost::Message;
+    let proto = tract_onnx::pb::ModelProto::decode(bytes)?;
+    tract_onnx::onnx().model_for_proto_model(&proto)
 }
 
 /// The digests of the shipped models, from `models/SHA256SUMS` (`sha256sum` format).

@@ -381,8 +381,7 @@ impl MiniFasNet {
 /// Plans an ONNX model for one input of `shape`, with its PReLUs in one pass each
 /// (`crate::prelu`).
 fn plan_onnx(bytes: &[u8], shape: [usize; 4]) -> TractResult<Arc<TypedRunnableModel>> {
-    let mut typed = tract_onnx::onnx()
-        .model_for_read(&mut std::io::Cursor::new(bytes))?
+    let mut typed = crate::model::parse_onnx(bytes)?
         .with_input_fact(0, f32::fact(shape).into())?
         .into_typed()?
         .into_decluttered()?;
