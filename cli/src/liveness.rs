@@ -35,6 +35,8 @@ pub struct Args {
 #[derive(Subcommand)]
 enum Cmd {
     /// Judge one frame folder against a fixed challenge (exit 0 live, 1 not live, 2 error).
+    /// Frames are read in name order until the challenge decides, as a kiosk session stops
+    /// at its decision; the frames after it are not read.
     Check {
         /// Folder of frames, in file-name order.
         #[arg(long)]
@@ -445,8 +447,17 @@ fn judge(
             }
         }
     }
-    let mut obs = observer.observe_all(&paths, fps)?;
-    for (i, o) in obs.iter_mut().enumerate() {
+    // Frames are observed and pushed one at a time, and reading stops at the challenge's
+    // decision, as at a kiosk: the fusion reads nothing after the challenge's last frontal
+    // frame, so the frames after it would be detected for nothing.
+    let policy = LivenessPolicy::default();
+    let mut session = challenge::Session::new(ch.clone(), Mode::Fixed, policy.challenge)
+        .map_err(|e| e.to_string())?;
+    let mut tracker = observer.tracker()?;
+    let mut obs = Vec::new();
+    let mut decided = None;
+    for (i, path) in paths.iter().enumerate() {
+        let mut o = observe(&observer.faces, tracker.as_mut(), path, i as f64 / fps)?;
         if let Some(dp) = depth_paths.as_ref().and_then(|v| v.get(i)) {
             let d = decode_limited(dp, &DecodeLimits::default())?.into_luma16();
             let (w, h) = d.dimensions();
@@ -460,10 +471,14 @@ fn judge(
             let (w, h) = n.dimensions();
             o.nir = Some(GrayFrame::new(w, h, n.into_raw()).map_err(|e| e.to_string())?);
         }
+        let event = session.push(&o).map_err(|e| e.to_string())?;
+        obs.push(o);
+        if let challenge::Event::Done(outcome) = event {
+            decided = Some(outcome);
+            break;
+        }
     }
-    let policy = LivenessPolicy::default();
-    let outcome =
-        challenge::evaluate(ch, Mode::Fixed, &policy.challenge, &obs).map_err(|e| e.to_string())?;
+    let outcome = decided.unwrap_or_else(|| session.finish());
     // Frames are decoded again only for the two faces the identity check compares, and
     // for the two the passive model (loaded with the default models) scores.
     let open = |i: usize| {
@@ -658,18 +673,23 @@ struct Observer {
 }
 
 impl Observer {
-    /// Every frame of a sequence → its observation, in order (a tracker per sequence).
-    fn observe_all(&self, paths: &[PathBuf], fps: f64) -> Result<Vec<Observation>, String> {
-        let mut tracker = match (self.track, self.faces.detector()) {
-            (1, _) => None,
-            (n, FaceDetector::Mtcnn(_)) => Some(
+    /// A new sequence's tracker (`None`: full detection on every frame).
+    fn tracker(&self) -> Result<Option<Tracker>, String> {
+        match (self.track, self.faces.detector()) {
+            (1, _) => Ok(None),
+            (n, FaceDetector::Mtcnn(_)) => Ok(Some(
                 Tracker::new(n)
                     .map_err(|e| e.to_string())?
                     .with_refine(self.refine)
                     .with_finder(self.finder.clone()),
-            ),
-            _ => return Err("--track needs the MTCNN detector (O-Net follows the faces)".into()),
-        };
+            )),
+            _ => Err("--track needs the MTCNN detector (O-Net follows the faces)".into()),
+        }
+    }
+
+    /// Every frame of a sequence → its observation, in order (a tracker per sequence).
+    fn observe_all(&self, paths: &[PathBuf], fps: f64) -> Result<Vec<Observation>, String> {
+        let mut tracker = self.tracker()?;
         paths
             .iter()
             .enumerate()

@@ -105,6 +105,56 @@ fn real_recording_live_in_its_order_not_live_otherwise() {
     assert!(out.contains("liveness.challenge_timeout"), "{out}");
 }
 
+/// The check reads frames until the challenge decides, as a kiosk session stops at its
+/// decision: webcam_a decides at its 51st frame of 175, so a broken file after that is never
+/// read, while one before it is an error (exit 2).
+#[test]
+fn the_check_stops_reading_at_the_decision() {
+    let Some(src) = recording("webcam_a") else {
+        return;
+    };
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("check_stops_at_decision");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut names: Vec<_> = std::fs::read_dir(&src)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().ends_with(".jpg"))
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 175);
+    for n in &names {
+        std::fs::copy(src.join(n), dir.join(n)).unwrap();
+    }
+    let check = |dir: &PathBuf| {
+        facegate(&[
+            "liveness",
+            "check",
+            "--frames",
+            dir.to_str().unwrap(),
+            "--fps",
+            "15",
+            "--challenge",
+            "left,right",
+            "--track",
+            "7",
+            "--json",
+        ])
+    };
+    // After the decision: not read.
+    std::fs::write(dir.join(&names[120]), b"not a jpeg").unwrap();
+    let (code, out, err) = check(&dir);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["live"], true);
+    assert_eq!(v["frontal_frame"], 50);
+    // Before it: read, and refused as an error.
+    std::fs::write(dir.join(&names[30]), b"not a jpeg").unwrap();
+    let (code, _, err) = check(&dir);
+    assert_eq!(code, 2, "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn bad_detection_and_thread_flags_exit_2_with_a_message() {
     let d = std::env::temp_dir();
