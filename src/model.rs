@@ -11,8 +11,13 @@
 
 use std::borrow::Cow;
 use std::path::Path;
+use std::sync::Arc;
 
 use tract_onnx::prelude::*;
+
+mod in_place;
+
+use in_place::SharedBytes;
 
 /// Errors loading a model.
 #[derive(Debug, thiserror::Error)]
@@ -57,13 +62,18 @@ pub enum ModelError {
 /// An ONNX model's bytes whose SHA-256 has been checked.
 pub struct OnnxModel {
     name: String,
-    bytes: Cow<'static, [u8]>,
+    bytes: SharedBytes,
     id: u64,
 }
 
 impl std::fmt::Debug for OnnxModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "OnnxModel({}, {} bytes)", self.name, self.bytes.len())
+        write!(
+            f,
+            "OnnxModel({}, {} bytes)",
+            self.name,
+            self.bytes.as_slice().len()
+        )
     }
 }
 
@@ -97,8 +107,11 @@ impl OnnxModel {
         bytes: impl Into<Cow<'static, [u8]>>,
         sha256: &str,
     ) -> Result<OnnxModel, ModelError> {
-        let bytes = bytes.into();
-        let id = check_digest(name, &bytes, sha256)?;
+        let bytes = match bytes.into() {
+            Cow::Borrowed(b) => SharedBytes::Static(b),
+            Cow::Owned(v) => SharedBytes::Owned(Arc::new(v)),
+        };
+        let id = check_digest(name, bytes.as_slice(), sha256)?;
         Ok(OnnxModel {
             name: name.to_string(),
             bytes,
@@ -140,12 +153,19 @@ impl OnnxModel {
 
     /// The model's bytes.
     pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+        self.bytes.as_slice()
     }
 
     /// Parses the ONNX graph (the first, expensive step; do it once at load).
     pub(crate) fn parse(&self) -> Result<InferenceModel, ModelError> {
-        parse_onnx(&self.bytes).map_err(|e| self.invalid(format!("not a valid ONNX model: {e}")))
+        self.parse_graph()
+            .map_err(|e| self.invalid(format!("not a valid ONNX model: {e}")))
+    }
+
+    /// Parses the ONNX graph, each weight read from the model's bytes in place
+    /// (`in_place`: the decoded message holds no second copy of the weights).
+    pub(crate) fn parse_graph(&self) -> TractResult<InferenceModel> {
+        in_place::parse(&self.bytes)
     }
 
     pub(crate) fn invalid(&self, reason: impl Into<String>) -> ModelError {
@@ -156,13 +176,9 @@ impl OnnxModel {
     }
 }
 
-/// Parses an ONNX graph from its bytes.
-///
-/// Why not tract's `model_for_read`: it first copies the whole file into a buffer and keeps it
-/// while the protobuf is decoded into a second copy, so loading the 22 MB embedder held its
-/// bytes twice besides the binary's own (`facegate verify`'s peak RSS is about 3.6 MB lower
-/// without that copy, docs/DETECTOR.md). Decoding from the bytes in place holds only the
-/// decoded copy.
+/// Parses an ONNX graph from bytes that are only borrowed (a model given without a digest,
+/// e.g. [`crate::liveness::passive::PassiveModel::from_bytes`]); the weights are decoded into
+/// the message, then copied into tract's tensors.
 pub(crate) fn parse_onnx(bytes: &[u8]) -> TractResult<InferenceModel> {
     use prost::Message;
     let proto = tract_onnx::pb::ModelProto::decode(bytes)?;

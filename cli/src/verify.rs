@@ -82,8 +82,9 @@ pub fn run(args: Args) -> ExitCode {
     let t_load = Instant::now();
     // Two photos have no motion to judge, so the passive liveness model is not loaded:
     // planning it costs about 0.1 s of CPU, a third of the whole command.
-    let detector = Detector::with_default_models(config.detector).map_err(|e| e.to_string());
+    // The embedder first, as `FacePipeline::with_default_models` does (less heap left in holes).
     let embedder = Embedder::with_default_model().map_err(|e| e.to_string());
+    let detector = Detector::with_default_models(config.detector).map_err(|e| e.to_string());
     let pipeline = match (detector, embedder) {
         (Ok(d), Ok(e)) => FacePipeline::new(d, e, config),
         (Err(e), _) | (_, Err(e)) => return fail(&format!("cannot load the face models: {e}")),

@@ -236,9 +236,12 @@ impl FacePipeline {
     /// The default embedded models with `config`, the shipped passive model (MiniFASNet)
     /// included.
     pub fn with_default_models(config: FaceConfig) -> Result<FacePipeline, FaceError> {
+        // The embedder first: its load has the largest passing allocations, and the smaller
+        // models' lasting ones then fill the space it frees rather than sit above it.
+        let embedder = Embedder::with_default_model()?;
         Ok(FacePipeline {
             detector: FaceDetector::Mtcnn(Detector::with_default_models(config.detector)?),
-            embedder: Embedder::with_default_model()?,
+            embedder,
             config,
             passive: Some(MiniFasNet::with_default_models()?),
         })

@@ -124,7 +124,9 @@ impl PassiveModel {
             Layout::Nchw => [1, 3, spec.height as usize, spec.width as usize],
             Layout::Nhwc => [1, spec.height as usize, spec.width as usize, 3],
         };
-        let plan = plan_onnx(bytes, shape).map_err(|e| PassiveError::Load(format!("{e:#}")))?;
+        let plan = crate::model::parse_onnx(bytes)
+            .and_then(|m| plan_onnx(m, shape))
+            .map_err(|e| PassiveError::Load(format!("{e:#}")))?;
         Ok(PassiveModel { spec, plan })
     }
 
@@ -279,7 +281,9 @@ impl MiniFasNet {
     pub fn from_models(v2: &OnnxModel, v1se: &OnnxModel) -> Result<Self, PassiveError> {
         let plan = |m: &OnnxModel| -> Result<Arc<TypedRunnableModel>, PassiveError> {
             let s = MINIFASNET_SIDE;
-            let plan = plan_onnx(m.bytes(), [1, 3, s, s])
+            let plan = m
+                .parse_graph()
+                .and_then(|g| plan_onnx(g, [1, 3, s, s]))
                 .map_err(|e| PassiveError::Load(format!("{}: {e:#}", m.name())))?;
             let out = plan
                 .model()
@@ -380,8 +384,8 @@ impl MiniFasNet {
 
 /// Plans an ONNX model for one input of `shape`, with its PReLUs in one pass each
 /// (`crate::prelu`).
-fn plan_onnx(bytes: &[u8], shape: [usize; 4]) -> TractResult<Arc<TypedRunnableModel>> {
-    let mut typed = crate::model::parse_onnx(bytes)?
+fn plan_onnx(model: InferenceModel, shape: [usize; 4]) -> TractResult<Arc<TypedRunnableModel>> {
+    let mut typed = model
         .with_input_fact(0, f32::fact(shape).into())?
         .into_typed()?
         .into_decluttered()?;
