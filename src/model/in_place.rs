@@ -60,8 +60,7 @@ const MODEL_DIR: &str = "/";
 pub(crate) fn parse(bytes: &SharedBytes) -> TractResult<InferenceModel> {
     use prost::Message;
     let Some((rewritten, ranges)) = rewrite_model(bytes.as_slice()) else {
-        let proto = tract_onnx::pb::ModelProto::decode(bytes.as_slice())?;
-        return tract_onnx::onnx().model_for_proto_model(&proto);
+        return super::parse_onnx(bytes.as_slice());
     };
     let proto = tract_onnx::pb::ModelProto::decode(rewritten.as_slice())?;
     drop(rewritten);
