@@ -165,7 +165,7 @@ impl OnnxModel {
     /// Parses the ONNX graph, each weight read from the model's bytes in place
     /// (`in_place`: the decoded message holds no second copy of the weights).
     pub(crate) fn parse_graph(&self) -> TractResult<InferenceModel> {
-        in_place::parse(&self.bytes)
+        in_place::parse(&self.bytes).unwrap_or_else(|| parse_onnx(self.bytes.as_slice()))
     }
 
     pub(crate) fn invalid(&self, reason: impl Into<String>) -> ModelError {

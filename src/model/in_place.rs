@@ -56,14 +56,20 @@ const DATA_TYPE_FLOAT: u64 = 1;
 const LOCATION: &str = ".";
 const MODEL_DIR: &str = "/";
 
-/// Parses an ONNX graph from `bytes`.
-pub(crate) fn parse(bytes: &SharedBytes) -> TractResult<InferenceModel> {
+/// Parses an ONNX graph from `bytes`, or `None` when the bytes are not a protobuf the
+/// rewrite can follow (the caller then decodes them plainly, to get the decoder's error).
+pub(crate) fn parse(bytes: &SharedBytes) -> Option<TractResult<InferenceModel>> {
+    let (rewritten, ranges) = rewrite_model(bytes.as_slice())?;
+    Some(parse_rewritten(bytes, &rewritten, ranges))
+}
+
+fn parse_rewritten(
+    bytes: &SharedBytes,
+    rewritten: &[u8],
+    ranges: Ranges,
+) -> TractResult<InferenceModel> {
     use prost::Message;
-    let Some((rewritten, ranges)) = rewrite_model(bytes.as_slice()) else {
-        return super::parse_onnx(bytes.as_slice());
-    };
-    let proto = tract_onnx::pb::ModelProto::decode(rewritten.as_slice())?;
-    drop(rewritten);
+    let proto = tract_onnx::pb::ModelProto::decode(rewritten)?;
     let mut onnx = tract_onnx::onnx();
     onnx.provider = Arc::new(InPlace {
         bytes: bytes.clone(),
@@ -377,6 +383,12 @@ mod tests {
             .collect()
     }
 
+    /// Parses as `OnnxModel::parse_graph` does: in place, or plainly when the rewrite declines.
+    fn parse_any(bytes: Vec<u8>) -> TractResult<InferenceModel> {
+        let bytes = SharedBytes::Owned(Arc::new(bytes));
+        parse(&bytes).unwrap_or_else(|| crate::model::parse_onnx(bytes.as_slice()))
+    }
+
     #[test]
     fn weights_read_in_place_give_the_same_graph() {
         let bytes = add_model(tensor("a", &[10., 20., 30.]));
@@ -387,7 +399,9 @@ mod tests {
         let a = &proto.graph.as_ref().unwrap().initializer[0];
         assert!(a.raw_data.is_empty());
         assert_eq!(a.data_location, Some(1));
-        let in_place = parse(&SharedBytes::Owned(Arc::new(bytes.clone()))).unwrap();
+        let in_place = parse(&SharedBytes::Owned(Arc::new(bytes.clone())))
+            .unwrap()
+            .unwrap();
         assert_eq!(run(in_place), vec![11., 22., 33.]);
     }
 
@@ -411,7 +425,7 @@ mod tests {
             },
         ];
         let bytes = add_model(a);
-        assert!(parse(&SharedBytes::Owned(Arc::new(bytes))).is_err());
+        assert!(parse_any(bytes).is_err());
     }
 
     #[test]
@@ -419,11 +433,11 @@ mod tests {
         let bytes = add_model(tensor("a", &[10., 20., 30.]));
         // Every truncation, and a length pointing past the end.
         for cut in 0..bytes.len() {
-            let _ = parse(&SharedBytes::Owned(Arc::new(bytes[..cut].to_vec())));
+            let _ = parse_any(bytes[..cut].to_vec());
         }
         let mut long = bytes.clone();
         long.extend_from_slice(&[(MODEL_GRAPH << 3 | 2) as u8, 0xff, 0xff, 0xff, 0x7f]);
-        assert!(parse(&SharedBytes::Owned(Arc::new(long))).is_err());
+        assert!(parse_any(long).is_err());
         for bad in [&[0x08u8, 0xff, 0xff][..], &[0x0b], &[0x00], &[0xff; 11]] {
             assert!(rewrite_model(bad).is_none());
         }
