@@ -99,6 +99,63 @@ impl Image {
         }
     }
 
+    /// Bilinear samples at `t + m·(i − r, j − r)` for the `(2r+1)²` window, row-major, into
+    /// `out`: each value is `self.sample` of the same coordinate, computed by the same
+    /// arithmetic. When the whole window lies a pixel or more inside the image no sample
+    /// needs the border rule, so the inner loop reads the four neighbours directly (the
+    /// tracker's iterations spend most of their time here).
+    fn warped_window(
+        &self,
+        t: (f64, f64),
+        m: &[[f64; 2]; 2],
+        r: usize,
+        offsets: &mut WindowOffsets,
+        out: &mut [f32],
+    ) {
+        let side = 2 * r + 1;
+        offsets.set(m);
+        let WindowOffsets { ax, ay, bx, by, .. } = &*offsets;
+        // Each coordinate is `t + m·x + m·y`, summed in that order (the products are the
+        // same numbers whether computed here or per pixel).
+        let at = |i: usize, j: usize| ((t.0 + ax[i]) + bx[j], (t.1 + ay[i]) + by[j]);
+        let corners = [
+            at(0, 0),
+            at(side - 1, 0),
+            at(0, side - 1),
+            at(side - 1, side - 1),
+        ];
+        let (w, h) = (self.w as f64, self.h as f64);
+        let inside = self.w <= i32::MAX as usize
+            && self.h <= i32::MAX as usize
+            && corners
+                .iter()
+                .all(|&(x, y)| x >= 1.0 && y >= 1.0 && x < w - 2.0 && y < h - 2.0);
+        if !inside {
+            for (k, o) in out.iter_mut().enumerate().take(side * side) {
+                let (x, y) = at(k % side, k / side);
+                *o = self.sample(x, y);
+            }
+            return;
+        }
+        // An affine map sends the window into the hull of its corners, so every sample
+        // is at least a pixel from the border less a few ulps of rounding.
+        for (j, row) in out.chunks_mut(side).take(side).enumerate() {
+            for (i, o) in row.iter_mut().enumerate() {
+                let (x, y) = at(i, j);
+                // Inside the image both are positive and far below 2³¹: truncating through
+                // `i32` gives `sample`'s `as usize` integers with one instruction each.
+                let (x0, y0) = (x as i32, y as i32);
+                let (fx, fy) = ((x - f64::from(x0)) as f32, (y - f64::from(y0)) as f32);
+                let top = y0 as usize * self.w + x0 as usize;
+                let (a, b) = (self.px[top], self.px[top + 1]);
+                let (c, d) = (self.px[top + self.w], self.px[top + self.w + 1]);
+                let upper = a * (1.0 - fx) + b * fx;
+                let lower = c * (1.0 - fx) + d * fx;
+                *o = upper * (1.0 - fy) + lower * fy;
+            }
+        }
+    }
+
     /// Blur with [1 4 6 4 1]/16 in both directions and keep every second pixel.
     pub(super) fn down(&self) -> Image {
         let (w, h) = (self.w.div_ceil(2), self.h.div_ceil(2));
@@ -125,6 +182,39 @@ impl Image {
             }
         }
         Image { w, h, px }
+    }
+}
+
+/// The products `m·(i − r)` and `m·(j − r)` of a warp's matrix with a window's column and
+/// row offsets: `ax, ay` by column `i` (the matrix's first column), `bx, by` by row `j`.
+struct WindowOffsets {
+    d: Vec<f64>,
+    ax: Vec<f64>,
+    ay: Vec<f64>,
+    bx: Vec<f64>,
+    by: Vec<f64>,
+}
+
+impl WindowOffsets {
+    fn new(r: usize) -> WindowOffsets {
+        let d: Vec<f64> = (0..2 * r + 1).map(|i| i as f64 - r as f64).collect();
+        let zeros = vec![0.0; d.len()];
+        WindowOffsets {
+            ax: zeros.clone(),
+            ay: zeros.clone(),
+            bx: zeros.clone(),
+            by: zeros,
+            d,
+        }
+    }
+
+    fn set(&mut self, m: &[[f64; 2]; 2]) {
+        for (k, &d) in self.d.iter().enumerate() {
+            self.ax[k] = m[0][0] * d;
+            self.ay[k] = m[1][0] * d;
+            self.bx[k] = m[0][1] * d;
+            self.by[k] = m[1][1] * d;
+        }
     }
 }
 
@@ -307,6 +397,7 @@ pub(super) fn follow(
     // Face pixels: wiped when the tracking is done.
     let mut rim = Zeroizing::new(vec![0.0f32; (side + 2) * (side + 2)]);
     let mut warped = Zeroizing::new(vec![0.0f32; n]);
+    let mut offsets = WindowOffsets::new(r);
     let mut out = Vec::with_capacity(starts.len());
     for &p in starts {
         // Per level: mean-free template, its norm, steepest-descent rows and the inverse
@@ -376,16 +467,13 @@ pub(super) fn follow(
                 let img = &frame.levels[l];
                 for _ in 0..15 {
                     // Sample the frame under the current warp (level-l coordinates).
-                    let (tx, ty) = (warp.t.x / s, warp.t.y / s);
-                    for j in 0..side {
-                        for i in 0..side {
-                            let (x, y) = (i as f64 - r as f64, j as f64 - r as f64);
-                            warped[j * side + i] = img.sample(
-                                tx + warp.m[0][0] * x + warp.m[0][1] * y,
-                                ty + warp.m[1][0] * x + warp.m[1][1] * y,
-                            );
-                        }
-                    }
+                    img.warped_window(
+                        (warp.t.x / s, warp.t.y / s),
+                        &warp.m,
+                        r,
+                        &mut offsets,
+                        &mut warped,
+                    );
                     let (mean, wnorm) = mean_norm(&warped);
                     if !(wnorm > 1e-3) {
                         alive = false;
@@ -470,6 +558,40 @@ pub(super) fn follow(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_warped_window_reads_as_sampling_each_pixel_does() {
+        let (w, h) = (40, 30);
+        let img = Image {
+            w,
+            h,
+            px: (0..w * h).map(|i| ((i * 53) % 29) as f32 * 3.1).collect(),
+        };
+        let r = 7;
+        let side = 2 * r + 1;
+        let mut offsets = WindowOffsets::new(r);
+        let mut out = vec![0.0f32; side * side];
+        // Inside, rotated and scaled, touching each border, outside, and not a number.
+        let warps = [
+            ((20.3, 15.7), [[1.0, 0.0], [0.0, 1.0]]),
+            ((19.9, 14.2), [[0.93, -0.31], [0.28, 1.07]]),
+            ((8.0, 15.0), [[1.0, 0.0], [0.0, 1.0]]),
+            ((31.2, 21.9), [[1.0, 0.02], [-0.02, 1.0]]),
+            ((-3.0, 40.0), [[1.0, 0.0], [0.0, 1.0]]),
+            ((f64::NAN, 10.0), [[1.0, 0.0], [0.0, 1.0]]),
+        ];
+        for (t, m) in warps {
+            img.warped_window(t, &m, r, &mut offsets, &mut out);
+            for (k, v) in out.iter().enumerate() {
+                let (x, y) = ((k % side) as f64 - r as f64, (k / side) as f64 - r as f64);
+                let expected = img.sample(
+                    t.0 + m[0][0] * x + m[0][1] * y,
+                    t.1 + m[1][0] * x + m[1][1] * y,
+                );
+                assert_eq!(v.to_bits(), expected.to_bits(), "{t:?} {m:?} pixel {k}");
+            }
+        }
+    }
 
     #[test]
     fn a_sample_inside_reads_as_the_clamped_rule_does() {
