@@ -146,8 +146,11 @@ impl Frame {
         Ok(Frame { width, height, rgb })
     }
 
-    /// Decodes an encoded image (JPEG, PNG, BMP, PNM) from memory under `limits`.
-    pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Frame, FrameError> {
+    /// Reads only the header of an encoded image (JPEG, PNG, BMP, PNM) and checks it under
+    /// `limits`: its width and height, or the error [`Frame::decode`] would give before
+    /// decoding a pixel. A caller holding several images can refuse a bad one before
+    /// decoding any (each decoded frame costs `3 × width × height` bytes).
+    pub fn dimensions(bytes: &[u8], limits: &DecodeLimits) -> Result<(u32, u32), FrameError> {
         if bytes.is_empty() {
             return Err(FrameError::Empty);
         }
@@ -163,11 +166,17 @@ impl Frame {
         if reader.format().is_none() {
             return Err(FrameError::Format("unrecognised file signature".into()));
         }
-        // Read the header first, so an over-large claim is refused before any allocation.
         let (width, height) = reader
             .into_dimensions()
             .map_err(|e| FrameError::Corrupt(e.to_string()))?;
         check_dimensions(width, height, limits)?;
+        Ok((width, height))
+    }
+
+    /// Decodes an encoded image (JPEG, PNG, BMP, PNM) from memory under `limits`.
+    pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Frame, FrameError> {
+        // The header first, so an over-large claim is refused before any allocation.
+        let (width, height) = Frame::dimensions(bytes, limits)?;
 
         let mut reader = ImageReader::new(Cursor::new(bytes))
             .with_guessed_format()
@@ -192,6 +201,15 @@ impl Frame {
 
     /// Reads and decodes an image file under `limits`; the file size is checked before reading.
     pub fn open(path: impl AsRef<Path>, limits: &DecodeLimits) -> Result<Frame, FrameError> {
+        Frame::decode(&Frame::read(path, limits)?, limits)
+    }
+
+    /// Reads an image file's encoded bytes under `limits` (the file size is checked before
+    /// reading), wiped when dropped; nothing is decoded.
+    pub fn read(
+        path: impl AsRef<Path>,
+        limits: &DecodeLimits,
+    ) -> Result<Zeroizing<Vec<u8>>, FrameError> {
         let file = std::fs::File::open(path.as_ref())?;
         let size = file.metadata()?.len();
         if size > limits.max_input_bytes {
@@ -203,7 +221,7 @@ impl Frame {
         let mut bytes = Zeroizing::new(Vec::with_capacity(size as usize));
         file.take(limits.max_input_bytes + 1)
             .read_to_end(&mut bytes)?;
-        Frame::decode(&bytes, limits)
+        Ok(bytes)
     }
 
     fn from_dynamic(image: DynamicImage) -> Result<Frame, FrameError> {
@@ -381,18 +399,45 @@ mod tests {
         let f = Frame::decode(&png, &DecodeLimits::default()).unwrap();
         assert_eq!((f.width(), f.height()), (8, 4));
         assert_eq!(&f.rgb()[..3], &[0, 0, 7]);
+        assert_eq!(
+            Frame::dimensions(&png, &DecodeLimits::default()).unwrap(),
+            (8, 4)
+        );
         let cut = &png[..png.len() / 2];
         assert!(matches!(
             Frame::decode(cut, &DecodeLimits::default()),
             Err(FrameError::Corrupt(_))
         ));
+        // The header alone is whole: only decoding finds the missing pixels.
+        assert_eq!(
+            Frame::dimensions(cut, &DecodeLimits::default()).unwrap(),
+            (8, 4)
+        );
         let small = DecodeLimits {
             max_width: 4,
             ..DecodeLimits::default()
         };
+        for result in [
+            Frame::decode(&png, &small).map(|_| ()),
+            Frame::dimensions(&png, &small).map(|_| ()),
+        ] {
+            assert!(matches!(result, Err(FrameError::TooLarge { .. })));
+        }
+        let few_bytes = DecodeLimits {
+            max_input_bytes: 16,
+            ..DecodeLimits::default()
+        };
         assert!(matches!(
-            Frame::decode(&png, &small),
-            Err(FrameError::TooLarge { .. })
+            Frame::dimensions(&png, &few_bytes),
+            Err(FrameError::TooManyBytes { .. })
+        ));
+        assert!(matches!(
+            Frame::dimensions(&[], &DecodeLimits::default()),
+            Err(FrameError::Empty)
+        ));
+        assert!(matches!(
+            Frame::dimensions(b"hello, not an image", &DecodeLimits::default()),
+            Err(FrameError::Format(_))
         ));
     }
 }

@@ -67,17 +67,16 @@ pub fn run(args: Args) -> ExitCode {
         QualityArg::Permissive => QualityConfig::permissive(several),
     };
     config.mirror_average = !args.no_mirror;
-    // Decode both images before loading the models: a bad file fails fast.
+    // Read both files and check their headers before loading the models, so a missing,
+    // oversized or unreadable file fails fast; each is decoded just before its face is
+    // captured and dropped after, so two large photos are never held decoded at once.
     let limits = DecodeLimits::default();
-    let mut decode_ms = [0.0; 2];
-    let mut frames = Vec::with_capacity(2);
-    for (i, path) in [&args.reference, &args.probe].into_iter().enumerate() {
-        let t = Instant::now();
-        match Frame::open(path, &limits) {
-            Ok(f) => frames.push(f),
+    let mut encoded = Vec::with_capacity(2);
+    for path in [&args.reference, &args.probe] {
+        match Frame::read(path, &limits).and_then(|b| Frame::dimensions(&b, &limits).map(|_| b)) {
+            Ok(b) => encoded.push(b),
             Err(e) => return fail(&format!("{}: {e}", path.display())),
         }
-        decode_ms[i] = t.elapsed().as_secs_f64() * 1e3;
     }
     let t_load = Instant::now();
     // Two photos have no motion to judge, so the passive liveness model is not loaded:
@@ -93,12 +92,20 @@ pub fn run(args: Args) -> ExitCode {
     // An operator's tool on two photos, not a kiosk session: the evaluation door.
     let matcher = facegate::eval::Matcher::new(&pipeline);
     let mut captures = Vec::with_capacity(2);
-    for ((frame, path), which) in frames
+    let mut decode_ms = [0.0; 2];
+    for (i, ((bytes, path), which)) in encoded
         .iter()
         .zip([&args.reference, &args.probe])
         .zip(["reference", "probe"])
+        .enumerate()
     {
-        match matcher.capture(frame) {
+        let t = Instant::now();
+        let frame = match Frame::decode(bytes, &limits) {
+            Ok(f) => f,
+            Err(e) => return fail(&format!("{}: {e}", path.display())),
+        };
+        decode_ms[i] = t.elapsed().as_secs_f64() * 1e3;
+        match matcher.capture(&frame) {
             Ok(c) => captures.push(c),
             // The person's failure, not a fault: "no", with the reason (exit 1).
             Err(CaptureError::Quality(r)) => {
@@ -121,7 +128,7 @@ pub fn run(args: Args) -> ExitCode {
             Err(CaptureError::Fault(e)) => return fail(&format!("{}: {e}", path.display())),
         }
     }
-    drop(frames);
+    drop(encoded);
     let cmp = matcher.compare(&captures[0].template, &captures[1].template);
     let total_ms = t_start.elapsed().as_secs_f64() * 1e3;
     if args.json {

@@ -211,6 +211,17 @@ fn unreadable_inputs_exit_2_with_a_message() {
     ));
     let r = verify(&missing, &good, false);
     assert_error(&r, &missing, "cannot read image file");
+
+    // A whole header and too few pixels behind it: refused when decoded (after the
+    // reference's face), with the same one-line error naming the probe.
+    // (A truncated JPEG decodes, its missing blocks filled in; a truncated PNG does not.)
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8, y as u8, 90]));
+    let mut png = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let cut = TempFile::new("cut.png", &png[..png.len() / 2]);
+    let r = verify(&good, &cut.0, false);
+    assert_error(&r, &cut.0, "corrupt");
 }
 
 /// A readable image without a usable face is the person's failure, not a fault: "no"
