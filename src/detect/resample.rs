@@ -456,12 +456,15 @@ fn column_band<T: Sample>(
         sums[r - b0..r - b0 + LANES].copy_from_slice(&acc);
         r += LANES;
     }
+    // The last rows of a band, one at a time; the sum stays in a register (added to in
+    // memory, it would be stored before every bounds check that could unwind).
     for r in r..i1 {
         let y = (ry + r as i64) as usize;
-        let sum = &mut sums[r - b0];
+        let mut sum = 0.0f32;
         for &(wt, column) in taps {
-            *sum += wt * plane[column + y].value();
+            sum += wt * plane[column + y].value();
         }
+        sums[r - b0] = sum;
     }
 }
 
@@ -484,12 +487,15 @@ fn weighted_sum(dst: &mut [f32], src: &[f32], lines: &[(f32, usize)]) {
         }
         chunk.copy_from_slice(&acc);
     }
-    rest.fill(0.0);
+    // Fewer than LANES outputs left: the same sums, in registers too.
+    let mut acc = [0.0f32; LANES];
+    let acc = &mut acc[..rest.len()];
     for &(wt, start) in lines {
-        for (d, s) in rest.iter_mut().zip(&src[start + done..]) {
-            *d += wt * s;
+        for (a, s) in acc.iter_mut().zip(&src[start + done..]) {
+            *a += wt * s;
         }
     }
+    rest.copy_from_slice(acc);
 }
 
 /// `dst` (`cols × rows`) becomes the transpose of `src` (`rows × cols`), in 8 × 8 tiles
