@@ -108,11 +108,10 @@ impl Image {
         &self,
         t: (f64, f64),
         m: &[[f64; 2]; 2],
-        r: usize,
         offsets: &mut WindowOffsets,
         out: &mut [f32],
     ) {
-        let side = 2 * r + 1;
+        let side = offsets.ax.len();
         offsets.set(m);
         let WindowOffsets { ax, ay, bx, by, .. } = &*offsets;
         // Each coordinate is `t + m·x + m·y`, summed in that order (the products are the
@@ -185,10 +184,10 @@ impl Image {
     }
 }
 
-/// The products `m·(i − r)` and `m·(j − r)` of a warp's matrix with a window's column and
-/// row offsets: `ax, ay` by column `i` (the matrix's first column), `bx, by` by row `j`.
+/// The products `m·(i − r)` and `m·(j − r)` of a warp's matrix with the offsets of a
+/// `(2r+1)²` window's columns and rows: `ax, ay` by column `i` (the matrix's first column),
+/// `bx, by` by row `j`.
 struct WindowOffsets {
-    d: Vec<f64>,
     ax: Vec<f64>,
     ay: Vec<f64>,
     bx: Vec<f64>,
@@ -197,19 +196,19 @@ struct WindowOffsets {
 
 impl WindowOffsets {
     fn new(r: usize) -> WindowOffsets {
-        let d: Vec<f64> = (0..2 * r + 1).map(|i| i as f64 - r as f64).collect();
-        let zeros = vec![0.0; d.len()];
+        let zeros = vec![0.0; 2 * r + 1];
         WindowOffsets {
             ax: zeros.clone(),
             ay: zeros.clone(),
             bx: zeros.clone(),
             by: zeros,
-            d,
         }
     }
 
     fn set(&mut self, m: &[[f64; 2]; 2]) {
-        for (k, &d) in self.d.iter().enumerate() {
+        let r = (self.ax.len() / 2) as f64;
+        for k in 0..self.ax.len() {
+            let d = k as f64 - r;
             self.ax[k] = m[0][0] * d;
             self.ay[k] = m[1][0] * d;
             self.bx[k] = m[0][1] * d;
@@ -470,7 +469,6 @@ pub(super) fn follow(
                     img.warped_window(
                         (warp.t.x / s, warp.t.y / s),
                         &warp.m,
-                        r,
                         &mut offsets,
                         &mut warped,
                     );
@@ -581,7 +579,7 @@ mod tests {
             ((f64::NAN, 10.0), [[1.0, 0.0], [0.0, 1.0]]),
         ];
         for (t, m) in warps {
-            img.warped_window(t, &m, r, &mut offsets, &mut out);
+            img.warped_window(t, &m, &mut offsets, &mut out);
             for (k, v) in out.iter().enumerate() {
                 let (x, y) = ((k % side) as f64 - r as f64, (k / side) as f64 - r as f64);
                 let expected = img.sample(
