@@ -43,6 +43,7 @@ use crate::frame::Frame;
 use crate::geometry::{Point, Rect};
 use crate::model::{ModelError, OnnxModel};
 
+mod pool;
 mod resample;
 pub mod track;
 pub mod yunet;
@@ -705,6 +706,7 @@ fn prepared(model: InferenceModel, width: TDim, height: TDim) -> TractResult<Typ
     let mut typed = channels_first(model, width, height)?;
     strip_class_softmax(&mut typed)?;
     crate::prelu::fuse(&mut typed)?;
+    pool::swap(&mut typed)?;
     Ok(typed)
 }
 
