@@ -43,6 +43,7 @@ use crate::frame::Frame;
 use crate::geometry::{Point, Rect};
 use crate::model::{ModelError, OnnxModel};
 
+mod heads;
 mod pool;
 mod resample;
 pub mod track;
@@ -707,6 +708,7 @@ fn prepared(model: InferenceModel, width: TDim, height: TDim) -> TractResult<Typ
     strip_class_softmax(&mut typed)?;
     crate::prelu::fuse(&mut typed)?;
     pool::swap(&mut typed)?;
+    heads::stack(&mut typed)?;
     Ok(typed)
 }
 
@@ -1096,13 +1098,20 @@ fn pnet_outputs(
                 v.shape()
             )));
         }
+        let cells = v.index_axis(tract_ndarray::Axis(0), 0);
+        let channel = |c: usize| cells.index_axis(tract_ndarray::Axis(2), c);
+        let offsets = |from: usize| {
+            cells
+                .slice_axis(tract_ndarray::Axis(2), (from..from + 4).into())
+                .to_owned()
+        };
         match v.shape()[3] {
-            4 => reg = Some(v.index_axis(tract_ndarray::Axis(0), 0).to_owned()),
-            2 => {
-                let cells = v.index_axis(tract_ndarray::Axis(0), 0);
-                let face = cells.index_axis(tract_ndarray::Axis(2), 1);
-                let not_face = cells.index_axis(tract_ndarray::Axis(2), 0);
-                margin = Some(&face - &not_face)
+            4 => reg = Some(offsets(0)),
+            2 => margin = Some(&channel(1) - &channel(0)),
+            // The two heads stacked (`heads`): the four offsets, then the two logits.
+            6 => {
+                reg = Some(offsets(0));
+                margin = Some(&channel(5) - &channel(4));
             }
             _ => {}
         }
@@ -1465,15 +1474,18 @@ mod tests {
             let tensor = || Tensor::from_shape(&[1, 3, side, side], &input).expect("tensor");
             let a = with.run(tvec!(tensor().into_tvalue())).expect("run");
             let b = without.run(tvec!(tensor().into_tvalue())).expect("run");
+            // The class pair: its own output, or the last two of P-Net's stacked heads.
             let class = |out: &TVec<TValue>| -> Vec<f32> {
                 let t = out
                     .iter()
-                    .find(|t| t.shape().last() == Some(&2))
+                    .find(|t| matches!(t.shape().last(), Some(&2) | Some(&6)))
                     .expect("class output");
-                t.to_plain_array_view::<f32>()
-                    .expect("f32")
-                    .iter()
-                    .copied()
+                let values = t.to_plain_array_view::<f32>().expect("f32");
+                let width = values.shape()[values.ndim() - 1];
+                let values: Vec<f32> = values.iter().copied().collect();
+                values
+                    .chunks_exact(width)
+                    .flat_map(|cell| cell[width - 2..].to_vec())
                     .collect()
             };
             let (p, l) = (class(&a), class(&b));
@@ -1488,6 +1500,45 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn pnets_stacked_heads_give_the_same_bits() {
+        // P-Net planned with its two heads as one product and as two, on the same input:
+        // the offsets and the logits bit for bit.
+        let model = OnnxModel::embedded("mtcnn/pnet.onnx").expect("model");
+        let (w, h) = (97, 61);
+        let stacked = plan_channels_first(model.parse().expect("parse"), w, h).expect("plan");
+        // `prepared` without the stacking.
+        let mut apart =
+            channels_first(model.parse().expect("parse"), w.to_dim(), h.to_dim()).expect("typed");
+        strip_class_softmax(&mut apart).expect("softmax");
+        crate::prelu::fuse(&mut apart).expect("prelu");
+        pool::swap(&mut apart).expect("pool");
+        assert_eq!(apart.output_outlets().expect("outputs").len(), 2);
+        let apart = apart
+            .into_optimized()
+            .and_then(|m| m.into_runnable())
+            .expect("plan");
+        let input: Vec<f32> = (0..3 * w * h)
+            .map(|i| ((i * 7919) % 255) as f32 / 128.0 - 1.0)
+            .collect();
+        let tensor = || Tensor::from_shape(&[1, 3, w, h], &input).expect("tensor");
+        let a = stacked.run(tvec!(tensor().into_tvalue())).expect("run");
+        let b = apart.run(tvec!(tensor().into_tvalue())).expect("run");
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].shape().last(), Some(&6));
+        let bits = |(reg, margin): (tract_ndarray::ArrayD<f32>, tract_ndarray::ArrayD<f32>)| {
+            let bits = |x: &tract_ndarray::ArrayD<f32>| -> Vec<u32> {
+                x.iter().map(|v| v.to_bits()).collect()
+            };
+            (bits(&reg), bits(&margin))
+        };
+        let (ra, ma) = bits(pnet_outputs(&a).expect("stacked outputs"));
+        let (rb, mb) = bits(pnet_outputs(&b).expect("separate outputs"));
+        assert!(!ra.is_empty() && !ma.is_empty());
+        assert_eq!(ra, rb);
+        assert_eq!(ma, mb);
     }
 
     #[test]

@@ -115,7 +115,16 @@ def check_outputs(sessions, per_net):
         worst = 0.0
         for x, fg_outs in runs:
             ort_outs = s.run(None, {name: x})
+            if net == "pnet" and len(fg_outs) == 1 and fg_outs[0].shape[-1] == 6:
+                # facegate stacks P-Net's two heads: the four box offsets, then the logits.
+                fg_outs = [fg_outs[0][..., :4], fg_outs[0][..., 4:]]
+            if net in ("pnet", "rnet", "onet"):
+                # Paired by width (the heads' order may differ between the two).
+                by_width = {b.shape[-1]: b for b in fg_outs}
+                fg_outs = [by_width.get(a.shape[-1]) for a in ort_outs]
             for a, b in zip(ort_outs, fg_outs):
+                if b is None:
+                    raise SystemExit(f"{net}: no facegate output {a.shape[-1]} wide")
                 if net in ("pnet", "rnet", "onet") and b.shape[-1] == 2:
                     b = softmax_last(b)
                 worst = max(worst, float(np.max(np.abs(a.reshape(-1) - b.reshape(-1)))))
