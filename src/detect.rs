@@ -44,7 +44,6 @@ use crate::geometry::{Point, Rect};
 use crate::model::{ModelError, OnnxModel};
 
 mod heads;
-mod pool;
 mod resample;
 pub mod track;
 pub mod yunet;
@@ -707,7 +706,7 @@ fn prepared(model: InferenceModel, width: TDim, height: TDim) -> TractResult<Typ
     let mut typed = channels_first(model, width, height)?;
     strip_class_softmax(&mut typed)?;
     crate::prelu::fuse(&mut typed)?;
-    pool::swap(&mut typed)?;
+    crate::pool::swap(&mut typed)?;
     heads::stack(&mut typed)?;
     Ok(typed)
 }
@@ -1514,7 +1513,7 @@ mod tests {
             channels_first(model.parse().expect("parse"), w.to_dim(), h.to_dim()).expect("typed");
         strip_class_softmax(&mut apart).expect("softmax");
         crate::prelu::fuse(&mut apart).expect("prelu");
-        pool::swap(&mut apart).expect("pool");
+        crate::pool::swap(&mut apart).expect("pool");
         assert_eq!(apart.output_outlets().expect("outputs").len(), 2);
         let apart = apart
             .into_optimized()

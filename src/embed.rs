@@ -207,6 +207,8 @@ impl Embedder {
         let plan = model
             .parse()?
             .with_input_fact(0, f32::fact(shape).into())
+            .and_then(|m| m.into_typed()?.into_decluttered())
+            .and_then(|mut m| crate::pool::swap(&mut m).map(|_| m))
             .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
             .map_err(|e| model.invalid(format!("cannot plan for input {shape:?}: {e}")))?;
@@ -330,5 +332,56 @@ impl Embedder {
             .next()
             .ok_or_else(|| EmbedError::Inference("no output".into()))?;
         Ok(first.into_tensor())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_planned_resnet_gives_the_bits_of_tracts_own_plan() {
+        // The embedder plans the ResNet with its max pooling swapped for the crate's
+        // (`crate::pool`); tract's plan of the same file must give the same output bit for bit.
+        let model =
+            OnnxModel::embedded("dlib/dlib_face_recognition_resnet_model_v1.onnx").expect("model");
+        let embedder = Embedder::with_default_model().expect("embedder");
+        let s = embedder.spec.chip.size as usize;
+        assert!(embedder
+            .plan
+            .model()
+            .nodes()
+            .iter()
+            .any(|n| n.op().name() == "facegate.PlanePool"));
+        let reference = model
+            .parse()
+            .expect("parse")
+            .with_input_fact(0, f32::fact([1, 3, s, s]).into())
+            .and_then(|m| m.into_optimized())
+            .and_then(|m| m.into_runnable())
+            .expect("tract's plan");
+        let rgb: Vec<u8> = (0..s * s * 3).map(|i| ((i * 7919) % 251) as u8).collect();
+        let chip = Chip::from_rgb(embedder.spec.chip.size, rgb).expect("chip");
+        let ours = embedder.run(&chip).expect("run");
+        let input = {
+            // The same input tensor `run` builds.
+            let spec = &embedder.spec;
+            let mut data = vec![0.0f32; 3 * s * s];
+            for (i, p) in chip.rgb().chunks_exact(3).enumerate() {
+                for c in 0..3 {
+                    data[c * s * s + i] = (f32::from(p[c]) - spec.mean[c]) / spec.divisor;
+                }
+            }
+            Tensor::from_shape(&[1, 3, s, s], &data).expect("tensor")
+        };
+        let theirs = reference.run(tvec!(input.into_tvalue())).expect("run");
+        let bits = |t: &Tensor| -> Vec<u32> {
+            t.to_plain_array_view::<f32>()
+                .expect("f32")
+                .iter()
+                .map(|v| v.to_bits())
+                .collect()
+        };
+        assert_eq!(bits(&ours), bits(&theirs[0].clone().into_tensor()));
     }
 }

@@ -41,6 +41,7 @@ pub mod liveness;
 pub mod model;
 pub mod otp;
 pub mod policy;
+mod pool;
 mod prelu;
 pub mod quality;
 mod sample;

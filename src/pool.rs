@@ -1,5 +1,6 @@
 //! Max pooling over channel planes: MTCNN's poolings (P-Net's 2×2 at stride 2, R-Net's and
-//! O-Net's 3×3 at stride 2) in passes whose inner loops vectorise.
+//! O-Net's 3×3 at stride 2) and the face ResNet's (3×3 at stride 2), in passes whose inner
+//! loops vectorise.
 //!
 //! Why: tract 0.23.9 pools 2×2 windows at stride 2 one output value at a time, testing each
 //! tap's bounds (its vector path is for stride 1); on P-Net's largest pyramid level at min
@@ -23,7 +24,7 @@ use tract_onnx::tract_core::ops::nn::DataFormat;
 /// An undilated max pooling of `[N, C, H, W]` `f32` values, with the kernel, strides and
 /// padding (and so the output size) of `pool_spec`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(super) struct PlanePool {
+pub(crate) struct PlanePool {
     pool_spec: PoolSpec,
 }
 
@@ -245,7 +246,7 @@ fn pool_rows_then_columns(
 }
 
 /// Replaces every max pooling [`PlanePool`] computes; returns how many.
-pub(super) fn swap(model: &mut TypedModel) -> TractResult<usize> {
+pub(crate) fn swap(model: &mut TypedModel) -> TractResult<usize> {
     let mut swapped = 0;
     for id in model.eval_order()? {
         let node = model.node(id);
