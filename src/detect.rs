@@ -612,8 +612,7 @@ impl Detector {
             }
             let input = planes_tensor(planes, Region::whole(w, h), sw, sh)?;
             let out = run_traced(&self.pnet_plan(sw, sh)?, input, "pnet", again(&mut trace))?;
-            let (reg, margin) = pnet_outputs(&out)?;
-            let mut boxes = pnet_boxes(&reg, &margin, scale, self.config.thresholds[0]);
+            let mut boxes = pnet_boxes(&pnet_outputs(&out)?, scale, self.config.thresholds[0]);
             keep_best(&mut boxes, MAX_PNET_LEVEL_CANDIDATES);
             nms(&mut boxes, 0.5, Overlap::Union);
             boxes.truncate(MAX_PNET_CANDIDATES);
@@ -1081,78 +1080,76 @@ fn transposed_tensor(
     Ok(tensor)
 }
 
-/// Splits P-Net's outputs into (regression [W', H', 4], face logit margin [W', H'], face −
-/// not face). Outputs are told apart by their last dimension (4 = box offsets, 2 = class
-/// logits).
-fn pnet_outputs(
-    out: &TVec<TValue>,
-) -> Result<(tract_ndarray::ArrayD<f32>, tract_ndarray::ArrayD<f32>), DetectError> {
-    let mut reg = None;
-    let mut margin = None;
+/// P-Net's output map, read in place: per cell `[W', H']`, the four box offsets and the two
+/// class logits (not face, face).
+struct PnetMap<'a> {
+    offsets: tract_ndarray::ArrayView3<'a, f32>,
+    logits: tract_ndarray::ArrayView3<'a, f32>,
+}
+
+/// Finds P-Net's map in its outputs, told apart by their last dimension: 4 box offsets and 2
+/// class logits, or both stacked in one output of 6 (`heads`: the offsets first).
+fn pnet_outputs(out: &TVec<TValue>) -> Result<PnetMap<'_>, DetectError> {
+    use tract_ndarray::{Axis, Ix3};
+    let mut offsets = None;
+    let mut logits = None;
     for t in out.iter() {
         let v = t.to_plain_array_view::<f32>().map_err(inference)?;
-        if v.ndim() != 4 || v.shape()[0] != 1 {
-            return Err(DetectError::Inference(format!(
-                "unexpected P-Net output shape {:?}",
-                v.shape()
-            )));
-        }
-        let cells = v.index_axis(tract_ndarray::Axis(0), 0);
-        let channel = |c: usize| cells.index_axis(tract_ndarray::Axis(2), c);
-        let offsets = |from: usize| {
-            cells
-                .slice_axis(tract_ndarray::Axis(2), (from..from + 4).into())
-                .to_owned()
-        };
-        match v.shape()[3] {
-            4 => reg = Some(offsets(0)),
-            2 => margin = Some(&channel(1) - &channel(0)),
-            // The two heads stacked (`heads`): the four offsets, then the two logits.
+        let cells = (v.ndim() == 4 && v.shape()[0] == 1)
+            .then(|| {
+                v.index_axis_move(Axis(0), 0)
+                    .into_dimensionality::<Ix3>()
+                    .ok()
+            })
+            .flatten()
+            .ok_or_else(|| {
+                DetectError::Inference(format!("unexpected P-Net output shape {:?}", t.shape()))
+            })?;
+        let channels =
+            move |from: usize, to: usize| cells.slice_axis_move(Axis(2), (from..to).into());
+        match cells.shape()[2] {
+            4 => offsets = Some(cells),
+            2 => logits = Some(cells),
             6 => {
-                reg = Some(offsets(0));
-                margin = Some(&channel(5) - &channel(4));
+                offsets = Some(channels(0, 4));
+                logits = Some(channels(4, 6));
             }
             _ => {}
         }
     }
-    match (reg, margin) {
-        (Some(r), Some(m)) if r.shape()[..2] == m.shape()[..2] => Ok((r, m.into_dyn())),
+    match (offsets, logits) {
+        (Some(o), Some(l)) if o.shape()[..2] == l.shape()[..2] => Ok(PnetMap {
+            offsets: o,
+            logits: l,
+        }),
         _ => Err(DetectError::Inference(
             "P-Net outputs are not (regression, class logits)".into(),
         )),
     }
 }
 
-/// Candidate boxes from P-Net's map at one pyramid scale.
-fn pnet_boxes(
-    reg: &tract_ndarray::ArrayD<f32>,
-    margin: &tract_ndarray::ArrayD<f32>,
-    scale: f32,
-    threshold: f32,
-) -> Vec<Candidate> {
+/// Candidate boxes from P-Net's map at one pyramid scale: the cells whose face − not-face
+/// logit margin reaches the threshold's.
+fn pnet_boxes(map: &PnetMap<'_>, scale: f32, threshold: f32) -> Vec<Candidate> {
     const STRIDE: f32 = 2.0;
     const CELL: f32 = 12.0;
-    let (cw, ch) = (margin.shape()[0], margin.shape()[1]);
+    let (cw, ch) = (map.logits.shape()[0], map.logits.shape()[1]);
     let least = logit_margin(threshold);
     let mut out = Vec::new();
     for cx in 0..cw {
         for cy in 0..ch {
-            let m = margin[[cx, cy]];
+            let m = map.logits[[cx, cy, 1]] - map.logits[[cx, cy, 0]];
             if m >= least {
                 let score = face_probability(0.0, m);
                 let (fx, fy) = (cx as f32, cy as f32);
+                let reg = |k: usize| map.offsets[[cx, cy, k]];
                 out.push(Candidate {
                     x1: ((STRIDE * fx + 1.0) / scale).trunc(),
                     y1: ((STRIDE * fy + 1.0) / scale).trunc(),
                     x2: ((STRIDE * fx + CELL) / scale).trunc(),
                     y2: ((STRIDE * fy + CELL) / scale).trunc(),
                     score,
-                    reg: [
-                        reg[[cx, cy, 0]],
-                        reg[[cx, cy, 1]],
-                        reg[[cx, cy, 2]],
-                        reg[[cx, cy, 3]],
-                    ],
+                    reg: [reg(0), reg(1), reg(2), reg(3)],
                 });
             }
         }
@@ -1527,11 +1524,11 @@ mod tests {
         let b = apart.run(tvec!(tensor().into_tvalue())).expect("run");
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].shape().last(), Some(&6));
-        let bits = |(reg, margin): (tract_ndarray::ArrayD<f32>, tract_ndarray::ArrayD<f32>)| {
-            let bits = |x: &tract_ndarray::ArrayD<f32>| -> Vec<u32> {
+        let bits = |map: PnetMap<'_>| {
+            let bits = |x: tract_ndarray::ArrayView3<'_, f32>| -> Vec<u32> {
                 x.iter().map(|v| v.to_bits()).collect()
             };
-            (bits(&reg), bits(&margin))
+            (bits(map.offsets), bits(map.logits))
         };
         let (ra, ma) = bits(pnet_outputs(&a).expect("stacked outputs"));
         let (rb, mb) = bits(pnet_outputs(&b).expect("separate outputs"));
