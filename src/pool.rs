@@ -13,9 +13,11 @@
 //! Why the values are tract's, bit for bit: the landmarks the liveness layers were calibrated
 //! on come out of these networks. tract folds a window from `f32::MIN` in reading order (top
 //! row first, left to right): its 2×2 path with `f32::max`, every other path keeping the
-//! value held unless it is `<` the tap. Both folds ignore NaN and keep the first of equal
-//! values, so folding the rows first and then their results picks the same value and the
-//! same signed zero. Tests run both against tract with NaNs, infinities and signed zeros.
+//! value held unless it is `<` the tap. The 2×2 window here is folded in that same order with
+//! `f32::max`. The `<` fold ignores NaN and keeps the first of equal values, so folding each
+//! row first and then the rows' results picks the same value and the same signed zero as
+//! folding in reading order. Tests run both against tract with NaNs, infinities and signed
+//! zeros.
 
 use tract_onnx::tract_core::internal::*;
 use tract_onnx::tract_core::ops::cnn::{MaxPool, PoolSpec};

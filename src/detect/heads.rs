@@ -37,11 +37,13 @@ fn head(model: &TypedModel, einsum: usize) -> TractResult<Option<Head>> {
     };
     let out = model.outlet_fact(OutletId::new(einsum, 0))?;
     let rank = out.rank();
-    // The weights' first axis is the output's last.
+    // The weights' first axis is the output's last, and the feature map has no such axis:
+    // each output channel reads only its own row of weights.
     let o_axis = op.axes.axis((InOut::In(1), 0))?;
     if op.q_params.is_some()
         || node.inputs.len() != 2
         || o_axis.outputs[0][..] != [rank - 1]
+        || !o_axis.inputs[0].is_empty()
         || out.shape[rank - 1].to_usize().ok() != Some(weights.shape()[0])
     {
         return Ok(None);
