@@ -699,19 +699,26 @@ fn plan_channels_first(model: InferenceModel, width: usize, height: usize) -> Tr
         .into_runnable()
 }
 
-/// The network taking channels first, its class softmax stripped and its PReLUs fused: all
-/// of a plan but the optimisation.
+/// The network taking channels first, its class softmax stripped, its PReLUs fused and its
+/// max poolings facegate's (`crate::pool`): all of a plan but the optimisation.
 fn prepared(model: InferenceModel, width: TDim, height: TDim) -> TractResult<TypedModel> {
     let mut typed = channels_first(model, width, height)?;
     strip_class_softmax(&mut typed)?;
     crate::prelu::fuse(&mut typed)?;
     crate::pool::swap(&mut typed)?;
+    Ok(typed)
+}
+
+/// P-Net [`prepared`], its two heads stacked into one output ([`heads`], read by
+/// [`pnet_outputs`]).
+fn prepared_pnet(model: InferenceModel, width: TDim, height: TDim) -> TractResult<TypedModel> {
+    let mut typed = prepared(model, width, height)?;
     heads::stack(&mut typed)?;
     Ok(typed)
 }
 
-/// P-Net as [`plan_channels_first`] prepares it, up to the optimisation, once for every input
-/// size: typed and decluttered with the input's width and height as symbols.
+/// P-Net as [`prepared_pnet`] prepares it, once for every input size: typed and decluttered
+/// with the input's width and height as symbols.
 ///
 /// Why: P-Net is planned for each pyramid level size, and a new frame size brings new
 /// levels. Typing and decluttering took more than half of each plan; binding the symbols and
@@ -734,7 +741,7 @@ enum PnetModel {
 impl PnetModel {
     fn new(model: InferenceModel) -> PnetModel {
         let (width, height) = (model.symbols.sym("W"), model.symbols.sym("H"));
-        match prepared(model.clone(), width.to_dim(), height.to_dim()) {
+        match prepared_pnet(model.clone(), width.to_dim(), height.to_dim()) {
             Ok(typed) => PnetModel::Symbolic {
                 typed,
                 width,
@@ -755,7 +762,9 @@ impl PnetModel {
                     HashMap::from([(width.clone(), w.to_dim()), (height.clone(), h.to_dim())]);
                 typed.set_symbols(&sizes)?.into_optimized()?.into_runnable()
             }
-            PnetModel::PerSize(model) => plan_channels_first(model.clone(), w, h),
+            PnetModel::PerSize(model) => prepared_pnet(model.clone(), w.to_dim(), h.to_dim())?
+                .into_optimized()?
+                .into_runnable(),
         }
     }
 }
@@ -1504,18 +1513,12 @@ mod tests {
         // the offsets and the logits bit for bit.
         let model = OnnxModel::embedded("mtcnn/pnet.onnx").expect("model");
         let (w, h) = (97, 61);
-        let stacked = plan_channels_first(model.parse().expect("parse"), w, h).expect("plan");
-        // `prepared` without the stacking.
-        let mut apart =
-            channels_first(model.parse().expect("parse"), w.to_dim(), h.to_dim()).expect("typed");
-        strip_class_softmax(&mut apart).expect("softmax");
-        crate::prelu::fuse(&mut apart).expect("prelu");
-        crate::pool::swap(&mut apart).expect("pool");
-        assert_eq!(apart.output_outlets().expect("outputs").len(), 2);
-        let apart = apart
-            .into_optimized()
+        let stacked = prepared_pnet(model.parse().expect("parse"), w.to_dim(), h.to_dim())
+            .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
-            .expect("plan");
+            .expect("stacked plan");
+        let apart = plan_channels_first(model.parse().expect("parse"), w, h).expect("plan");
+        assert_eq!(apart.model().output_outlets().expect("outputs").len(), 2);
         let input: Vec<f32> = (0..3 * w * h)
             .map(|i| ((i * 7919) % 255) as f32 / 128.0 - 1.0)
             .collect();
