@@ -1575,14 +1575,7 @@ mod tests {
             assert_eq!(a.len(), b.len());
             for (x, y) in a.iter().zip(&b) {
                 assert_eq!(x.shape(), y.shape(), "{w}×{h}");
-                let bits = |t: &TValue| -> Vec<u32> {
-                    t.to_plain_array_view::<f32>()
-                        .expect("f32")
-                        .iter()
-                        .map(|v| v.to_bits())
-                        .collect()
-                };
-                assert_eq!(bits(x), bits(y), "{w}×{h}");
+                assert_eq!(crate::f32_bits(x), crate::f32_bits(y), "{w}×{h}");
             }
         }
     }

@@ -286,6 +286,25 @@ impl Embedder {
 
     /// The network run on one chip: its first output (the input is wiped).
     fn run(&self, chip: &Chip) -> Result<Tensor, EmbedError> {
+        let input = Arc::new(self.input(chip)?);
+        let result = self.plan.run(tvec!(TValue::from_const(input.clone())));
+        // Once the plan has let go of the input, wipe the face pixels it held.
+        if let Ok(mut t) = Arc::try_unwrap(input) {
+            if let Ok(mut v) = t.to_plain_array_view_mut::<f32>() {
+                v.iter_mut().for_each(|x| *x = 0.0);
+            }
+        }
+        let outputs = result.map_err(|e| EmbedError::Inference(e.to_string()))?;
+        let first = outputs
+            .into_iter()
+            .next()
+            .ok_or_else(|| EmbedError::Inference("no output".into()))?;
+        Ok(first.into_tensor())
+    }
+
+    /// The network's input for one chip, as the spec lays it out and normalises it; the
+    /// caller wipes it after the run.
+    fn input(&self, chip: &Chip) -> Result<Tensor, EmbedError> {
         let s = self.spec.chip.size as usize;
         if chip.size() != self.spec.chip.size {
             return Err(EmbedError::ChipSize {
@@ -318,20 +337,7 @@ impl Embedder {
         };
         let input = Tensor::from_shape(&shape, &data);
         data.zeroize();
-        let input = Arc::new(input.map_err(|e| EmbedError::Inference(e.to_string()))?);
-        let result = self.plan.run(tvec!(TValue::from_const(input.clone())));
-        // Once the plan has let go of the input, wipe the face pixels it held.
-        if let Ok(mut t) = Arc::try_unwrap(input) {
-            if let Ok(mut v) = t.to_plain_array_view_mut::<f32>() {
-                v.iter_mut().for_each(|x| *x = 0.0);
-            }
-        }
-        let outputs = result.map_err(|e| EmbedError::Inference(e.to_string()))?;
-        let first = outputs
-            .into_iter()
-            .next()
-            .ok_or_else(|| EmbedError::Inference("no output".into()))?;
-        Ok(first.into_tensor())
+        input.map_err(|e| EmbedError::Inference(e.to_string()))
     }
 }
 
@@ -363,25 +369,8 @@ mod tests {
         let rgb: Vec<u8> = (0..s * s * 3).map(|i| ((i * 7919) % 251) as u8).collect();
         let chip = Chip::from_rgb(embedder.spec.chip.size, rgb).expect("chip");
         let ours = embedder.run(&chip).expect("run");
-        let input = {
-            // The same input tensor `run` builds.
-            let spec = &embedder.spec;
-            let mut data = vec![0.0f32; 3 * s * s];
-            for (i, p) in chip.rgb().chunks_exact(3).enumerate() {
-                for c in 0..3 {
-                    data[c * s * s + i] = (f32::from(p[c]) - spec.mean[c]) / spec.divisor;
-                }
-            }
-            Tensor::from_shape(&[1, 3, s, s], &data).expect("tensor")
-        };
+        let input = embedder.input(&chip).expect("input");
         let theirs = reference.run(tvec!(input.into_tvalue())).expect("run");
-        let bits = |t: &Tensor| -> Vec<u32> {
-            t.to_plain_array_view::<f32>()
-                .expect("f32")
-                .iter()
-                .map(|v| v.to_bits())
-                .collect()
-        };
-        assert_eq!(bits(&ours), bits(&theirs[0].clone().into_tensor()));
+        assert_eq!(crate::f32_bits(&ours), crate::f32_bits(&theirs[0]));
     }
 }

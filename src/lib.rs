@@ -48,6 +48,17 @@ mod sample;
 pub mod template;
 pub mod verifier;
 
+/// The bit patterns of an `f32` tensor's values: how the tests show that a rewritten plan
+/// computes exactly what tract's own does.
+#[cfg(test)]
+pub(crate) fn f32_bits(t: &tract_onnx::prelude::Tensor) -> Vec<u32> {
+    t.to_plain_array_view::<f32>()
+        .expect("f32 tensor")
+        .iter()
+        .map(|v| v.to_bits())
+        .collect()
+}
+
 // The front door: the kiosk's face session, the policy that always offers another way, and
 // the non-biometric verifiers beside it.
 pub use face::{FacePipeline, FaceSession, FaceVerifier, Progress, SessionStart, Started};

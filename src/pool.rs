@@ -299,14 +299,6 @@ mod tests {
         Ok(m)
     }
 
-    fn bits(t: &TValue) -> TractResult<Vec<u32>> {
-        Ok(t.try_as_plain_ram()?
-            .as_slice::<f32>()?
-            .iter()
-            .map(|v| v.to_bits())
-            .collect())
-    }
-
     #[test]
     fn the_swapped_poolings_give_tracts_bits() -> TractResult<()> {
         let paddings = [
@@ -371,7 +363,7 @@ mod tests {
                     let reference = reference.into_optimized()?.into_runnable()?;
                     let a = reference.run(tvec!(input.into_tvalue()))?;
                     assert_eq!(a[0].shape(), b[0].shape(), "{case}");
-                    assert_eq!(bits(&a[0])?, bits(&b[0])?, "{case}");
+                    assert_eq!(crate::f32_bits(&a[0]), crate::f32_bits(&b[0]), "{case}");
                     compared += 1;
                 }
             }
