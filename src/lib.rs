@@ -46,6 +46,7 @@ mod prelu;
 pub mod quality;
 mod sample;
 pub mod template;
+mod vector;
 pub mod verifier;
 
 /// The bit patterns of an `f32` tensor's values: how the tests show that a rewritten plan

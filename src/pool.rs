@@ -83,17 +83,12 @@ impl EvalOp for PlanePool {
                 before: padding[i].pad_before,
             };
             let (rows, cols) = (axis(0, h, oh), axis(1, w, ow));
-            let mut across = Vec::new();
-            for (src, dst) in input
-                .chunks_exact(h * w)
-                .zip(output.chunks_exact_mut(oh * ow))
-            {
-                if rows.kernel == 2 && cols.kernel == 2 {
-                    pool_2x2(src, dst, &rows, &cols);
-                } else {
-                    pool_rows_then_columns(src, dst, &rows, &cols, &mut across);
-                }
-            }
+            crate::vector::run(Planes {
+                input,
+                output,
+                rows,
+                cols,
+            });
         }
         Ok(tvec!(out.into_tvalue()))
     }
@@ -113,6 +108,39 @@ impl TypedOp for PlanePool {
     }
 }
 
+/// A pooling over every channel plane, as one vector kernel.
+struct Planes<'a> {
+    input: &'a [f32],
+    output: &'a mut [f32],
+    rows: Axis,
+    cols: Axis,
+}
+
+impl crate::vector::Kernel for Planes<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        let Planes {
+            input,
+            output,
+            rows,
+            cols,
+        } = self;
+        let mut across = Vec::new();
+        for (src, dst) in input
+            .chunks_exact(rows.len * cols.len)
+            .zip(output.chunks_exact_mut(rows.out * cols.out))
+        {
+            if rows.kernel == 2 && cols.kernel == 2 {
+                pool_2x2(src, dst, &rows, &cols);
+            } else {
+                pool_rows_then_columns(src, dst, &rows, &cols, &mut across);
+            }
+        }
+    }
+}
+
 /// One axis of a plane and its pooling.
 struct Axis {
     /// Input values along the axis.
@@ -127,6 +155,7 @@ struct Axis {
 
 impl Axis {
     /// The input index of output `o`'s tap `k`, if it lies inside.
+    #[inline(always)]
     fn tap(&self, o: usize, k: usize) -> Option<usize> {
         (o * self.stride + k)
             .checked_sub(self.before)
@@ -134,6 +163,7 @@ impl Axis {
     }
 
     /// The outputs whose every tap lies inside, `lo..hi`.
+    #[inline(always)]
     fn inside(&self) -> (usize, usize) {
         let lo = self.before.div_ceil(self.stride).min(self.out);
         // The last tap of output o is o·stride + kernel − 1 − before ≤ len − 1.
@@ -146,6 +176,7 @@ impl Axis {
 }
 
 /// tract's fold for every pooling but 2×2: keep the value held unless it is `<` the tap.
+#[inline(always)]
 fn fold(held: f32, tap: f32) -> f32 {
     if held < tap {
         tap
@@ -155,6 +186,7 @@ fn fold(held: f32, tap: f32) -> f32 {
 }
 
 /// A 2×2 window at stride 2, folded with `f32::max` as tract's 2×2 path does.
+#[inline(always)]
 fn pool_2x2(src: &[f32], dst: &mut [f32], rows: &Axis, cols: &Axis) {
     let (x_lo, x_hi) = cols.inside();
     let row = |iy: Option<usize>| iy.map(|iy| &src[iy * cols.len..(iy + 1) * cols.len]);
@@ -196,6 +228,7 @@ fn pool_2x2(src: &[f32], dst: &mut [f32], rows: &Axis, cols: &Axis) {
 
 /// Any other window, with tract's `<` fold: each input row folded across (into `across`,
 /// a row of `cols.out` values per input row), then those down each output column.
+#[inline(always)]
 fn pool_rows_then_columns(
     src: &[f32],
     dst: &mut [f32],

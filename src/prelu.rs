@@ -42,16 +42,35 @@ impl EvalOp for PRelu {
             if channels == 0 || data.len() % channels != 0 {
                 bail!("PRelu: {} values for {channels} channels", data.len());
             }
-            let plane = data.len() / channels;
-            for (values, &bits) in data.chunks_exact_mut(plane).zip(&self.slopes) {
-                let slope = f32::from_bits(bits);
-                for v in values {
-                    let x = *v;
-                    *v = if 0.0 > x { x * slope } else { x };
-                }
-            }
+            crate::vector::run(Planes {
+                data,
+                slopes: &self.slopes,
+            });
         }
         Ok(tvec!(t.into_tvalue()))
+    }
+}
+
+/// PReLU over every channel plane, as one vector kernel.
+struct Planes<'a> {
+    data: &'a mut [f32],
+    /// Bit patterns, one per plane.
+    slopes: &'a [u32],
+}
+
+impl crate::vector::Kernel for Planes<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        let plane = self.data.len() / self.slopes.len();
+        for (values, &bits) in self.data.chunks_exact_mut(plane).zip(self.slopes) {
+            let slope = f32::from_bits(bits);
+            for v in values {
+                let x = *v;
+                *v = if 0.0 > x { x * slope } else { x };
+            }
+        }
     }
 }
 

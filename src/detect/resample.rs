@@ -22,12 +22,14 @@ pub(super) trait Sample: zeroize::DefaultIsZeroes {
 }
 
 impl Sample for u8 {
+    #[inline(always)]
     fn value(self) -> f32 {
         f32::from(self)
     }
 }
 
 impl Sample for f32 {
+    #[inline(always)]
     fn value(self) -> f32 {
         self
     }
@@ -388,9 +390,61 @@ impl<T: Sample> Planes<T> {
                 **buf = vec![0.0; len];
             }
         }
-        let plane_len = self.w * self.h;
+        crate::vector::run(Passes {
+            planes: &self.data,
+            plane_len: self.w * self.h,
+            ty: &ty,
+            col_taps: &col_taps,
+            col_start: &col_start,
+            region_y: region.y,
+            rows_inside: (r_lo, r_hi),
+            region_height: rh,
+            ring_rows,
+            scratch: [band, ring, rows],
+            size: (nw, nh),
+            out,
+        });
+    }
+}
+
+/// [`Planes::resize_region_into`]'s two passes over each channel, as one vector kernel.
+struct Passes<'a, T> {
+    planes: &'a [T],
+    plane_len: usize,
+    ty: &'a Taps,
+    col_taps: &'a [(f32, usize)],
+    col_start: &'a [usize],
+    region_y: i64,
+    rows_inside: (usize, usize),
+    region_height: usize,
+    ring_rows: usize,
+    /// A band of the row pass, the ring, the column pass's rows.
+    scratch: [&'a mut Zeroizing<Vec<f32>>; 3],
+    size: (usize, usize),
+    out: &'a mut [f32],
+}
+
+impl<T: Sample> crate::vector::Kernel for Passes<'_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        let Passes {
+            planes,
+            plane_len,
+            ty,
+            col_taps,
+            col_start,
+            region_y,
+            rows_inside,
+            region_height: rh,
+            ring_rows,
+            scratch: [band, ring, rows],
+            size: (nw, nh),
+            out,
+        } = self;
         for (c, out) in out.chunks_exact_mut(nw * nh).enumerate() {
-            let plane = &self.data[c * plane_len..(c + 1) * plane_len];
+            let plane = &planes[c * plane_len..(c + 1) * plane_len];
             let mut have = 0; // region rows [0, have) are in the ring
             let mut lines: Vec<(f32, usize)> = Vec::new();
             for (y, dst) in rows[..nh * nw].chunks_exact_mut(nw).enumerate() {
@@ -399,7 +453,7 @@ impl<T: Sample> Planes<T> {
                     let (b0, b1) = (have, (have + BAND).min(rh));
                     for (x, sums) in band.chunks_exact_mut(BAND).take(nw).enumerate() {
                         let taps = &col_taps[col_start[x]..col_start[x + 1]];
-                        column_band(plane, taps, region.y, (b0, b1), (r_lo, r_hi), sums);
+                        column_band(plane, taps, region_y, (b0, b1), rows_inside, sums);
                     }
                     for r in b0..b1 {
                         let slot = &mut ring[(r % ring_rows) * nw..(r % ring_rows + 1) * nw];
@@ -430,6 +484,7 @@ const LANES: usize = 16;
 /// The row pass of one output column over region rows `b0..b1` into `sums`: for each row,
 /// the column taps `(weight, column start)` added in order from +0, or zero for a row outside
 /// the image (`r_lo..r_hi` are the rows inside; region row r is plane row `ry + r`).
+#[inline(always)]
 fn column_band<T: Sample>(
     plane: &[T],
     taps: &[(f32, usize)],
@@ -471,6 +526,7 @@ fn column_band<T: Sample>(
 /// `dst[i] = Σₖ wₖ · src[startₖ + i]` over `lines` of `(wₖ, startₖ)`, added in the order
 /// given from +0, as every output of this module is. Sixteen outputs at a time stay in
 /// registers while the lines are added.
+#[inline(always)]
 fn weighted_sum(dst: &mut [f32], src: &[f32], lines: &[(f32, usize)]) {
     let done = dst.len() - dst.len() % LANES;
     let (whole, rest) = dst.split_at_mut(done);
@@ -500,6 +556,7 @@ fn weighted_sum(dst: &mut [f32], src: &[f32], lines: &[(f32, usize)]) {
 
 /// `dst` (`cols × rows`) becomes the transpose of `src` (`rows × cols`), in 8 × 8 tiles
 /// held in registers.
+#[inline(always)]
 fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
     const T: usize = 8;
     let (src, dst) = (&src[..rows * cols], &mut dst[..rows * cols]);
