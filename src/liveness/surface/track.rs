@@ -104,6 +104,7 @@ impl Image {
     /// arithmetic. When the whole window lies a pixel or more inside the image no sample
     /// needs the border rule, so the inner loop reads the four neighbours directly (the
     /// tracker's iterations spend most of their time here).
+    #[inline(always)]
     fn warped_window(
         &self,
         t: (f64, f64),
@@ -205,6 +206,7 @@ impl WindowOffsets {
         }
     }
 
+    #[inline(always)]
     fn set(&mut self, m: &[[f64; 2]; 2]) {
         let r = (self.ax.len() / 2) as f64;
         for k in 0..self.ax.len() {
@@ -356,6 +358,7 @@ impl Drop for Patch {
 }
 
 /// Mean and Euclidean norm about the mean of a patch.
+#[inline(always)]
 pub(super) fn mean_norm(v: &[f32]) -> (f32, f64) {
     let mean = v.iter().sum::<f32>() / v.len().max(1) as f32;
     let norm = v
@@ -386,171 +389,203 @@ pub(super) fn follow(
     starts: &[Point2],
     cfg: &SurfaceConfig,
 ) -> Vec<Vec<Option<Point2>>> {
-    let r = cfg.window;
-    let side = 2 * r + 1;
-    let n = side * side;
-    let levels = pyr.iter().map(|p| p.levels.len()).min().unwrap_or(0);
-    let Some(base) = pyr.first() else {
-        return vec![Vec::new(); starts.len()];
-    };
-    // Face pixels: wiped when the tracking is done.
-    let mut rim = Zeroizing::new(vec![0.0f32; (side + 2) * (side + 2)]);
-    let mut warped = Zeroizing::new(vec![0.0f32; n]);
-    let mut offsets = WindowOffsets::new(r);
-    let mut out = Vec::with_capacity(starts.len());
-    for &p in starts {
-        // Per level: mean-free template, its norm, steepest-descent rows and the inverse
-        // Hessian (6 affine parameters).
-        let mut tpl: Vec<Patch> = Vec::new();
-        for l in 0..levels {
-            let s = f64::from(1u32 << l);
-            base.levels[l].window(p.x / s, p.y / s, r + 1, &mut rim);
-            let rs = side + 2;
-            let mut t = vec![0.0f32; n];
-            let mut sd = vec![[0.0f64; 6]; n];
-            for j in 0..side {
-                for i in 0..side {
-                    let c = (j + 1) * rs + i + 1;
-                    let k = j * side + i;
-                    t[k] = rim[c];
-                    let gx = f64::from(rim[c + 1] - rim[c - 1]) * 0.5;
-                    let gy = f64::from(rim[c + rs] - rim[c - rs]) * 0.5;
-                    let (x, y) = (i as f64 - r as f64, j as f64 - r as f64);
-                    sd[k] = [gx * x, gx * y, gy * x, gy * y, gx, gy];
-                }
-            }
-            let (mean, norm) = mean_norm(&t);
-            t.iter_mut().for_each(|v| *v -= mean);
-            let mut h = [[0.0f64; 6]; 6];
-            for row in &sd {
-                for a in 0..6 {
-                    for b in 0..6 {
-                        h[a][b] += row[a] * row[b];
-                    }
-                }
-            }
-            match invert(h) {
-                Some(hinv) if norm > 1e-3 => tpl.push(Patch { t, norm, sd, hinv }),
-                _ => break,
-            }
-        }
-        let mut track = vec![None; pyr.len()];
-        if tpl.len() < levels || levels == 0 {
-            out.push(track);
-            continue;
-        }
-        track[0] = Some(p);
-        let first = priors.first().copied().unwrap_or(Similarity::IDENTITY);
-        let mut warp = Affine {
-            m: [[1.0, 0.0], [0.0, 1.0]],
-            t: p,
+    crate::vector::run(Follow {
+        pyr,
+        priors,
+        starts,
+        cfg,
+    })
+}
+
+/// [`follow`] as one vector kernel: the window sampling and the Gauss–Newton sums run a few
+/// points of the window at a time.
+struct Follow<'a> {
+    pyr: &'a [Pyramid],
+    priors: &'a [Similarity],
+    starts: &'a [Point2],
+    cfg: &'a SurfaceConfig,
+}
+
+impl crate::vector::Kernel for Follow<'_> {
+    type Output = Vec<Vec<Option<Point2>>>;
+
+    #[inline(always)]
+    fn run(self) -> Self::Output {
+        let Follow {
+            pyr,
+            priors,
+            starts,
+            cfg,
+        } = self;
+        let r = cfg.window;
+        let side = 2 * r + 1;
+        let n = side * side;
+        let levels = pyr.iter().map(|p| p.levels.len()).min().unwrap_or(0);
+        let Some(base) = pyr.first() else {
+            return vec![Vec::new(); starts.len()];
         };
-        let mut prev_prior = first.apply(p);
-        let mut alive = true;
-        for (k, frame) in pyr.iter().enumerate().skip(1) {
-            let prior = priors.get(k).copied().unwrap_or(Similarity::IDENTITY);
-            let predicted = prior.apply(p);
-            warp.t = Point2::new(
-                warp.t.x + predicted.x - prev_prior.x,
-                warp.t.y + predicted.y - prev_prior.y,
-            );
-            prev_prior = predicted;
-            for l in (0..levels).rev() {
+        // Face pixels: wiped when the tracking is done.
+        let mut rim = Zeroizing::new(vec![0.0f32; (side + 2) * (side + 2)]);
+        let mut warped = Zeroizing::new(vec![0.0f32; n]);
+        let mut offsets = WindowOffsets::new(r);
+        let mut out = Vec::with_capacity(starts.len());
+        for &p in starts {
+            // Per level: mean-free template, its norm, steepest-descent rows and the inverse
+            // Hessian (6 affine parameters).
+            let mut tpl: Vec<Patch> = Vec::new();
+            for l in 0..levels {
                 let s = f64::from(1u32 << l);
-                let Patch {
-                    t,
-                    norm: tnorm,
-                    sd,
-                    hinv: hi,
-                } = &tpl[l];
-                let img = &frame.levels[l];
-                for _ in 0..15 {
-                    // Sample the frame under the current warp (level-l coordinates).
-                    img.warped_window(
-                        (warp.t.x / s, warp.t.y / s),
-                        &warp.m,
-                        &mut offsets,
-                        &mut warped,
-                    );
-                    let (mean, wnorm) = mean_norm(&warped);
-                    if !(wnorm > 1e-3) {
-                        alive = false;
-                        break;
+                base.levels[l].window(p.x / s, p.y / s, r + 1, &mut rim);
+                let rs = side + 2;
+                let mut t = vec![0.0f32; n];
+                let mut sd = vec![[0.0f64; 6]; n];
+                for j in 0..side {
+                    for i in 0..side {
+                        let c = (j + 1) * rs + i + 1;
+                        let k = j * side + i;
+                        t[k] = rim[c];
+                        let gx = f64::from(rim[c + 1] - rim[c - 1]) * 0.5;
+                        let gy = f64::from(rim[c + rs] - rim[c - rs]) * 0.5;
+                        let (x, y) = (i as f64 - r as f64, j as f64 - r as f64);
+                        sd[k] = [gx * x, gx * y, gy * x, gy * y, gx, gy];
                     }
-                    let gain = tnorm / wnorm;
-                    let mut b = [0.0f64; 6];
-                    for k in 0..n {
-                        let e = f64::from(warped[k] - mean) * gain - f64::from(t[k]);
-                        for (bj, sdj) in b.iter_mut().zip(&sd[k]) {
-                            *bj += sdj * e;
+                }
+                let (mean, norm) = mean_norm(&t);
+                t.iter_mut().for_each(|v| *v -= mean);
+                let mut h = [[0.0f64; 6]; 6];
+                for row in &sd {
+                    for a in 0..6 {
+                        for b in 0..6 {
+                            h[a][b] += row[a] * row[b];
                         }
                     }
-                    let dp: [f64; 6] =
-                        std::array::from_fn(|a| (0..6).map(|c| hi[a][c] * b[c]).sum());
-                    // W ← W ∘ W(Δp)⁻¹ (inverse compositional update).
-                    let a = [[1.0 + dp[0], dp[1]], [dp[2], 1.0 + dp[3]]];
-                    let det = a[0][0] * a[1][1] - a[0][1] * a[1][0];
-                    if !(det.abs() > 1e-6) {
-                        alive = false;
-                        break;
+                }
+                match invert(h) {
+                    Some(hinv) if norm > 1e-3 => tpl.push(Patch { t, norm, sd, hinv }),
+                    _ => break,
+                }
+            }
+            let mut track = vec![None; pyr.len()];
+            if tpl.len() < levels || levels == 0 {
+                out.push(track);
+                continue;
+            }
+            track[0] = Some(p);
+            let first = priors.first().copied().unwrap_or(Similarity::IDENTITY);
+            let mut warp = Affine {
+                m: [[1.0, 0.0], [0.0, 1.0]],
+                t: p,
+            };
+            let mut prev_prior = first.apply(p);
+            let mut alive = true;
+            for (k, frame) in pyr.iter().enumerate().skip(1) {
+                let prior = priors.get(k).copied().unwrap_or(Similarity::IDENTITY);
+                let predicted = prior.apply(p);
+                warp.t = Point2::new(
+                    warp.t.x + predicted.x - prev_prior.x,
+                    warp.t.y + predicted.y - prev_prior.y,
+                );
+                prev_prior = predicted;
+                for l in (0..levels).rev() {
+                    let s = f64::from(1u32 << l);
+                    let Patch {
+                        t,
+                        norm: tnorm,
+                        sd,
+                        hinv: hi,
+                    } = &tpl[l];
+                    let img = &frame.levels[l];
+                    for _ in 0..15 {
+                        // Sample the frame under the current warp (level-l coordinates).
+                        img.warped_window(
+                            (warp.t.x / s, warp.t.y / s),
+                            &warp.m,
+                            &mut offsets,
+                            &mut warped,
+                        );
+                        let (mean, wnorm) = mean_norm(&warped);
+                        if !(wnorm > 1e-3) {
+                            alive = false;
+                            break;
+                        }
+                        let gain = tnorm / wnorm;
+                        let mut b = [0.0f64; 6];
+                        for k in 0..n {
+                            let e = f64::from(warped[k] - mean) * gain - f64::from(t[k]);
+                            for (bj, sdj) in b.iter_mut().zip(&sd[k]) {
+                                *bj += sdj * e;
+                            }
+                        }
+                        let dp: [f64; 6] =
+                            std::array::from_fn(|a| (0..6).map(|c| hi[a][c] * b[c]).sum());
+                        // W ← W ∘ W(Δp)⁻¹ (inverse compositional update).
+                        let a = [[1.0 + dp[0], dp[1]], [dp[2], 1.0 + dp[3]]];
+                        let det = a[0][0] * a[1][1] - a[0][1] * a[1][0];
+                        if !(det.abs() > 1e-6) {
+                            alive = false;
+                            break;
+                        }
+                        let ai = [
+                            [a[1][1] / det, -a[0][1] / det],
+                            [-a[1][0] / det, a[0][0] / det],
+                        ];
+                        let at = [
+                            -(ai[0][0] * dp[4] + ai[0][1] * dp[5]),
+                            -(ai[1][0] * dp[4] + ai[1][1] * dp[5]),
+                        ];
+                        let m = warp.m;
+                        warp.m = [
+                            [
+                                m[0][0] * ai[0][0] + m[0][1] * ai[1][0],
+                                m[0][0] * ai[0][1] + m[0][1] * ai[1][1],
+                            ],
+                            [
+                                m[1][0] * ai[0][0] + m[1][1] * ai[1][0],
+                                m[1][0] * ai[0][1] + m[1][1] * ai[1][1],
+                            ],
+                        ];
+                        warp.t = Point2::new(
+                            warp.t.x + s * (m[0][0] * at[0] + m[0][1] * at[1]),
+                            warp.t.y + s * (m[1][0] * at[0] + m[1][1] * at[1]),
+                        );
+                        if dp[4].hypot(dp[5]) < 0.01 && dp[..4].iter().all(|v| v.abs() < 1e-3) {
+                            break;
+                        }
                     }
-                    let ai = [
-                        [a[1][1] / det, -a[0][1] / det],
-                        [-a[1][0] / det, a[0][0] / det],
-                    ];
-                    let at = [
-                        -(ai[0][0] * dp[4] + ai[0][1] * dp[5]),
-                        -(ai[1][0] * dp[4] + ai[1][1] * dp[5]),
-                    ];
-                    let m = warp.m;
-                    warp.m = [
-                        [
-                            m[0][0] * ai[0][0] + m[0][1] * ai[1][0],
-                            m[0][0] * ai[0][1] + m[0][1] * ai[1][1],
-                        ],
-                        [
-                            m[1][0] * ai[0][0] + m[1][1] * ai[1][0],
-                            m[1][0] * ai[0][1] + m[1][1] * ai[1][1],
-                        ],
-                    ];
-                    warp.t = Point2::new(
-                        warp.t.x + s * (m[0][0] * at[0] + m[0][1] * at[1]),
-                        warp.t.y + s * (m[1][0] * at[0] + m[1][1] * at[1]),
-                    );
-                    if dp[4].hypot(dp[5]) < 0.01 && dp[..4].iter().all(|v| v.abs() < 1e-3) {
+                    if !alive {
                         break;
                     }
                 }
-                if !alive {
+                // The matched patch must still look like the reference patch.
+                let residual = {
+                    let Patch { t, norm: tnorm, .. } = &tpl[0];
+                    let (mean, wnorm) = mean_norm(&warped);
+                    let corr = warped
+                        .iter()
+                        .zip(t)
+                        .map(|(w, t)| f64::from((w - mean) * t))
+                        .sum::<f64>()
+                        / (wnorm * tnorm).max(1e-9);
+                    1.0 - corr
+                };
+                let det = warp.m[0][0] * warp.m[1][1] - warp.m[0][1] * warp.m[1][0];
+                let inside = warp.t.x >= 0.0
+                    && warp.t.y >= 0.0
+                    && warp.t.x <= (frame.levels[0].w - 1) as f64
+                    && warp.t.y <= (frame.levels[0].h - 1) as f64;
+                if !(alive
+                    && inside
+                    && residual <= cfg.max_dissimilarity
+                    && (0.3..3.0).contains(&det))
+                {
                     break;
                 }
+                track[k] = Some(warp.t);
             }
-            // The matched patch must still look like the reference patch.
-            let residual = {
-                let Patch { t, norm: tnorm, .. } = &tpl[0];
-                let (mean, wnorm) = mean_norm(&warped);
-                let corr = warped
-                    .iter()
-                    .zip(t)
-                    .map(|(w, t)| f64::from((w - mean) * t))
-                    .sum::<f64>()
-                    / (wnorm * tnorm).max(1e-9);
-                1.0 - corr
-            };
-            let det = warp.m[0][0] * warp.m[1][1] - warp.m[0][1] * warp.m[1][0];
-            let inside = warp.t.x >= 0.0
-                && warp.t.y >= 0.0
-                && warp.t.x <= (frame.levels[0].w - 1) as f64
-                && warp.t.y <= (frame.levels[0].h - 1) as f64;
-            if !(alive && inside && residual <= cfg.max_dissimilarity && (0.3..3.0).contains(&det))
-            {
-                break;
-            }
-            track[k] = Some(warp.t);
+            out.push(track);
         }
-        out.push(track);
+        out
     }
-    out
 }
 
 #[cfg(test)]
