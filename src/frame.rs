@@ -259,10 +259,29 @@ impl Frame {
     pub fn luma(&self) -> Zeroizing<Vec<u8>> {
         // Written into a sized buffer, not pushed, so the loop vectorises.
         let mut out = Zeroizing::new(vec![0u8; self.rgb.len() / 3]);
-        for (y, px) in out.iter_mut().zip(self.rgb.chunks_exact(3)) {
+        crate::vector::run(Luma {
+            rgb: &self.rgb,
+            out: &mut out,
+        });
+        out
+    }
+}
+
+/// [`Frame::luma`]'s loop, as a vector kernel (integer arithmetic: the same bytes at any
+/// width).
+struct Luma<'a> {
+    rgb: &'a [u8],
+    out: &'a mut [u8],
+}
+
+impl crate::vector::Kernel for Luma<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        for (y, px) in self.out.iter_mut().zip(self.rgb.chunks_exact(3)) {
             *y = luma_of(px[0], px[1], px[2]);
         }
-        out
     }
 }
 
