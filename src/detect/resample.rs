@@ -341,7 +341,7 @@ impl<T: Sample> Planes<T> {
     /// `3 × nw × nh` values laid out `[c][x][y]`.
     ///
     /// Per channel, the row pass runs down the columns in bands of [`BAND`] region rows
-    /// (sixteen sums held in registers per output column), each band is transposed into a
+    /// ([`LANES`] sums held in registers per output column), each band is transposed into a
     /// ring of the few rows the column pass still needs, and the column pass adds whole ring
     /// rows; its result is transposed into `out`. Memory beyond `out` stays at a few rows.
     pub(super) fn resize_region_into(&self, region: Region, nw: usize, nh: usize, out: &mut [f32]) {
@@ -478,8 +478,8 @@ impl<T: Sample> crate::vector::Kernel for Passes<'_, T> {
 /// more apart, and each visit to a column should do enough work to pay for its TLB miss.
 const BAND: usize = 128;
 
-/// Rows the row pass adds at a time, held in registers.
-const LANES: usize = 16;
+/// Rows the row pass adds at a time, held in registers (four AVX2 registers).
+const LANES: usize = 32;
 
 /// The row pass of one output column over region rows `b0..b1` into `sums`: for each row,
 /// the column taps `(weight, column start)` added in order from +0, or zero for a row outside
@@ -524,7 +524,7 @@ fn column_band<T: Sample>(
 }
 
 /// `dst[i] = Σₖ wₖ · src[startₖ + i]` over `lines` of `(wₖ, startₖ)`, added in the order
-/// given from +0, as every output of this module is. Sixteen outputs at a time stay in
+/// given from +0, as every output of this module is. [`LANES`] outputs at a time stay in
 /// registers while the lines are added.
 #[inline(always)]
 fn weighted_sum(dst: &mut [f32], src: &[f32], lines: &[(f32, usize)]) {
@@ -721,8 +721,7 @@ mod tests {
 
     #[test]
     fn planes_resize_is_bit_identical_to_two_passes() {
-        // Sizes past the 8 × 8 transposition tiles, the 16-lane sums and the 16-row bands,
-        // ragged ones, and a tall image whose ring of rows wraps many times; one `Planes`
+        // Sizes past the 8 × 8 transposition tiles and the 32-lane sums, ragged ones, and a tall image whose ring of rows wraps many times; one `Planes`
         // serves all sizes, as a detection's pyramid does, so the reused scratch grows and
         // shrinks.
         for (w, h) in [(45, 37), (23, 150), (11, 700)] {
