@@ -497,22 +497,25 @@ fn column_band<T: Sample>(
     sums.fill(0.0);
     let (i0, i1) = (b0.max(r_lo), b1.min(r_hi));
     let mut r = i0;
+    // [`LANES`] rows at a time, then 16 and 8 (a crop's short region would otherwise fall
+    // to the row-at-a-time loop), then one at a time.
     while r + LANES <= i1 {
         let y = (ry + r as i64) as usize;
-        let mut acc = [0.0f32; LANES];
-        for &(wt, column) in taps {
-            let src: &[T; LANES] = plane[column + y..column + y + LANES]
-                .try_into()
-                .unwrap_or_else(|_| unreachable!());
-            for (a, s) in acc.iter_mut().zip(src) {
-                *a += wt * s.value();
-            }
-        }
-        sums[r - b0..r - b0 + LANES].copy_from_slice(&acc);
+        sums[r - b0..r - b0 + LANES].copy_from_slice(&column_rows::<LANES, T>(plane, taps, y));
         r += LANES;
     }
-    // The last rows of a band, one at a time; the sum stays in a register (added to in
-    // memory, it would be stored before every bounds check that could unwind).
+    if r + 16 <= i1 {
+        let y = (ry + r as i64) as usize;
+        sums[r - b0..r - b0 + 16].copy_from_slice(&column_rows::<16, T>(plane, taps, y));
+        r += 16;
+    }
+    if r + 8 <= i1 {
+        let y = (ry + r as i64) as usize;
+        sums[r - b0..r - b0 + 8].copy_from_slice(&column_rows::<8, T>(plane, taps, y));
+        r += 8;
+    }
+    // The last rows, one at a time; the sum stays in a register (added to in memory, it
+    // would be stored before every bounds check that could unwind).
     for r in r..i1 {
         let y = (ry + r as i64) as usize;
         let mut sum = 0.0f32;
@@ -523,35 +526,68 @@ fn column_band<T: Sample>(
     }
 }
 
+/// The sums over `taps` of `N` consecutive rows from plane row `y`, held in registers.
+#[inline(always)]
+fn column_rows<const N: usize, T: Sample>(
+    plane: &[T],
+    taps: &[(f32, usize)],
+    y: usize,
+) -> [f32; N] {
+    let mut acc = [0.0f32; N];
+    for &(wt, column) in taps {
+        let src: &[T; N] = plane[column + y..column + y + N]
+            .try_into()
+            .unwrap_or_else(|_| unreachable!());
+        for (a, s) in acc.iter_mut().zip(src) {
+            *a += wt * s.value();
+        }
+    }
+    acc
+}
+
 /// `dst[i] = Σₖ wₖ · src[startₖ + i]` over `lines` of `(wₖ, startₖ)`, added in the order
 /// given from +0, as every output of this module is. [`LANES`] outputs at a time stay in
 /// registers while the lines are added.
 #[inline(always)]
 fn weighted_sum(dst: &mut [f32], src: &[f32], lines: &[(f32, usize)]) {
-    let done = dst.len() - dst.len() % LANES;
-    let (whole, rest) = dst.split_at_mut(done);
-    for (i, chunk) in whole.chunks_exact_mut(LANES).enumerate() {
-        let mut acc = [0.0f32; LANES];
-        for &(wt, start) in lines {
-            let at = start + i * LANES;
-            let line: &[f32; LANES] = src[at..at + LANES]
-                .try_into()
-                .unwrap_or_else(|_| unreachable!());
-            for (a, s) in acc.iter_mut().zip(line) {
-                *a += wt * s;
-            }
-        }
-        chunk.copy_from_slice(&acc);
+    let mut i = 0;
+    while i + LANES <= dst.len() {
+        dst[i..i + LANES].copy_from_slice(&line_sums::<LANES>(src, lines, i));
+        i += LANES;
     }
-    // Fewer than LANES outputs left: the same sums, in registers too.
-    let mut acc = [0.0f32; LANES];
+    if i + 16 <= dst.len() {
+        dst[i..i + 16].copy_from_slice(&line_sums::<16>(src, lines, i));
+        i += 16;
+    }
+    if i + 8 <= dst.len() {
+        dst[i..i + 8].copy_from_slice(&line_sums::<8>(src, lines, i));
+        i += 8;
+    }
+    // Fewer than 8 outputs left: the same sums, in registers too.
+    let rest = &mut dst[i..];
+    let mut acc = [0.0f32; 8];
     let acc = &mut acc[..rest.len()];
     for &(wt, start) in lines {
-        for (a, s) in acc.iter_mut().zip(&src[start + done..]) {
+        for (a, s) in acc.iter_mut().zip(&src[start + i..]) {
             *a += wt * s;
         }
     }
     rest.copy_from_slice(acc);
+}
+
+/// Outputs `i .. i + N` of [`weighted_sum`], held in registers while the lines are added.
+#[inline(always)]
+fn line_sums<const N: usize>(src: &[f32], lines: &[(f32, usize)], i: usize) -> [f32; N] {
+    let mut acc = [0.0f32; N];
+    for &(wt, start) in lines {
+        let line: &[f32; N] = src[start + i..start + i + N]
+            .try_into()
+            .unwrap_or_else(|_| unreachable!());
+        for (a, s) in acc.iter_mut().zip(line) {
+            *a += wt * s;
+        }
+    }
+    acc
 }
 
 /// `dst` (`cols × rows`) becomes the transpose of `src` (`rows × cols`), in 8 × 8 tiles
