@@ -501,17 +501,17 @@ fn column_band<T: Sample>(
     // to the row-at-a-time loop), then one at a time.
     while r + LANES <= i1 {
         let y = (ry + r as i64) as usize;
-        sums[r - b0..r - b0 + LANES].copy_from_slice(&column_rows::<LANES, T>(plane, taps, y));
+        sums[r - b0..r - b0 + LANES].copy_from_slice(&line_sums::<LANES, T>(plane, taps, y));
         r += LANES;
     }
     if r + 16 <= i1 {
         let y = (ry + r as i64) as usize;
-        sums[r - b0..r - b0 + 16].copy_from_slice(&column_rows::<16, T>(plane, taps, y));
+        sums[r - b0..r - b0 + 16].copy_from_slice(&line_sums::<16, T>(plane, taps, y));
         r += 16;
     }
     if r + 8 <= i1 {
         let y = (ry + r as i64) as usize;
-        sums[r - b0..r - b0 + 8].copy_from_slice(&column_rows::<8, T>(plane, taps, y));
+        sums[r - b0..r - b0 + 8].copy_from_slice(&line_sums::<8, T>(plane, taps, y));
         r += 8;
     }
     // The last rows, one at a time; the sum stays in a register (added to in memory, it
@@ -526,19 +526,17 @@ fn column_band<T: Sample>(
     }
 }
 
-/// The sums over `taps` of `N` consecutive rows from plane row `y`, held in registers.
+/// `Σₖ wₖ · src[startₖ + at + j]` for `j < N` over `lines` of `(wₖ, startₖ)`, added in order
+/// from +0, held in registers: `N` rows of the row pass (a line is a source column) or `N`
+/// outputs of the column pass (a line is a ring row).
 #[inline(always)]
-fn column_rows<const N: usize, T: Sample>(
-    plane: &[T],
-    taps: &[(f32, usize)],
-    y: usize,
-) -> [f32; N] {
+fn line_sums<const N: usize, T: Sample>(src: &[T], lines: &[(f32, usize)], at: usize) -> [f32; N] {
     let mut acc = [0.0f32; N];
-    for &(wt, column) in taps {
-        let src: &[T; N] = plane[column + y..column + y + N]
+    for &(wt, start) in lines {
+        let line: &[T; N] = src[start + at..start + at + N]
             .try_into()
             .unwrap_or_else(|_| unreachable!());
-        for (a, s) in acc.iter_mut().zip(src) {
+        for (a, s) in acc.iter_mut().zip(line) {
             *a += wt * s.value();
         }
     }
@@ -552,15 +550,15 @@ fn column_rows<const N: usize, T: Sample>(
 fn weighted_sum(dst: &mut [f32], src: &[f32], lines: &[(f32, usize)]) {
     let mut i = 0;
     while i + LANES <= dst.len() {
-        dst[i..i + LANES].copy_from_slice(&line_sums::<LANES>(src, lines, i));
+        dst[i..i + LANES].copy_from_slice(&line_sums::<LANES, f32>(src, lines, i));
         i += LANES;
     }
     if i + 16 <= dst.len() {
-        dst[i..i + 16].copy_from_slice(&line_sums::<16>(src, lines, i));
+        dst[i..i + 16].copy_from_slice(&line_sums::<16, f32>(src, lines, i));
         i += 16;
     }
     if i + 8 <= dst.len() {
-        dst[i..i + 8].copy_from_slice(&line_sums::<8>(src, lines, i));
+        dst[i..i + 8].copy_from_slice(&line_sums::<8, f32>(src, lines, i));
         i += 8;
     }
     // Fewer than 8 outputs left: the same sums, in registers too.
@@ -573,21 +571,6 @@ fn weighted_sum(dst: &mut [f32], src: &[f32], lines: &[(f32, usize)]) {
         }
     }
     rest.copy_from_slice(acc);
-}
-
-/// Outputs `i .. i + N` of [`weighted_sum`], held in registers while the lines are added.
-#[inline(always)]
-fn line_sums<const N: usize>(src: &[f32], lines: &[(f32, usize)], i: usize) -> [f32; N] {
-    let mut acc = [0.0f32; N];
-    for &(wt, start) in lines {
-        let line: &[f32; N] = src[start + i..start + i + N]
-            .try_into()
-            .unwrap_or_else(|_| unreachable!());
-        for (a, s) in acc.iter_mut().zip(line) {
-            *a += wt * s;
-        }
-    }
-    acc
 }
 
 /// `dst` (`cols × rows`) becomes the transpose of `src` (`rows × cols`), in 8 × 8 tiles
