@@ -63,7 +63,10 @@ impl crate::vector::Kernel for Planes<'_> {
 
     #[inline(always)]
     fn run(self) {
-        let plane = self.data.len() / self.slopes.len();
+        let plane = self.data.len() / self.slopes.len().max(1);
+        if plane == 0 {
+            return;
+        }
         for (values, &bits) in self.data.chunks_exact_mut(plane).zip(self.slopes) {
             let slope = f32::from_bits(bits);
             for v in values {
