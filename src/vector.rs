@@ -37,3 +37,36 @@ impl<K: Kernel> pulp::WithSimd for Wide<K> {
         self.0.run()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Chains of multiplies and adds, the arithmetic a fused multiply-add or a reordered sum
+    /// would change.
+    struct Chains<'a>(&'a [f32]);
+
+    impl Kernel for Chains<'_> {
+        type Output = Vec<u32>;
+
+        #[inline(always)]
+        fn run(self) -> Vec<u32> {
+            let mut acc = vec![0.0f32; 64];
+            for (k, &x) in self.0.iter().enumerate() {
+                for (j, a) in acc.iter_mut().enumerate() {
+                    *a = *a * 0.999 + x * (j as f32 + 0.1) + (k as f32) * 1e-3;
+                }
+            }
+            acc.iter().map(|v| v.to_bits()).collect()
+        }
+    }
+
+    #[test]
+    fn a_kernel_gives_the_same_bits_through_the_dispatch_as_at_the_baseline() {
+        let xs: Vec<f32> = (0..997)
+            .map(|i| ((i * 7919) % 1009) as f32 / 97.0 - 5.0)
+            .collect();
+        // `run` called here is compiled into this test, for the baseline.
+        assert_eq!(run(Chains(&xs)), Chains(&xs).run());
+    }
+}
