@@ -392,7 +392,6 @@ impl<T: Sample> Planes<T> {
         }
         crate::vector::run(Passes {
             planes: &self.data,
-            plane_len: self.w * self.h,
             ty: &ty,
             col_taps: &col_taps,
             col_start: &col_start,
@@ -409,8 +408,8 @@ impl<T: Sample> Planes<T> {
 
 /// [`Planes::resize_region_into`]'s two passes over each channel, as one vector kernel.
 struct Passes<'a, T> {
+    /// The three channel planes, one after the other.
     planes: &'a [T],
-    plane_len: usize,
     ty: &'a Taps,
     col_taps: &'a [(f32, usize)],
     col_start: &'a [usize],
@@ -431,7 +430,6 @@ impl<T: Sample> crate::vector::Kernel for Passes<'_, T> {
     fn run(self) {
         let Passes {
             planes,
-            plane_len,
             ty,
             col_taps,
             col_start,
@@ -443,6 +441,7 @@ impl<T: Sample> crate::vector::Kernel for Passes<'_, T> {
             size: (nw, nh),
             out,
         } = self;
+        let plane_len = planes.len() / 3;
         for (c, out) in out.chunks_exact_mut(nw * nh).enumerate() {
             let plane = &planes[c * plane_len..(c + 1) * plane_len];
             let mut have = 0; // region rows [0, have) are in the ring
@@ -467,7 +466,7 @@ impl<T: Sample> crate::vector::Kernel for Passes<'_, T> {
                 for (k, &wt) in ws.iter().enumerate() {
                     lines.push((wt, (first + k) % ring_rows * nw));
                 }
-                weighted_sum(dst, ring, &lines);
+                sums_into(dst, ring, &lines, 0);
             }
             transpose(&rows[..nh * nw], nh, nw, out);
         }
@@ -496,39 +495,47 @@ fn column_band<T: Sample>(
     let sums = &mut sums[..b1 - b0];
     sums.fill(0.0);
     let (i0, i1) = (b0.max(r_lo), b1.min(r_hi));
-    let mut r = i0;
-    // [`LANES`] rows at a time, then 16 and 8 (a crop's short region would otherwise fall
-    // to the row-at-a-time loop), then one at a time.
-    while r + LANES <= i1 {
-        let y = (ry + r as i64) as usize;
-        sums[r - b0..r - b0 + LANES].copy_from_slice(&line_sums::<LANES, T>(plane, taps, y));
-        r += LANES;
-    }
-    if r + 16 <= i1 {
-        let y = (ry + r as i64) as usize;
-        sums[r - b0..r - b0 + 16].copy_from_slice(&line_sums::<16, T>(plane, taps, y));
-        r += 16;
-    }
-    if r + 8 <= i1 {
-        let y = (ry + r as i64) as usize;
-        sums[r - b0..r - b0 + 8].copy_from_slice(&line_sums::<8, T>(plane, taps, y));
-        r += 8;
-    }
-    // The last rows, one at a time; the sum stays in a register (added to in memory, it
-    // would be stored before every bounds check that could unwind).
-    for r in r..i1 {
-        let y = (ry + r as i64) as usize;
-        let mut sum = 0.0f32;
-        for &(wt, column) in taps {
-            sum += wt * plane[column + y].value();
-        }
-        sums[r - b0] = sum;
+    if i0 < i1 {
+        sums_into(
+            &mut sums[i0 - b0..i1 - b0],
+            plane,
+            taps,
+            (ry + i0 as i64) as usize,
+        );
     }
 }
 
-/// `Σₖ wₖ · src[startₖ + at + j]` for `j < N` over `lines` of `(wₖ, startₖ)`, added in order
-/// from +0, held in registers: `N` rows of the row pass (a line is a source column) or `N`
-/// outputs of the column pass (a line is a ring row).
+/// `dst[j] = Σₖ wₖ · src[startₖ + at + j]` over `lines` of `(wₖ, startₖ)`, added in order from
+/// +0: rows of the row pass (a line is a source column) or outputs of the column pass (a line
+/// is a ring row). [`LANES`] at a time, then 16 and 8 (a crop's short region would otherwise
+/// fall to the one-at-a-time loop), then one at a time; every sum stays in registers.
+#[inline(always)]
+fn sums_into<T: Sample>(dst: &mut [f32], src: &[T], lines: &[(f32, usize)], at: usize) {
+    let mut i = 0;
+    while i + LANES <= dst.len() {
+        dst[i..i + LANES].copy_from_slice(&line_sums::<LANES, T>(src, lines, at + i));
+        i += LANES;
+    }
+    if i + 16 <= dst.len() {
+        dst[i..i + 16].copy_from_slice(&line_sums::<16, T>(src, lines, at + i));
+        i += 16;
+    }
+    if i + 8 <= dst.len() {
+        dst[i..i + 8].copy_from_slice(&line_sums::<8, T>(src, lines, at + i));
+        i += 8;
+    }
+    // The last few, one at a time; the sum stays in a register (added to in memory, it would
+    // be stored before every bounds check that could unwind).
+    for (j, d) in dst.iter_mut().enumerate().skip(i) {
+        let mut sum = 0.0f32;
+        for &(wt, start) in lines {
+            sum += wt * src[start + at + j].value();
+        }
+        *d = sum;
+    }
+}
+
+/// Outputs `at .. at + N` of [`sums_into`], held in registers while the lines are added.
 #[inline(always)]
 fn line_sums<const N: usize, T: Sample>(src: &[T], lines: &[(f32, usize)], at: usize) -> [f32; N] {
     let mut acc = [0.0f32; N];
@@ -541,36 +548,6 @@ fn line_sums<const N: usize, T: Sample>(src: &[T], lines: &[(f32, usize)], at: u
         }
     }
     acc
-}
-
-/// `dst[i] = Σₖ wₖ · src[startₖ + i]` over `lines` of `(wₖ, startₖ)`, added in the order
-/// given from +0, as every output of this module is. [`LANES`] outputs at a time stay in
-/// registers while the lines are added.
-#[inline(always)]
-fn weighted_sum(dst: &mut [f32], src: &[f32], lines: &[(f32, usize)]) {
-    let mut i = 0;
-    while i + LANES <= dst.len() {
-        dst[i..i + LANES].copy_from_slice(&line_sums::<LANES, f32>(src, lines, i));
-        i += LANES;
-    }
-    if i + 16 <= dst.len() {
-        dst[i..i + 16].copy_from_slice(&line_sums::<16, f32>(src, lines, i));
-        i += 16;
-    }
-    if i + 8 <= dst.len() {
-        dst[i..i + 8].copy_from_slice(&line_sums::<8, f32>(src, lines, i));
-        i += 8;
-    }
-    // Fewer than 8 outputs left: the same sums, in registers too.
-    let rest = &mut dst[i..];
-    let mut acc = [0.0f32; 8];
-    let acc = &mut acc[..rest.len()];
-    for &(wt, start) in lines {
-        for (a, s) in acc.iter_mut().zip(&src[start + i..]) {
-            *a += wt * s;
-        }
-    }
-    rest.copy_from_slice(acc);
 }
 
 /// `dst` (`cols × rows`) becomes the transpose of `src` (`rows × cols`), in 8 × 8 tiles
