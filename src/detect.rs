@@ -694,9 +694,7 @@ fn level_size(w: usize, h: usize, scale: f32) -> (usize, usize) {
 /// Why: that move is a copy of the face pixels inside tract, freed without being wiped.
 /// Feeding the moved layout directly leaves only our own input tensor, which we wipe.
 fn plan_channels_first(model: InferenceModel, width: usize, height: usize) -> TractResult<Plan> {
-    prepared(model, width.to_dim(), height.to_dim())?
-        .into_optimized()?
-        .into_runnable()
+    crate::model::optimized(prepared(model, width.to_dim(), height.to_dim())?)?.into_runnable()
 }
 
 /// The network taking channels first, its class softmax stripped, its PReLUs fused and its
@@ -762,9 +760,10 @@ impl PnetModel {
                     HashMap::from([(width.clone(), w.to_dim()), (height.clone(), h.to_dim())]);
                 typed.set_symbols(&sizes)?.into_optimized()?.into_runnable()
             }
-            PnetModel::PerSize(model) => prepared_pnet(model.clone(), w.to_dim(), h.to_dim())?
-                .into_optimized()?
-                .into_runnable(),
+            PnetModel::PerSize(model) => {
+                crate::model::optimized(prepared_pnet(model.clone(), w.to_dim(), h.to_dim())?)?
+                    .into_runnable()
+            }
         }
     }
 }

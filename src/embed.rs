@@ -209,7 +209,7 @@ impl Embedder {
             .with_input_fact(0, f32::fact(shape).into())
             .and_then(|m| m.into_typed()?.into_decluttered())
             .and_then(|mut m| crate::pool::swap(&mut m).map(|_| m))
-            .and_then(|m| m.into_optimized())
+            .and_then(crate::model::optimized)
             .and_then(|m| m.into_runnable())
             .map_err(|e| model.invalid(format!("cannot plan for input {shape:?}: {e}")))?;
         let kind = EmbeddingKind {

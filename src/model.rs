@@ -195,6 +195,16 @@ impl OnnxModel {
     }
 }
 
+/// Optimises a model that is already decluttered, into the form a plan runs.
+///
+/// Why not tract's `into_optimized`: it declutters first, a second time, which on a
+/// decluttered graph changes nothing but costs part of the load (tests compare the plans
+/// bit for bit).
+pub(crate) fn optimized(mut typed: TypedModel) -> TractResult<TypedModel> {
+    typed.optimize()?;
+    Ok(typed)
+}
+
 /// Parses an ONNX graph from bytes that are only borrowed (a model given without a digest,
 /// e.g. [`crate::liveness::passive::PassiveModel::from_bytes`]); the weights are decoded into
 /// the message, then copied into tract's tensors.
