@@ -758,7 +758,7 @@ impl PnetModel {
             } => {
                 let sizes =
                     HashMap::from([(width.clone(), w.to_dim()), (height.clone(), h.to_dim())]);
-                typed.set_symbols(&sizes)?.into_optimized()?.into_runnable()
+                crate::model::optimized(typed.set_symbols(&sizes)?)?.into_runnable()
             }
             PnetModel::PerSize(model) => {
                 crate::model::optimized(prepared_pnet(model.clone(), w.to_dim(), h.to_dim())?)?

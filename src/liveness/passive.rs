@@ -408,7 +408,8 @@ fn plan_with(
 /// Why: MiniFASNet takes its input channels first and keeps them there, so the pass that
 /// moves axes finds nothing to move, yet it took a quarter of the two models' planning
 /// (about 20 ms of a 90 ms load, part of every `liveness check`). The plan computes the
-/// same bits either way (a test compares them).
+/// same bits either way (a test compares them). The pass is known by its `Debug` name; were
+/// tract to rename it, it would simply stay.
 fn minifasnet_declutter() -> Optimizer {
     let mut declutter = Optimizer::declutter();
     declutter
