@@ -195,11 +195,11 @@ impl OnnxModel {
     }
 }
 
-/// Optimises a model that is already decluttered, into the form a plan runs.
+/// Optimises a model that is already decluttered (or bound from a decluttered graph with
+/// symbolic sizes), into the form a plan runs.
 ///
-/// Why not tract's `into_optimized`: it declutters first, a second time, which on a
-/// decluttered graph changes nothing but costs part of the load (tests compare the plans
-/// bit for bit).
+/// Why not tract's `into_optimized`: it declutters first, a second time, which on these
+/// graphs changes nothing but costs part of the load (tests compare the plans bit for bit).
 pub(crate) fn optimized(mut typed: TypedModel) -> TractResult<TypedModel> {
     typed.optimize()?;
     Ok(typed)
