@@ -1540,6 +1540,47 @@ mod tests {
     }
 
     #[test]
+    fn one_declutter_gives_the_plan_of_two() {
+        // `model::optimized` skips tract's second declutter: the plans must be the same
+        // operations, wired the same way, with the same shapes (so the same work, not only
+        // the same bits): P-Net bound from symbols at two sizes, R-Net and O-Net.
+        fn outline(m: &TypedModel) -> Vec<String> {
+            let nodes = m.nodes().iter();
+            nodes
+                .map(|n| {
+                    let shapes: Vec<_> = n.outputs.iter().map(|o| o.fact.shape.clone()).collect();
+                    format!("{} {:?} {shapes:?}", n.op.name(), n.inputs)
+                })
+                .collect()
+        }
+        let model = OnnxModel::embedded("mtcnn/pnet.onnx").expect("model");
+        let PnetModel::Symbolic {
+            typed,
+            width,
+            height,
+        } = PnetModel::new(model.parse().expect("parse"))
+        else {
+            panic!("the shipped P-Net types with symbolic sizes");
+        };
+        for (w, h) in [(384, 288), (98, 73)] {
+            let sizes = HashMap::from([(width.clone(), w.to_dim()), (height.clone(), h.to_dim())]);
+            let bound = || typed.set_symbols(&sizes).expect("bound");
+            let twice = bound().into_optimized().expect("plan");
+            let once = crate::model::optimized(bound()).expect("plan");
+            assert_eq!(outline(&once), outline(&twice), "P-Net {w}×{h}");
+        }
+        for (name, side) in [("mtcnn/rnet.onnx", 24), ("mtcnn/onet.onnx", 48)] {
+            let model = OnnxModel::embedded(name).expect("model");
+            let net = || {
+                prepared(model.parse().expect("parse"), side.to_dim(), side.to_dim()).expect("net")
+            };
+            let twice = net().into_optimized().expect("plan");
+            let once = crate::model::optimized(net()).expect("plan");
+            assert_eq!(outline(&once), outline(&twice), "{name}");
+        }
+    }
+
+    #[test]
     fn a_pnet_plan_bound_from_symbols_gives_the_same_bits() {
         // The plan of each size from the symbolic P-Net against one typed at that size from
         // the start: pyramid level sizes of a 640×480 frame at min face 20, odd and even,
