@@ -253,6 +253,8 @@ impl YuNet {
                 })?
             }
         };
+        // tract's own path, not `model::optimized`: here the second declutter, after the
+        // sizes are bound, drops the batch axis from most of the graph (another plan).
         let plan = concrete
             .into_optimized()
             .and_then(|m| m.into_runnable())
