@@ -211,9 +211,9 @@ static void print_step(const char *what, const FgStep *s) {
 int main(int argc, char **argv) {
 #ifdef __GLIBC__
     /* A fixed mmap threshold for a small board: otherwise glibc raises it to the size of the
-       first large block freed (model planning frees 4 MB tensors), and every later buffer up
-       to that size stays in the heap after it is freed (README, "From C", has the measured
-       peaks with and without). */
+       first large block freed (loading the models and the first frame free tensors of up to
+       4 MB), and every later buffer up to that size stays in the heap after it is freed
+       (README, "From C", has the measured peaks with and without). */
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 #endif
     const char *images = argc > 1 ? argv[1] : "tests/fixtures/images";
