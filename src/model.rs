@@ -198,8 +198,11 @@ impl OnnxModel {
 /// Optimises a model that is already decluttered (or bound from a decluttered graph with
 /// symbolic sizes), into the form a plan runs.
 ///
-/// Why not tract's `into_optimized`: it declutters first, a second time, which on these
-/// graphs changes nothing but costs part of the load (tests compare the plans bit for bit).
+/// Why not tract's `into_optimized`: it declutters first, a second time, which on the graphs
+/// this is used for (the embedder, MiniFASNet, MTCNN) changes nothing but costs part of the
+/// load (tests compare the plans). Not a general rule: after YuNet's sizes are bound the
+/// second declutter drops its batch axis, so YuNet keeps `into_optimized`; a new caller needs
+/// a plan-outline test like `detect`'s.
 pub(crate) fn optimized(mut typed: TypedModel) -> TractResult<TypedModel> {
     typed.optimize()?;
     Ok(typed)
